@@ -1,0 +1,222 @@
+/**
+ * The `poolgate` command (DESIGN §9). Same POOLGATE_* environment as the server; `--json`
+ * prints machine-readable output. One-shot commands open the store without the background
+ * sync; a running gateway sees their changes within POOLGATE_SYNC_INTERVAL_MS.
+ */
+import { parseArgs } from "node:util";
+import { loadConfig, type Config } from "./config";
+import { isPoolgateError, PoolgateError } from "./errors";
+import { UserPool } from "./identity/pool";
+import { createLogger } from "./log";
+import { resolveMasterKey } from "./masterKey";
+import { createGateway } from "./server";
+import { openStore } from "./store/open";
+
+const USAGE = `Usage: poolgate <command> [options]
+
+  serve                                   run the gateway
+  clients create --name N [--secret] [--scopes "a b"] [--rotate-refresh-tokens]
+                 [--access-token-validity S] [--id-token-validity S] [--refresh-token-validity S]
+  clients list
+  users create --username U --password P [--email E] [--attribute name=value]... [--group G]...
+  users disable U | users enable U | users delete U
+  users add-to-group U G
+  keys list | keys rotate
+
+Options: --json   print JSON
+Configuration comes from POOLGATE_* environment variables (see README).`;
+
+type Out = (human: string, json: unknown) => void;
+
+function output(json: boolean): Out {
+  return (human, data) => {
+    process.stdout.write(json ? JSON.stringify(data) + "\n" : human + "\n");
+  };
+}
+
+async function withPool<T>(config: Readonly<Config>, fn: (pool: UserPool) => Promise<T>): Promise<T> {
+  const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel });
+  const store = await openStore(config.databaseUrl);
+  try {
+    const { key } = resolveMasterKey(config);
+    const pool = await UserPool.open({ store, config, masterKey: key, logger, backgroundSync: false });
+    try {
+      return await fn(pool);
+    } finally {
+      await pool.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+function int(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new PoolgateError("BAD_USER_INPUT", `--${name} must be a whole number of seconds`);
+  return Number(value);
+}
+
+async function serve(config: Readonly<Config>): Promise<number> {
+  const gateway = await createGateway({ config });
+  const { pool, logger } = gateway;
+  if (config.environment === "development" && (await pool.clients.list()).length === 0) {
+    const { client } = await pool.clients.create({ name: "default", allowedScopes: ["openid", "email", "profile"] }, Date.now());
+    logger.info(
+      { clientId: client.clientId, next: "npx poolgate users create --username alice --password 'Passw0rd!'" },
+      "development: created a public app client",
+    );
+  }
+  const url = await gateway.listen();
+  logger.info({ url: `${url}/graphql`, issuer: config.issuer, environment: config.environment }, "poolgate listening");
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, "draining and shutting down");
+      gateway.stop().then(resolve, (err: unknown) => {
+        logger.error({ err: String(err) }, "shutdown failed");
+        resolve();
+      });
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+  return 0;
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+      name: { type: "string" },
+      secret: { type: "boolean", default: false },
+      scopes: { type: "string" },
+      "rotate-refresh-tokens": { type: "boolean", default: false },
+      "access-token-validity": { type: "string" },
+      "id-token-validity": { type: "string" },
+      "refresh-token-validity": { type: "string" },
+      username: { type: "string" },
+      password: { type: "string" },
+      email: { type: "string" },
+      attribute: { type: "string", multiple: true },
+      group: { type: "string", multiple: true },
+    },
+  });
+  const [command, sub, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE + "\n");
+    return command ? 0 : 2;
+  }
+  const out = output(values.json);
+  try {
+    const config = loadConfig(env);
+    switch (`${command} ${sub ?? ""}`.trim()) {
+      case "serve":
+        return await serve(config);
+      case "clients create":
+        return await withPool(config, async (pool) => {
+          if (!values.name) throw new PoolgateError("BAD_USER_INPUT", "--name is required");
+          const { client, clientSecret } = await pool.clients.create(
+            {
+              name: values.name,
+              generateSecret: values.secret,
+              ...(values.scopes !== undefined ? { allowedScopes: values.scopes.split(/\s+/).filter(Boolean) } : {}),
+              rotateRefreshTokens: values["rotate-refresh-tokens"],
+              accessTokenValiditySeconds: int(values["access-token-validity"], "access-token-validity"),
+              idTokenValiditySeconds: int(values["id-token-validity"], "id-token-validity"),
+              refreshTokenValiditySeconds: int(values["refresh-token-validity"], "refresh-token-validity"),
+            },
+            Date.now(),
+          );
+          out(
+            `clientId: ${client.clientId}` + (clientSecret ? `\nclientSecret: ${clientSecret}  (shown once)` : ""),
+            { clientId: client.clientId, ...(clientSecret ? { clientSecret } : {}), allowedScopes: client.allowedScopes },
+          );
+          return 0;
+        });
+      case "clients list":
+        return await withPool(config, async (pool) => {
+          const clients = (await pool.clients.list()).map((c) => ({
+            clientId: c.clientId,
+            name: c.name,
+            confidential: c.secretHash !== null,
+            allowedScopes: c.allowedScopes,
+            rotateRefreshTokens: c.rotateRefreshTokens,
+            enabled: c.enabled,
+          }));
+          out(clients.map((c) => `${c.clientId}  ${c.name}  ${c.allowedScopes.join(" ")}`).join("\n"), clients);
+          return 0;
+        });
+      case "users create":
+        return await withPool(config, async (pool) => {
+          if (!values.username || !values.password) {
+            throw new PoolgateError("BAD_USER_INPUT", "--username and --password are required");
+          }
+          const attributes: Record<string, string> = {};
+          if (values.email) attributes["email"] = values.email;
+          for (const pair of values.attribute ?? []) {
+            const eq = pair.indexOf("=");
+            if (eq <= 0) throw new PoolgateError("BAD_USER_INPUT", `--attribute must be name=value, got "${pair}"`);
+            attributes[pair.slice(0, eq)] = pair.slice(eq + 1);
+          }
+          const user = await pool.users.adminCreate({
+            username: values.username,
+            password: values.password,
+            attributes,
+            groups: values.group ?? [],
+          });
+          out(`sub: ${user.sub}`, { sub: user.sub, username: user.username, groups: values.group ?? [] });
+          return 0;
+        });
+      case "users disable":
+      case "users enable":
+      case "users delete":
+        return await withPool(config, async (pool) => {
+          const username = rest[0];
+          if (!username) throw new PoolgateError("BAD_USER_INPUT", `usage: poolgate users ${sub} USERNAME`);
+          if (sub === "delete") await pool.users.delete(username);
+          else await pool.users.setEnabled(username, sub === "enable");
+          out(`${username}: ${sub}d`, { username, action: sub });
+          return 0;
+        });
+      case "users add-to-group":
+        return await withPool(config, async (pool) => {
+          const [username, group] = rest;
+          if (!username || !group) throw new PoolgateError("BAD_USER_INPUT", "usage: poolgate users add-to-group USERNAME GROUP");
+          await pool.users.addToGroup(username, group);
+          out(`${username} added to ${group}`, { username, group });
+          return 0;
+        });
+      case "keys list":
+        return await withPool(config, async (pool) => {
+          const keys = (await pool.store.listKeys()).map((k) => ({
+            kid: k.kid,
+            alg: k.alg,
+            status: k.status,
+            createdAt: new Date(k.createdAtMs).toISOString(),
+            expiresAt: k.expiresAtMs === null ? null : new Date(k.expiresAtMs).toISOString(),
+          }));
+          out(keys.map((k) => `${k.kid}  ${k.status}  ${k.createdAt}`).join("\n"), keys);
+          return 0;
+        });
+      case "keys rotate":
+        return await withPool(config, async (pool) => {
+          const kid = await pool.keys.rotate(Date.now());
+          out(`new signing key: ${kid}`, { kid });
+          return 0;
+        });
+      default:
+        process.stderr.write(`poolgate: unknown command "${positionals.join(" ")}"\n\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (err) {
+    if (isPoolgateError(err)) {
+      if (values.json) process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message } }) + "\n");
+      else process.stderr.write(`poolgate: ${err.message} (${err.code})\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * Configuration: environment → typed, validated, frozen config, resolved once at start.
+ * Every setting lives in SETTINGS below with its default and a one-line meaning; the
+ * README's configuration table is checked against this list by test/unit/config.test.ts.
+ * Defaults are the secure choice; anything that weakens security says so in its name.
+ */
+import { PoolgateError } from "./errors";
+
+export type Environment = "development" | "production";
+
+export interface Config {
+  environment: Environment;
+  host: string;
+  port: number;
+  issuer: string;
+  databaseUrl: string;
+  /** 32 bytes; undefined means "development: generate one into the data folder". */
+  masterKey: Buffer | undefined;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  clockSkewSeconds: number;
+  adminGroup: string;
+  selfSignUp: boolean;
+  passwordMinLength: number;
+  passwordRequire: ReadonlySet<PasswordRule>;
+  /** argon2id memory in KiB and passes (OWASP: 19 MiB, 2 passes). */
+  passwordHashMemoryKib: number;
+  passwordHashIterations: number;
+  refreshTokenReuseGraceSeconds: number;
+  authorizationMode: "filter" | "reject";
+  introspection: boolean;
+  maxBodyBytes: number;
+  maxQueryDepth: number;
+  maxAliases: number;
+  maxQueryTokens: number;
+  maxTokenBytes: number;
+  tokenCacheSize: number;
+  syncIntervalMs: number;
+  keyRotationGraceSeconds: number;
+  dangerouslyExposeErrorDetails: boolean;
+}
+
+export type PasswordRule = "lowercase" | "uppercase" | "numbers" | "symbols";
+const PASSWORD_RULES: readonly PasswordRule[] = ["lowercase", "uppercase", "numbers", "symbols"];
+
+type Env = Record<string, string | undefined>;
+
+interface Setting<K extends keyof Config> {
+  env: string;
+  key: K;
+  /** The default as shown in the README. */
+  shown: string;
+  meaning: string;
+  parse: (raw: string | undefined, env: Env, name: string) => Config[K];
+}
+
+function bad(name: string, why: string): never {
+  throw new PoolgateError("BAD_USER_INPUT", `Invalid configuration: ${name} ${why}`);
+}
+
+function int(min: number, max: number, fallback: number) {
+  return (raw: string | undefined, _env: Env, name: string): number => {
+    if (raw === undefined || raw === "") return fallback;
+    if (!/^-?\d+$/.test(raw.trim())) bad(name, `must be an integer, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) bad(name, `must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+function bool(fallback: (env: Env) => boolean) {
+  return (raw: string | undefined, env: Env, name: string): boolean => {
+    if (raw === undefined || raw === "") return fallback(env);
+    const v = raw.trim().toLowerCase();
+    if (v === "true" || v === "1" || v === "yes") return true;
+    if (v === "false" || v === "0" || v === "no") return false;
+    return bad(name, `must be true or false, got "${raw}"`);
+  };
+}
+
+function environmentOf(env: Env): Environment {
+  const raw = env["POOLGATE_ENV"] ?? (env["NODE_ENV"] === "production" ? "production" : undefined);
+  if (raw === undefined || raw === "") return "development";
+  if (raw === "development" || raw === "production") return raw;
+  return bad("POOLGATE_ENV", `must be development or production, got "${raw}"`);
+}
+
+const isDev = (env: Env) => environmentOf(env) === "development";
+
+export const SETTINGS: readonly Setting<keyof Config>[] = [
+  {
+    env: "POOLGATE_ENV",
+    key: "environment",
+    shown: "`development` (`production` when NODE_ENV=production)",
+    meaning: "Production requires a master key and turns off introspection and dev conveniences.",
+    parse: (_raw, env) => environmentOf(env),
+  },
+  {
+    env: "POOLGATE_HOST",
+    key: "host",
+    shown: "`127.0.0.1`",
+    meaning: "Interface to listen on; set `0.0.0.0` behind a load balancer or in a container.",
+    parse: (raw) => (raw && raw.trim()) || "127.0.0.1",
+  },
+  {
+    env: "POOLGATE_PORT",
+    key: "port",
+    shown: "`4000`",
+    meaning: "TCP port (0 picks a free one).",
+    parse: int(0, 65535, 4000),
+  },
+  {
+    env: "POOLGATE_ISSUER",
+    key: "issuer",
+    shown: "`http://localhost:4000`",
+    meaning: "The `iss` of every token and the base of discovery URLs; may be a Cognito-style URL.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "http://localhost:4000";
+      let url: URL;
+      try {
+        url = new URL(v);
+      } catch {
+        return bad(name, `must be an absolute URL, got "${v}"`);
+      }
+      if (url.protocol !== "https:" && url.protocol !== "http:") bad(name, "must be http(s)");
+      if (url.search || url.hash) bad(name, "must not have a query or fragment");
+      return v.replace(/\/+$/, "");
+    },
+  },
+  {
+    env: "POOLGATE_DATABASE_URL",
+    key: "databaseUrl",
+    shown: "`sqlite:./data/poolgate.db`",
+    meaning: "`sqlite:PATH` (embedded) or `postgres://…` (several instances).",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "sqlite:./data/poolgate.db";
+      if (!/^sqlite:.+/.test(v) && !/^postgres(ql)?:\/\//.test(v)) {
+        bad(name, 'must start with "sqlite:" or "postgres://"');
+      }
+      return v;
+    },
+  },
+  {
+    env: "POOLGATE_MASTER_KEY",
+    key: "masterKey",
+    shown: "generated into `<data dir>/master.key` in development; required in production",
+    meaning: "32 random bytes, base64 (`openssl rand -base64 32`); encrypts signing keys and refresh tokens.",
+    parse: (raw, env, name) => {
+      if (raw === undefined || raw.trim() === "") {
+        if (isDev(env)) return undefined;
+        return bad(name, "is required in production (openssl rand -base64 32)");
+      }
+      const key = Buffer.from(raw.trim(), "base64");
+      if (key.length !== 32) bad(name, `must be 32 bytes in base64, got ${key.length} bytes`);
+      return key;
+    },
+  },
+  {
+    env: "POOLGATE_LOG_LEVEL",
+    key: "logLevel",
+    shown: "`info`",
+    meaning: "pino level: fatal, error, warn, info, debug, trace or silent.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "info";
+      const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+      const found = levels.find((l) => l === v);
+      return found ?? bad(name, `must be one of ${levels.join(", ")}`);
+    },
+  },
+  {
+    env: "POOLGATE_CLOCK_SKEW_SECONDS",
+    key: "clockSkewSeconds",
+    shown: "`0`",
+    meaning: "Tolerance for `exp`/`nbf` when verifying tokens.",
+    parse: int(0, 300, 0),
+  },
+  {
+    env: "POOLGATE_ADMIN_GROUP",
+    key: "adminGroup",
+    shown: "`admins`",
+    meaning: "Only members of this group may be granted the `poolgate/admin` scope.",
+    parse: (raw) => (raw ?? "").trim() || "admins",
+  },
+  {
+    env: "POOLGATE_SELF_SIGN_UP",
+    key: "selfSignUp",
+    shown: "`false`",
+    meaning: "Allow the public `signUp` mutation (Cognito's self-registration).",
+    parse: bool(() => false),
+  },
+  {
+    env: "POOLGATE_PASSWORD_MIN_LENGTH",
+    key: "passwordMinLength",
+    shown: "`8`",
+    meaning: "Password policy: minimum length (Cognito's default).",
+    parse: int(6, 256, 8),
+  },
+  {
+    env: "POOLGATE_PASSWORD_REQUIRE",
+    key: "passwordRequire",
+    shown: "`lowercase,uppercase,numbers,symbols`",
+    meaning: "Password policy: character classes required (comma list; empty string for none).",
+    parse: (raw, _env, name) => {
+      const v = raw === undefined ? PASSWORD_RULES.join(",") : raw.trim();
+      const rules = new Set<PasswordRule>();
+      for (const part of v.split(",").map((s) => s.trim()).filter(Boolean)) {
+        const rule = PASSWORD_RULES.find((r) => r === part);
+        if (!rule) bad(name, `unknown rule "${part}" (known: ${PASSWORD_RULES.join(", ")})`);
+        rules.add(rule);
+      }
+      return rules;
+    },
+  },
+  {
+    env: "POOLGATE_PASSWORD_HASH_MEMORY_KIB",
+    key: "passwordHashMemoryKib",
+    shown: "`19456`",
+    meaning: "argon2id memory cost (OWASP minimum 19 MiB); lower only in tests.",
+    parse: int(64, 4 * 1024 * 1024, 19456),
+  },
+  {
+    env: "POOLGATE_PASSWORD_HASH_ITERATIONS",
+    key: "passwordHashIterations",
+    shown: "`2`",
+    meaning: "argon2id passes (OWASP: 2 with 19 MiB).",
+    parse: int(1, 100, 2),
+  },
+  {
+    env: "POOLGATE_REFRESH_REUSE_GRACE_SECONDS",
+    key: "refreshTokenReuseGraceSeconds",
+    shown: "`60`",
+    meaning: "Default for new clients: how long a rotated refresh token still works before reuse revokes the session.",
+    parse: int(0, 3600, 60),
+  },
+  {
+    env: "POOLGATE_AUTHORIZATION_MODE",
+    key: "authorizationMode",
+    shown: "`filter`",
+    meaning: "`filter`: unauthorized fields are null with an error; `reject`: the whole operation fails.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "filter";
+      if (v !== "filter" && v !== "reject") return bad(name, "must be filter or reject");
+      return v;
+    },
+  },
+  {
+    env: "POOLGATE_INTROSPECTION",
+    key: "introspection",
+    shown: "`true` in development, `false` in production",
+    meaning: "GraphQL schema introspection.",
+    parse: bool(isDev),
+  },
+  {
+    env: "POOLGATE_MAX_BODY_BYTES",
+    key: "maxBodyBytes",
+    shown: "`65536`",
+    meaning: "Largest accepted request body.",
+    parse: int(1024, 10 * 1024 * 1024, 65536),
+  },
+  {
+    env: "POOLGATE_MAX_QUERY_DEPTH",
+    key: "maxQueryDepth",
+    shown: "`12`",
+    meaning: "Deepest selection nesting accepted.",
+    parse: int(2, 100, 12),
+  },
+  {
+    env: "POOLGATE_MAX_ALIASES",
+    key: "maxAliases",
+    shown: "`20`",
+    meaning: "Most aliases per operation.",
+    parse: int(0, 1000, 20),
+  },
+  {
+    env: "POOLGATE_MAX_QUERY_TOKENS",
+    key: "maxQueryTokens",
+    shown: "`1000`",
+    meaning: "Most lexical tokens in a query document (parsing stops beyond it).",
+    parse: int(50, 100000, 1000),
+  },
+  {
+    env: "POOLGATE_MAX_TOKEN_BYTES",
+    key: "maxTokenBytes",
+    shown: "`8192`",
+    meaning: "Longest bearer or refresh token accepted; longer ones are rejected before any crypto.",
+    parse: int(512, 65536, 8192),
+  },
+  {
+    env: "POOLGATE_TOKEN_CACHE_SIZE",
+    key: "tokenCacheSize",
+    shown: "`10000`",
+    meaning: "Verified access tokens kept in memory (LRU, each until its `exp`).",
+    parse: int(0, 10_000_000, 10000),
+  },
+  {
+    env: "POOLGATE_SYNC_INTERVAL_MS",
+    key: "syncIntervalMs",
+    shown: "`250`",
+    meaning: "How often the gateway reads revocations made by other processes on the same store.",
+    parse: int(20, 1000, 250),
+  },
+  {
+    env: "POOLGATE_KEY_ROTATION_GRACE_SECONDS",
+    key: "keyRotationGraceSeconds",
+    shown: "`86400`",
+    meaning: "How long a retired signing key stays in the JWKS (the longest access/ID token lifetime).",
+    parse: int(300, 10 * 365 * 86400, 86400),
+  },
+  {
+    env: "POOLGATE_DANGEROUSLY_EXPOSE_ERROR_DETAILS",
+    key: "dangerouslyExposeErrorDetails",
+    shown: "`false`",
+    meaning: "Put internal error messages in responses (never in production).",
+    parse: bool(() => false),
+  },
+];
+
+/** Reads and validates the whole configuration; throws one PoolgateError naming the variable. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const s of SETTINGS) out[s.key] = s.parse(env[s.env], env, s.env);
+  const config = out as Config;
+  if (config.environment === "production" && config.dangerouslyExposeErrorDetails) {
+    bad("POOLGATE_DANGEROUSLY_EXPOSE_ERROR_DETAILS", "must not be set in production");
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,48 @@
+/** The Apollo Server of the gateway: schema, directives, hardening, error masking. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import type { Logger } from "pino";
+import type { Config } from "../config";
+import type { GatewayContext } from "./context";
+import { authDirectives } from "./directives";
+import { createFormatError } from "./errors";
+import { aliasLimitRule, depthLimitRule, singleCredentialFieldRule } from "./hardening";
+import { resolvers } from "./resolvers";
+
+/** schema.graphql sits at the package root, two levels above both src/graphql and dist/graphql. */
+export const SCHEMA_PATH = join(__dirname, "..", "..", "schema.graphql");
+
+export function loadTypeDefs(): string {
+  return readFileSync(SCHEMA_PATH, "utf8");
+}
+
+export function createApollo(config: Readonly<Config>, logger: Logger): ApolloServer<GatewayContext> {
+  const production = config.environment === "production";
+  return new ApolloServer<GatewayContext>({
+    typeDefs: loadTypeDefs(),
+    resolvers,
+    introspection: config.introspection,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: config.maxQueryTokens },
+    validationRules: [
+      depthLimitRule(config.maxQueryDepth),
+      aliasLimitRule(config.maxAliases),
+      singleCredentialFieldRule,
+    ],
+    formatError: createFormatError(logger, config.dangerouslyExposeErrorDetails),
+    plugins: [
+      authDirectives({ mode: config.authorizationMode }),
+      ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+    logger: {
+      debug: (m) => logger.debug(m),
+      info: (m) => logger.info(m),
+      warn: (m) => logger.warn(m),
+      error: (m) => logger.error(m),
+    },
+  });
+}

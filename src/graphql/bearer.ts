@@ -1,0 +1,57 @@
+/**
+ * Bearer-header handling shared by the gateway's context builder and the subgraph library:
+ * no header → anonymous; anything else must be a valid token, or the request fails with
+ * 401 UNAUTHENTICATED and one uniform message.
+ */
+import { HeaderMap } from "@apollo/server";
+import { GraphQLError } from "graphql";
+import { isPoolgateError } from "../errors";
+import type { AccessTokenClaims } from "../tokens/claims";
+import type { Principal } from "./principal";
+
+const BEARER = /^Bearer +([^\s]+) *$/i;
+
+export function principalFromClaims(claims: AccessTokenClaims): Principal {
+  return {
+    sub: claims.sub,
+    username: claims.username,
+    clientId: claims.client_id,
+    scopes: new Set(claims.scope.split(" ").filter(Boolean)),
+    groups: Array.isArray(claims["cognito:groups"]) ? claims["cognito:groups"] : [],
+    sessionId: claims.origin_jti,
+    authTimeSeconds: claims.auth_time,
+    expiresAtSeconds: claims.exp,
+    claims,
+  };
+}
+
+export function unauthenticated(): GraphQLError {
+  return new GraphQLError("Unauthorized", {
+    extensions: {
+      code: "UNAUTHENTICATED",
+      http: { status: 401, headers: new HeaderMap([["www-authenticate", 'Bearer error="invalid_token"']]) },
+    },
+  });
+}
+
+export async function authenticateBearer(
+  authorization: string | undefined,
+  verify: (token: string) => Promise<AccessTokenClaims>,
+  onReject: (reason: string | undefined) => void = () => undefined,
+): Promise<Principal | null> {
+  if (authorization === undefined || authorization === "") return null;
+  const match = BEARER.exec(authorization);
+  if (!match || match[1] === undefined) {
+    onReject("authorization header is not a bearer token");
+    throw unauthenticated();
+  }
+  try {
+    return principalFromClaims(await verify(match[1]));
+  } catch (err) {
+    if (isPoolgateError(err) && err.code === "UNAUTHENTICATED") {
+      onReject(err.logDetail);
+      throw unauthenticated();
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Request hardening (DESIGN §8) as graphql-js validation rules, one per concern: depth,
+ * aliases, and at most one credential-checking field per operation (no alias batching of
+ * signIn to try many passwords in one request).
+ */
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+} from "graphql";
+
+function reject(context: ValidationContext, message: string): void {
+  context.reportError(new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } }));
+}
+
+/** Deepest selection nesting, following fragment spreads (cycles are another rule's job). */
+export function depthLimitRule(maxDepth: number) {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const def of context.getDocument().definitions) {
+      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    }
+    const depthOf = (set: SelectionSetNode, seen: Set<string>): number => {
+      let max = 0;
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FIELD) {
+          max = Math.max(max, sel.selectionSet ? 1 + depthOf(sel.selectionSet, seen) : 1);
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+          max = Math.max(max, depthOf(sel.selectionSet, seen));
+        } else {
+          const frag = fragments.get(sel.name.value);
+          if (!frag || seen.has(sel.name.value)) continue;
+          max = Math.max(max, depthOf(frag.selectionSet, new Set([...seen, sel.name.value])));
+        }
+        if (max > maxDepth) return max;
+      }
+      return max;
+    };
+    return {
+      OperationDefinition(node) {
+        if (depthOf(node.selectionSet, new Set()) > maxDepth) {
+          reject(context, `Query is too deep (maximum depth ${maxDepth})`);
+        }
+      },
+    };
+  };
+}
+
+export function aliasLimitRule(maxAliases: number) {
+  return (context: ValidationContext): ASTVisitor => {
+    let count = 0;
+    let reported = false;
+    return {
+      Field(node) {
+        if (node.alias && ++count > maxAliases && !reported) {
+          reported = true;
+          reject(context, `Too many aliases (maximum ${maxAliases})`);
+        }
+      },
+    };
+  };
+}
+
+/** Root fields that check a credential: each may appear once per document. */
+export const CREDENTIAL_FIELDS = new Set(["signIn", "refresh", "revoke", "signUp", "confirmSignUp", "changePassword"]);
+
+export function singleCredentialFieldRule(context: ValidationContext): ASTVisitor {
+  let count = 0;
+  let reported = false;
+  return {
+    Field(node) {
+      const parent = context.getParentType();
+      if (parent && parent === context.getSchema().getMutationType() && CREDENTIAL_FIELDS.has(node.name.value)) {
+        if (++count > 1 && !reported) {
+          reported = true;
+          reject(context, "Only one credential-checking field is allowed per request");
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/** `me`, `adminGetUser` and the `User` type: claims read fresh from the store. */
+import { PoolgateError } from "../../errors";
+import type { QueryResolvers, UserResolvers } from "../__generated__/resolvers";
+import type { GatewayContext } from "../context";
+import type { Principal } from "../principal";
+
+export function requirePrincipal(ctx: GatewayContext): Principal {
+  // The directives deny anonymous callers before execution; this guards a schema edit that forgets one.
+  if (!ctx.principal) throw new PoolgateError("UNAUTHENTICATED", "Unauthorized");
+  return ctx.principal;
+}
+
+export function requireUserPrincipal(ctx: GatewayContext): Principal & { username: string } {
+  const p = requirePrincipal(ctx);
+  if (p.username === undefined) {
+    throw new PoolgateError("FORBIDDEN", "This operation needs a user's token, not a client's", { httpStatus: 200 });
+  }
+  return p as Principal & { username: string };
+}
+
+export const userQueries: Pick<QueryResolvers<GatewayContext>, "me" | "adminGetUser"> = {
+  async me(_parent, _args, ctx) {
+    const principal = ctx.principal;
+    if (!principal || principal.username === undefined) return null;
+    const record = await ctx.loaders.userBySub.load(principal.sub);
+    if (!record) return null;
+    return { record, authTimeSeconds: principal.authTimeSeconds };
+  },
+  async adminGetUser(_parent, { username }, ctx) {
+    const record = await ctx.pool.store.getUserByUsername(username);
+    return record ? { record } : null;
+  },
+};
+
+const attr = (name: string) => (m: { record: { attributes: Record<string, string> } }) => m.record.attributes[name] ?? null;
+const flag = (name: string) => (m: { record: { attributes: Record<string, string> } }) => {
+  const v = m.record.attributes[name];
+  return v === undefined ? null : v === "true";
+};
+
+export const userType: UserResolvers<GatewayContext> = {
+  sub: (m) => m.record.sub,
+  username: (m) => m.record.username,
+  email: attr("email"),
+  emailVerified: flag("email_verified"),
+  phoneNumber: attr("phone_number"),
+  phoneNumberVerified: flag("phone_number_verified"),
+  name: attr("name"),
+  givenName: attr("given_name"),
+  familyName: attr("family_name"),
+  groups: (m, _args, ctx) => ctx.loaders.groupsBySub.load(m.record.sub),
+  attributes: (m) =>
+    Object.entries(m.record.attributes)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, value]) => ({ name, value })),
+  enabled: (m) => m.record.enabled,
+  confirmed: (m) => m.record.confirmed,
+  authTime: (m) => m.authTimeSeconds ?? null,
+};

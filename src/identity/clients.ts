@@ -1,0 +1,123 @@
+/**
+ * App clients: public or confidential (a secret stored only as an HMAC), allowed scopes,
+ * token lifetimes within Cognito's bounds, and the refresh-rotation flag.
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { PoolgateError } from "../errors";
+import type { ClientRecord, Store } from "../store/store";
+import { safeEqual, storageHash } from "../tokens/secrets";
+import { isValidScopeName } from "./scopes";
+
+/** Cognito's defaults and bounds (DESIGN §2). */
+export const LIFETIMES = {
+  accessTokenValiditySeconds: { default: 3600, min: 300, max: 86400 },
+  idTokenValiditySeconds: { default: 3600, min: 300, max: 86400 },
+  refreshTokenValiditySeconds: { default: 30 * 86400, min: 3600, max: 10 * 365 * 86400 },
+} as const;
+
+export interface CreateClientInput {
+  name: string;
+  generateSecret?: boolean;
+  allowedScopes?: readonly string[];
+  accessTokenValiditySeconds?: number;
+  idTokenValiditySeconds?: number;
+  refreshTokenValiditySeconds?: number;
+  rotateRefreshTokens?: boolean;
+  refreshTokenReuseGraceSeconds?: number;
+}
+
+export interface CreatedClient {
+  client: ClientRecord;
+  /** Shown once, never stored. */
+  clientSecret: string | undefined;
+}
+
+const CLIENT_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** 26 lowercase alphanumerics, the shape of a Cognito app client id. */
+function newClientId(): string {
+  let id = "";
+  for (let i = 0; i < 26; i++) id += CLIENT_ID_ALPHABET[randomInt(CLIENT_ID_ALPHABET.length)];
+  return id;
+}
+
+function lifetime(name: keyof typeof LIFETIMES, value: number | undefined): number {
+  const bounds = LIFETIMES[name];
+  if (value === undefined) return bounds.default;
+  if (!Number.isInteger(value) || value < bounds.min || value > bounds.max) {
+    throw new PoolgateError("BAD_USER_INPUT", `${name} must be an integer from ${bounds.min} to ${bounds.max}`);
+  }
+  return value;
+}
+
+export class ClientService {
+  constructor(
+    private readonly store: Store,
+    private readonly hashKey: Uint8Array,
+    private readonly defaultReuseGraceSeconds: number,
+  ) {}
+
+  async create(input: CreateClientInput, nowMs: number): Promise<CreatedClient> {
+    const name = input.name.trim();
+    if (name.length === 0 || name.length > 128) {
+      throw new PoolgateError("BAD_USER_INPUT", "Client name must be 1 to 128 characters");
+    }
+    const allowedScopes = [...new Set(input.allowedScopes ?? ["openid", "email", "profile"])];
+    for (const s of allowedScopes) {
+      if (!isValidScopeName(s)) throw new PoolgateError("BAD_USER_INPUT", `Invalid scope name "${s.slice(0, 100)}"`);
+    }
+    const grace = input.refreshTokenReuseGraceSeconds ?? this.defaultReuseGraceSeconds;
+    if (!Number.isInteger(grace) || grace < 0 || grace > 3600) {
+      throw new PoolgateError("BAD_USER_INPUT", "refreshTokenReuseGraceSeconds must be from 0 to 3600");
+    }
+    const clientId = newClientId();
+    const clientSecret = input.generateSecret ? randomBytes(36).toString("base64url") : undefined;
+    const client: ClientRecord = {
+      clientId,
+      name,
+      secretHash: clientSecret ? this.hashSecret(clientId, clientSecret) : null,
+      allowedScopes,
+      accessTokenValiditySeconds: lifetime("accessTokenValiditySeconds", input.accessTokenValiditySeconds),
+      idTokenValiditySeconds: lifetime("idTokenValiditySeconds", input.idTokenValiditySeconds),
+      refreshTokenValiditySeconds: lifetime("refreshTokenValiditySeconds", input.refreshTokenValiditySeconds),
+      rotateRefreshTokens: input.rotateRefreshTokens ?? false,
+      refreshTokenReuseGraceSeconds: grace,
+      enabled: true,
+      createdAtMs: nowMs,
+    };
+    await this.store.createClient(client);
+    return { client, clientSecret };
+  }
+
+  private hashSecret(clientId: string, secret: string): string {
+    return storageHash(this.hashKey, `client-secret:${clientId}`, secret);
+  }
+
+  /**
+   * Authenticates an app client. Confidential clients must present their secret (compared
+   * in constant time against the stored HMAC); public clients must not present one.
+   */
+  async authenticate(clientId: string, clientSecret: string | null | undefined): Promise<ClientRecord> {
+    const fail = (why: string) =>
+      new PoolgateError("NOT_AUTHORIZED", "Client authentication failed", { logDetail: `client auth: ${why}` });
+    if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > 128) throw fail("malformed id");
+    const client = await this.store.getClient(clientId);
+    if (!client) throw fail("unknown client");
+    if (!client.enabled) throw fail("client disabled");
+    if (client.secretHash === null) {
+      if (clientSecret) throw fail("secret sent to a public client");
+      return client;
+    }
+    if (!clientSecret || clientSecret.length > 512) throw fail("secret missing");
+    if (!safeEqual(this.hashSecret(clientId, clientSecret), client.secretHash)) throw fail("wrong secret");
+    return client;
+  }
+
+  list(): Promise<ClientRecord[]> {
+    return this.store.listClients();
+  }
+
+  get(clientId: string): Promise<ClientRecord | undefined> {
+    return this.store.getClient(clientId);
+  }
+}

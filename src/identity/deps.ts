@@ -1,0 +1,29 @@
+/** What every identity service needs, assembled once by UserPool.open. */
+import type { Logger } from "pino";
+import type { Config } from "../config";
+import type { Store } from "../store/store";
+import type { DerivedSecrets } from "../tokens/secrets";
+import type { ClientService } from "./clients";
+import type { KeyService } from "./keys";
+import type { PasswordHasher } from "./passwords";
+import type { RevocationState } from "./revocations";
+import type { ScopeRules } from "./scopes";
+
+export interface IdentityDeps {
+  store: Store;
+  config: Readonly<Config>;
+  secrets: DerivedSecrets;
+  logger: Logger;
+  hasher: PasswordHasher;
+  keys: KeyService;
+  clients: ClientService;
+  revocations: RevocationState;
+  scopeRules: ScopeRules;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  now: () => number;
+}
+
+/** Where sign-up confirmation codes go. */
+export interface CodeSender {
+  sendConfirmationCode(message: { username: string; destination: string | undefined; code: string }): Promise<void>;
+}

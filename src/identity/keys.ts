@@ -1,0 +1,47 @@
+/**
+ * Keeps the signing key ring in the store: creates the first key on an empty store, opens
+ * the ring at start and after a change, and rotates. Old keys stay published until every
+ * token they signed has expired, so a rotation or a restart never invalidates a live token.
+ */
+import type { Store } from "../store/store";
+import { createSealedKey, KeyRing } from "../tokens/keyring";
+
+export class KeyService {
+  private current: KeyRing | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keyEncryptionKey: Uint8Array,
+    private readonly retiredKeyLifetimeMs: number,
+  ) {}
+
+  /** Opens the ring, creating the first key when the store has none. */
+  async open(nowMs: number): Promise<KeyRing> {
+    const records = await this.store.listKeys();
+    const live = records.filter((r) => r.status === "active" && (r.expiresAtMs === null || r.expiresAtMs > nowMs));
+    if (live.length === 0) {
+      await this.store.insertKey({ ...(await createSealedKey(this.keyEncryptionKey, nowMs)), retiredAtMs: null });
+    }
+    return this.reload(nowMs);
+  }
+
+  async reload(nowMs: number): Promise<KeyRing> {
+    this.current = await KeyRing.open(await this.store.listKeys(), this.keyEncryptionKey, nowMs);
+    return this.current;
+  }
+
+  ring(): KeyRing {
+    if (!this.current) throw new Error("key ring not opened");
+    return this.current;
+  }
+
+  /** Adds a new active key and retires the others (they keep verifying until they expire). */
+  async rotate(nowMs: number): Promise<string> {
+    const sealed = await createSealedKey(this.keyEncryptionKey, nowMs);
+    await this.store.insertKey({ ...sealed, retiredAtMs: null });
+    await this.store.retireKeysExcept(sealed.kid, nowMs, nowMs + this.retiredKeyLifetimeMs);
+    await this.store.appendChange("keys_changed", sealed.kid, nowMs);
+    await this.reload(nowMs);
+    return sealed.kid;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The user pool: one object that owns the identity services for a store, used alike by
+ * GraphQL resolvers, the /oauth2 endpoints and the CLI. Open it with UserPool.open; close
+ * it to stop its background sync.
+ */
+import type { Logger } from "pino";
+import type { Config } from "../config";
+import { PoolgateError } from "../errors";
+import type { Store } from "../store/store";
+import type { AccessTokenClaims } from "../tokens/claims";
+import { deriveSecrets } from "../tokens/secrets";
+import { AccessTokenVerifier } from "../tokens/verify";
+import { ClientService } from "./clients";
+import type { CodeSender, IdentityDeps } from "./deps";
+import { KeyService } from "./keys";
+import { PasswordHasher } from "./passwords";
+import { RevocationState } from "./revocations";
+import { ADMIN_SCOPE } from "./scopes";
+import { SessionService } from "./sessions";
+import { UserService } from "./users";
+
+export interface UserPoolOptions {
+  store: Store;
+  config: Readonly<Config>;
+  masterKey: Uint8Array;
+  logger: Logger;
+  sender?: CodeSender;
+  now?: () => number;
+  /** Read the store's change feed in the background (off for one-shot CLI commands). @default true */
+  backgroundSync?: boolean;
+}
+
+/** The longest an access or ID token can live (Cognito's bound), plus a margin for skew. */
+const MAX_TOKEN_LIFETIME_MS = 86400 * 1000 + 5 * 60 * 1000;
+
+/** Development sender: logs the code (never in production, where a real sender is required). */
+function logSender(logger: Logger, config: Readonly<Config>): CodeSender {
+  return {
+    async sendConfirmationCode({ username, destination, code }) {
+      if (config.environment === "development") {
+        logger.info({ username, destination, confirmationCode: code }, "sign-up confirmation code (development sender)");
+      } else {
+        logger.warn({ username }, "no confirmation-code sender configured: code not delivered");
+      }
+    },
+  };
+}
+
+export class UserPool {
+  readonly sessions: SessionService;
+  readonly users: UserService;
+  readonly clients: ClientService;
+  readonly keys: KeyService;
+  readonly revocations: RevocationState;
+  readonly hasher: PasswordHasher;
+  readonly verifier: AccessTokenVerifier;
+  readonly store: Store;
+  readonly config: Readonly<Config>;
+  private readonly now: () => number;
+
+  private constructor(private readonly d: IdentityDeps, sender: CodeSender) {
+    this.store = d.store;
+    this.config = d.config;
+    this.now = d.now;
+    this.clients = d.clients;
+    this.keys = d.keys;
+    this.revocations = d.revocations;
+    this.hasher = d.hasher;
+    this.sessions = new SessionService(d);
+    this.users = new UserService(d, this.sessions, sender);
+    this.verifier = new AccessTokenVerifier({
+      issuer: d.config.issuer,
+      keys: (kid) => d.keys.ring().verificationKey(kid),
+      clockSkewSeconds: d.config.clockSkewSeconds,
+      maxTokenBytes: d.config.maxTokenBytes,
+      cacheSize: d.config.tokenCacheSize,
+      nowMs: d.now,
+    });
+  }
+
+  static async open(options: UserPoolOptions): Promise<UserPool> {
+    const { store, config, logger } = options;
+    const now = options.now ?? Date.now;
+    const secrets = deriveSecrets(options.masterKey);
+    const keys = new KeyService(store, secrets.keyEncryptionKey, config.keyRotationGraceSeconds * 1000);
+    const revocations = new RevocationState(store, {
+      windowMs: MAX_TOKEN_LIFETIME_MS,
+      onKeysChanged: async () => {
+        await keys.reload(now());
+      },
+      onSyncError: (err) => logger.error({ err: errorSummary(err) }, "revocation sync failed"),
+    });
+    const deps: IdentityDeps = {
+      store,
+      config,
+      secrets,
+      logger,
+      hasher: new PasswordHasher({ memoryKib: config.passwordHashMemoryKib, iterations: config.passwordHashIterations }),
+      keys,
+      clients: new ClientService(store, secrets.storageHashKey, config.refreshTokenReuseGraceSeconds),
+      revocations,
+      scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
+      now,
+    };
+    await keys.open(now());
+    await revocations.load(now());
+    if (options.backgroundSync ?? true) revocations.start(config.syncIntervalMs);
+    return new UserPool(deps, options.sender ?? logSender(logger, config));
+  }
+
+  /**
+   * The full check of a bearer access token (DESIGN §5): signature and claims (cached),
+   * then, on every request, the live state: client enabled, session not revoked, user enabled.
+   */
+  async authenticate(token: string): Promise<AccessTokenClaims> {
+    const claims = await this.verifier.verify(token);
+    const denied = (why: string) => new PoolgateError("UNAUTHENTICATED", "Unauthorized", { logDetail: `access token rejected: ${why}` });
+    if (this.revocations.isClientBlocked(claims.client_id)) throw denied("client disabled or deleted");
+    if (claims.origin_jti !== undefined && this.revocations.isSessionRevoked(claims.origin_jti)) throw denied("session revoked");
+    if (claims.username !== undefined && this.revocations.isUserBlocked(claims.sub)) throw denied("user disabled or deleted");
+    return claims;
+  }
+
+  /** Background sync plus a cheap store round trip: what /readyz reports. */
+  async ready(): Promise<boolean> {
+    try {
+      await this.store.ping();
+      return this.revocations.staleness(this.now()) < Math.max(5000, this.config.syncIntervalMs * 10);
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.revocations.stop();
+  }
+
+  get deps(): IdentityDeps {
+    return this.d;
+  }
+}
+
+/** Error summary safe for logs: class and code, never a token or value. */
+export function errorSummary(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { type: err.name, message: err.message, ...(typeof code === "string" ? { code } : {}) };
+  }
+  return { type: typeof err };
+}

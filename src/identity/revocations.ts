@@ -1,0 +1,166 @@
+/**
+ * The in-memory view of what is revoked or blocked, consulted on every request (DESIGN §5):
+ * revoked sessions, blocked users (disabled or deleted) and blocked clients. Changes made by
+ * this process apply at once; changes made by other processes on the same store (the CLI,
+ * other instances) arrive through the store's change feed, polled every `syncIntervalMs`.
+ *
+ * Bounded: a revoked session is remembered only as long as a token of it can still be
+ * alive (the longest access/ID token lifetime), after which no token names it anyway.
+ */
+import type { ChangeEvent, Store } from "../store/store";
+
+export interface RevocationStateOptions {
+  /** How long a revocation must be remembered: the longest token lifetime, plus skew. */
+  windowMs: number;
+  onKeysChanged: () => Promise<void>;
+  onSyncError: (err: unknown) => void;
+}
+
+export class RevocationState {
+  private readonly revokedSessions = new Map<string, number>();
+  private readonly blockedUsers = new Set<string>();
+  private readonly blockedClients = new Set<string>();
+  private cursor = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private lastSyncOkMs = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: RevocationStateOptions,
+  ) {}
+
+  /** Builds the state from the store: recent feed events plus the current disabled snapshot. */
+  async load(nowMs: number): Promise<void> {
+    const latest = await this.store.latestChangeSeq();
+    const since = nowMs - this.options.windowMs;
+    let after = 0;
+    for (;;) {
+      const batch = await this.store.changesSince(after, 5000);
+      for (const event of batch) {
+        if (event.seq > latest) break;
+        if (event.atMs >= since || event.kind !== "session_revoked") this.apply(event, false);
+        after = event.seq;
+      }
+      if (batch.length < 5000 || after >= latest) break;
+    }
+    this.cursor = latest;
+    for (const sub of await this.store.listDisabledUserSubs()) this.blockedUsers.add(sub);
+    for (const client of await this.store.listClients()) {
+      if (!client.enabled) this.blockedClients.add(client.clientId);
+    }
+    this.lastSyncOkMs = nowMs;
+  }
+
+  /** Pulls the feed since the last event seen. Never runs twice at once. */
+  sync(nowMs: number = Date.now()): Promise<void> {
+    this.syncing ??= this.pull(nowMs).finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async pull(nowMs: number): Promise<void> {
+    let keysChanged = false;
+    for (;;) {
+      const batch = await this.store.changesSince(this.cursor, 1000);
+      for (const event of batch) {
+        if (this.apply(event, true)) keysChanged = true;
+        this.cursor = event.seq;
+      }
+      if (batch.length < 1000) break;
+    }
+    this.evictExpired(nowMs);
+    this.lastSyncOkMs = nowMs;
+    if (keysChanged) await this.options.onKeysChanged();
+  }
+
+  /** Applies one event; returns true when the key ring must be reloaded. */
+  private apply(event: ChangeEvent, live: boolean): boolean {
+    switch (event.kind) {
+      case "session_revoked":
+        this.revokedSessions.set(event.subject, event.atMs);
+        return false;
+      case "user_blocked":
+        this.blockedUsers.add(event.subject);
+        return false;
+      case "user_unblocked":
+        this.blockedUsers.delete(event.subject);
+        return false;
+      case "client_blocked":
+        this.blockedClients.add(event.subject);
+        return false;
+      case "client_unblocked":
+        this.blockedClients.delete(event.subject);
+        return false;
+      case "keys_changed":
+        return live;
+    }
+  }
+
+  private evictExpired(nowMs: number): void {
+    const horizon = nowMs - this.options.windowMs;
+    for (const [id, atMs] of this.revokedSessions) {
+      // Map iteration is insertion order, which is (nearly) revocation order.
+      if (atMs >= horizon) break;
+      this.revokedSessions.delete(id);
+    }
+  }
+
+  start(intervalMs: number): void {
+    const tick = () => {
+      this.sync().then(
+        () => schedule(),
+        (err: unknown) => {
+          this.options.onSyncError(err);
+          schedule();
+        },
+      );
+    };
+    const schedule = () => {
+      if (this.timer === undefined) return;
+      this.timer = setTimeout(tick, intervalMs);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(tick, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    const t = this.timer;
+    this.timer = undefined;
+    if (t) clearTimeout(t);
+    await this.syncing?.catch(() => undefined);
+  }
+
+  /** Milliseconds since the feed was last read successfully. */
+  staleness(nowMs: number): number {
+    return nowMs - this.lastSyncOkMs;
+  }
+
+  // Local changes: visible to this process from the next request on, before the feed echoes them.
+  markSessionRevoked(id: string, nowMs: number): void {
+    this.revokedSessions.set(id, nowMs);
+  }
+  markUserBlocked(sub: string, blocked: boolean): void {
+    if (blocked) this.blockedUsers.add(sub);
+    else this.blockedUsers.delete(sub);
+  }
+  markClientBlocked(clientId: string, blocked: boolean): void {
+    if (blocked) this.blockedClients.add(clientId);
+    else this.blockedClients.delete(clientId);
+  }
+
+  isSessionRevoked(id: string): boolean {
+    return this.revokedSessions.has(id);
+  }
+  isUserBlocked(sub: string): boolean {
+    return this.blockedUsers.has(sub);
+  }
+  isClientBlocked(clientId: string): boolean {
+    return this.blockedClients.has(clientId);
+  }
+  size(): { sessions: number; users: number; clients: number } {
+    return { sessions: this.revokedSessions.size, users: this.blockedUsers.size, clients: this.blockedClients.size };
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * Sign-in, refresh, revoke and global sign-out (DESIGN §3): the session is a refresh-token
+ * family whose id is the `origin_jti` of every ID/access token issued in it.
+ */
+import { randomUUID } from "node:crypto";
+import { PoolgateError } from "../errors";
+import type { ClientRecord, SessionRecord, UserRecord } from "../store/store";
+import { issueUserTokens } from "../tokens/issue";
+import { openRefreshToken, sealRefreshToken } from "../tokens/refresh";
+import { safeEqual, storageHash } from "../tokens/secrets";
+import type { IdentityDeps } from "./deps";
+import { LOCKOUT_RESET_AFTER_MS, lockoutDurationMs } from "./lockout";
+import { MAX_PASSWORD_LENGTH } from "./passwords";
+import { grantUserScopes } from "./scopes";
+
+export interface AuthenticationResult {
+  accessToken: string;
+  idToken: string;
+  /** Absent on a refresh unless the client rotates refresh tokens. */
+  refreshToken: string | undefined;
+  expiresIn: number;
+  tokenType: "Bearer";
+  /** Session id, for logs and metrics. */
+  sessionId: string;
+}
+
+export interface SignInRequest {
+  clientId: string;
+  clientSecret?: string | null;
+  username: string;
+  password: string;
+  scopes?: readonly string[] | null;
+}
+
+export interface RefreshRequest {
+  clientId: string;
+  clientSecret?: string | null;
+  refreshToken: string;
+}
+
+const WRONG_CREDENTIALS = "Incorrect username or password.";
+
+export class SessionService {
+  constructor(private readonly d: IdentityDeps) {}
+
+  private refreshHash(token: string): string {
+    return storageHash(this.d.secrets.storageHashKey, "refresh-token", token);
+  }
+
+  /**
+   * USER_PASSWORD_AUTH. Unknown users and wrong passwords get the same error after the
+   * same work (a dummy hash is verified), and both count towards the lockout, so the
+   * response never tells whether a username exists.
+   */
+  async signIn(req: SignInRequest): Promise<AuthenticationResult> {
+    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    const username = req.username;
+    if (username.length === 0 || username.length > 128 || req.password.length > MAX_PASSWORD_LENGTH) {
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, { logDetail: "sign-in: input out of bounds" });
+    }
+    const lockKey = `signin:${username}`;
+    const nowMs = this.d.now();
+    const lock = await this.d.store.getLockout(lockKey);
+    if (lock && lock.lockedUntilMs > nowMs) {
+      // Attempts during a lockout do not count and cost no hashing.
+      throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", "Password attempts exceeded");
+    }
+    const user = await this.d.store.getUserByUsername(username);
+    const ok = user
+      ? await this.d.hasher.verify(user.passwordHash, req.password)
+      : await this.d.hasher.verifyDummy(req.password);
+    if (!user || !ok) {
+      await this.d.store.recordFailedSignIn(lockKey, this.d.now(), LOCKOUT_RESET_AFTER_MS, lockoutDurationMs);
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
+        logDetail: user ? "sign-in: wrong password" : "sign-in: unknown user",
+      });
+    }
+    if (lock) await this.d.store.clearFailedSignIns(lockKey);
+    // Checked after the password, as Cognito does: only the password's owner learns these.
+    if (!user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
+    if (!user.confirmed) throw new PoolgateError("USER_NOT_CONFIRMED", "User is not confirmed.");
+    if (user.passwordResetRequired) throw new PoolgateError("PASSWORD_RESET_REQUIRED", "Password reset required for the user");
+
+    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
+    const scopes = grantUserScopes(this.d.scopeRules, client.allowedScopes, req.scopes, groups ?? []);
+    if (this.d.hasher.needsRehash(user.passwordHash)) {
+      await this.d.store.updateUser(user.sub, { passwordHash: await this.d.hasher.hash(req.password) }, nowMs);
+    }
+    return this.startSession(client, user, groups ?? [], scopes);
+  }
+
+  private async startSession(
+    client: ClientRecord,
+    user: UserRecord,
+    groups: readonly string[],
+    scopes: readonly string[],
+  ): Promise<AuthenticationResult> {
+    const nowMs = this.d.now();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const sessionId = randomUUID();
+    const expiresAtSeconds = nowSeconds + client.refreshTokenValiditySeconds;
+    const refreshToken = await sealRefreshToken(this.d.secrets.refreshTokenKey, {
+      sessionId,
+      clientId: client.clientId,
+      nowSeconds,
+      expiresAtSeconds,
+    });
+    await this.d.store.createSession({
+      id: sessionId,
+      sub: user.sub,
+      clientId: client.clientId,
+      scope: scopes.join(" "),
+      authTimeSeconds: nowSeconds,
+      createdAtMs: nowMs,
+      expiresAtMs: expiresAtSeconds * 1000,
+      refreshTokenHash: this.refreshHash(refreshToken),
+      previousRefreshTokenHash: null,
+      rotatedAtMs: null,
+      revokedAtMs: null,
+      revokedReason: null,
+    });
+    const tokens = await issueUserTokens({
+      issuer: this.d.config.issuer,
+      signer: this.d.keys.ring().signingKey(),
+      nowSeconds,
+      client,
+      user: { sub: user.sub, username: user.username, attributes: user.attributes, groups },
+      sessionId,
+      authTimeSeconds: nowSeconds,
+      scopes,
+    });
+    return {
+      accessToken: tokens.accessToken,
+      idToken: tokens.idToken,
+      refreshToken,
+      expiresIn: client.accessTokenValiditySeconds,
+      tokenType: "Bearer",
+      sessionId,
+    };
+  }
+
+  /**
+   * REFRESH_TOKEN_AUTH. Distinct codes for a token that is not ours (INVALID_REFRESH_TOKEN),
+   * past its lifetime (REFRESH_TOKEN_EXPIRED) and of a revoked session (REFRESH_TOKEN_REVOKED).
+   */
+  async refresh(req: RefreshRequest): Promise<AuthenticationResult> {
+    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    const invalid = (why: string) =>
+      new PoolgateError("INVALID_REFRESH_TOKEN", "Invalid refresh token", { logDetail: `refresh: ${why}` });
+    const payload = await openRefreshToken(this.d.secrets.refreshTokenKey, req.refreshToken, this.d.config.maxTokenBytes);
+    if (!payload) throw invalid("not a refresh token of this pool");
+    if (payload.cid !== client.clientId) throw invalid("issued to another client");
+    const nowMs = this.d.now();
+    if (payload.exp * 1000 <= nowMs) throw new PoolgateError("REFRESH_TOKEN_EXPIRED", "Refresh token has expired");
+    const session = await this.d.store.getSession(payload.sid);
+    if (!session || session.clientId !== client.clientId) throw invalid("unknown session");
+    if (session.revokedAtMs !== null) throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked");
+    if (session.expiresAtMs <= nowMs) throw new PoolgateError("REFRESH_TOKEN_EXPIRED", "Refresh token has expired");
+
+    const presented = this.refreshHash(req.refreshToken);
+    let nextRefreshToken: string | undefined;
+    let current: SessionRecord = session;
+    if (client.rotateRefreshTokens) {
+      const rotated = await this.rotate(client, session, presented, nowMs);
+      nextRefreshToken = rotated.refreshToken;
+      current = rotated.session;
+    } else if (!safeEqual(presented, session.refreshTokenHash)) {
+      throw invalid("hash mismatch");
+    }
+
+    const user = await this.d.store.getUserBySub(current.sub);
+    if (!user || !user.enabled) {
+      throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked", { logDetail: "refresh: user blocked" });
+    }
+    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
+    const tokens = await issueUserTokens({
+      issuer: this.d.config.issuer,
+      signer: this.d.keys.ring().signingKey(),
+      nowSeconds: Math.floor(nowMs / 1000),
+      client,
+      user: { sub: user.sub, username: user.username, attributes: user.attributes, groups: groups ?? [] },
+      sessionId: current.id,
+      authTimeSeconds: current.authTimeSeconds,
+      scopes: current.scope.split(" ").filter(Boolean),
+    });
+    return {
+      accessToken: tokens.accessToken,
+      idToken: tokens.idToken,
+      refreshToken: nextRefreshToken,
+      expiresIn: client.accessTokenValiditySeconds,
+      tokenType: "Bearer",
+      sessionId: current.id,
+    };
+  }
+
+  /**
+   * Rotation with reuse detection (OAuth 2.0 Security BCP §4.14.2): the current token is
+   * exchanged for a new one; the token it replaced still refreshes within the grace period
+   * (a retried request) but yields no new refresh token; any other token of the session —
+   * authentic, since it decrypted under our key — means the family leaked: revoke it.
+   */
+  private async rotate(
+    client: ClientRecord,
+    session: SessionRecord,
+    presented: string,
+    nowMs: number,
+  ): Promise<{ session: SessionRecord; refreshToken: string | undefined }> {
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const next = await sealRefreshToken(this.d.secrets.refreshTokenKey, {
+      sessionId: session.id,
+      clientId: client.clientId,
+      nowSeconds,
+      expiresAtSeconds: Math.floor(session.expiresAtMs / 1000),
+    });
+    const result = await this.d.store.rotateRefreshToken(session.id, presented, this.refreshHash(next), nowMs);
+    switch (result.outcome) {
+      case "rotated":
+        return { session: result.session, refreshToken: next };
+      case "missing":
+        throw new PoolgateError("INVALID_REFRESH_TOKEN", "Invalid refresh token", { logDetail: "refresh: session vanished" });
+      case "not_current": {
+        const s = result.session;
+        if (s.revokedAtMs !== null) throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked");
+        const withinGrace =
+          s.previousRefreshTokenHash !== null &&
+          safeEqual(presented, s.previousRefreshTokenHash) &&
+          s.rotatedAtMs !== null &&
+          nowMs - s.rotatedAtMs <= client.refreshTokenReuseGraceSeconds * 1000;
+        if (withinGrace) return { session: s, refreshToken: undefined };
+        await this.revokeSession(s.id, "reuse_detected");
+        this.d.logger.warn({ sessionId: s.id, clientId: client.clientId }, "refresh token reuse detected: session revoked");
+        throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked", {
+          logDetail: "refresh: reuse detected",
+        });
+      }
+    }
+  }
+
+  private async revokeSession(id: string, reason: "revoked" | "reuse_detected"): Promise<void> {
+    const nowMs = this.d.now();
+    await this.d.store.revokeSession(id, reason, nowMs);
+    this.d.revocations.markSessionRevoked(id, nowMs);
+  }
+
+  /**
+   * RevokeToken: revokes the session of a refresh token. RFC 7009 §2.2: an invalid, unknown
+   * or already revoked token is not an error. A token of another client is.
+   */
+  async revoke(req: { clientId: string; clientSecret?: string | null; token: string }): Promise<boolean> {
+    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    const payload = await openRefreshToken(this.d.secrets.refreshTokenKey, req.token, this.d.config.maxTokenBytes);
+    if (!payload) return true;
+    if (payload.cid !== client.clientId) {
+      throw new PoolgateError("NOT_AUTHORIZED", "The token was not issued to this client");
+    }
+    await this.revokeSession(payload.sid, "revoked");
+    return true;
+  }
+
+  /** Revokes every session of a user: their tokens fail from the next request on. */
+  async signOutEverywhere(sub: string, reason: "global_sign_out" | "user_disabled" | "user_deleted"): Promise<number> {
+    const nowMs = this.d.now();
+    const ids = await this.d.store.revokeUserSessions(sub, reason, nowMs);
+    for (const id of ids) this.d.revocations.markSessionRevoked(id, nowMs);
+    return ids.length;
+  }
+}

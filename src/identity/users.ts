@@ -1,0 +1,212 @@
+/**
+ * Users: creation (by an admin or by self sign-up with a confirmation code), password
+ * changes, groups, and the admin switches that take effect on the next request.
+ */
+import { randomInt, randomUUID } from "node:crypto";
+import { PoolgateError } from "../errors";
+import { StoreConflictError, type UserRecord } from "../store/store";
+import { isKnownAttributeName } from "../tokens/claims";
+import { safeEqual, storageHash } from "../tokens/secrets";
+import type { CodeSender, IdentityDeps } from "./deps";
+import { LOCKOUT_RESET_AFTER_MS, lockoutDurationMs } from "./lockout";
+import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
+import type { SessionService } from "./sessions";
+
+export interface NewUserInput {
+  username: string;
+  password: string;
+  attributes?: Readonly<Record<string, string>>;
+  groups?: readonly string[];
+}
+
+const USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u; // Cognito: [\p{L}\p{M}\p{S}\p{N}\p{P}]+
+const GROUP = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+const CONFIRMATION_CODE_LIFETIME_MS = 24 * 3600 * 1000;
+
+function validateUsername(username: string): void {
+  if (!USERNAME.test(username)) {
+    throw new PoolgateError("BAD_USER_INPUT", "Username must be 1 to 128 letters, digits or symbols, without spaces");
+  }
+}
+
+export function validateGroupName(group: string): void {
+  if (!GROUP.test(group)) throw new PoolgateError("BAD_USER_INPUT", "Group name must be 1 to 128 characters without spaces");
+}
+
+function validateAttributes(attributes: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    if (!isKnownAttributeName(name)) throw new PoolgateError("BAD_USER_INPUT", `Unknown attribute "${name.slice(0, 64)}"`);
+    if (typeof value !== "string" || value.length > 2048) {
+      throw new PoolgateError("BAD_USER_INPUT", `Attribute "${name}" must be a string of at most 2048 characters`);
+    }
+    if ((name === "email_verified" || name === "phone_number_verified") && value !== "true" && value !== "false") {
+      throw new PoolgateError("BAD_USER_INPUT", `Attribute "${name}" must be "true" or "false"`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+export class UserService {
+  constructor(
+    private readonly d: IdentityDeps,
+    private readonly sessions: SessionService,
+    private readonly sender: CodeSender,
+  ) {}
+
+  private get policy(): PasswordPolicy {
+    return { minLength: this.d.config.passwordMinLength, require: this.d.config.passwordRequire };
+  }
+
+  private codeHash(username: string, code: string): string {
+    return storageHash(this.d.secrets.storageHashKey, `confirmation-code:${username}`, code);
+  }
+
+  private async insert(input: NewUserInput, confirmed: boolean, code?: string): Promise<UserRecord> {
+    validateUsername(input.username);
+    const attributes = validateAttributes(input.attributes ?? {});
+    assertPasswordPolicy(this.policy, input.password);
+    for (const g of input.groups ?? []) validateGroupName(g);
+    const nowMs = this.d.now();
+    const user: UserRecord = {
+      sub: randomUUID(),
+      username: input.username,
+      passwordHash: await this.d.hasher.hash(input.password),
+      enabled: true,
+      confirmed,
+      passwordResetRequired: false,
+      attributes,
+      confirmationCodeHash: code ? this.codeHash(input.username, code) : null,
+      confirmationCodeExpiresAtMs: code ? nowMs + CONFIRMATION_CODE_LIFETIME_MS : null,
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+    };
+    try {
+      await this.d.store.createUser(user);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw new PoolgateError("USERNAME_EXISTS", "User already exists");
+      throw err;
+    }
+    for (const g of input.groups ?? []) await this.d.store.addUserToGroup(user.sub, g);
+    return user;
+  }
+
+  /** AdminCreateUser: a confirmed user with a permanent password. */
+  adminCreate(input: NewUserInput): Promise<UserRecord> {
+    return this.insert(input, true);
+  }
+
+  /** SignUp (self-registration): an unconfirmed user; the code goes to the sender. */
+  async signUp(input: NewUserInput): Promise<{ user: UserRecord; destination: string | undefined }> {
+    if (!this.d.config.selfSignUp) {
+      throw new PoolgateError("NOT_AUTHORIZED", "SignUp is not permitted for this user pool");
+    }
+    const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+    const user = await this.insert({ ...input, groups: [] }, false, code);
+    const destination = user.attributes["email"] ?? user.attributes["phone_number"];
+    await this.sender.sendConfirmationCode({ username: user.username, destination, code });
+    return { user, destination };
+  }
+
+  /**
+   * ConfirmSignUp. Wrong codes count towards a lockout of their own, so a 6-digit code
+   * cannot be brute-forced; an unknown user gets CODE_MISMATCH so usernames do not leak.
+   */
+  async confirmSignUp(username: string, code: string): Promise<true> {
+    const lockKey = `confirm:${username}`;
+    const nowMs = this.d.now();
+    const lock = await this.d.store.getLockout(lockKey);
+    if (lock && lock.lockedUntilMs > nowMs) {
+      throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", "Too many failed attempts");
+    }
+    const user = await this.d.store.getUserByUsername(username);
+    if (user?.confirmed) throw new PoolgateError("NOT_AUTHORIZED", "User cannot be confirmed. Current status is CONFIRMED");
+    const matches =
+      user?.confirmationCodeHash != null && safeEqual(this.codeHash(username, code.slice(0, 64)), user.confirmationCodeHash);
+    if (!user || !matches) {
+      await this.d.store.recordFailedSignIn(lockKey, nowMs, LOCKOUT_RESET_AFTER_MS, lockoutDurationMs);
+      throw new PoolgateError("CODE_MISMATCH", "Invalid verification code provided, please try again.");
+    }
+    if ((user.confirmationCodeExpiresAtMs ?? 0) <= nowMs) {
+      throw new PoolgateError("EXPIRED_CODE", "Invalid code provided, please request a code again.");
+    }
+    await this.d.store.updateUser(user.sub, { confirmed: true, confirmationCodeHash: null, confirmationCodeExpiresAtMs: null }, nowMs);
+    if (lock) await this.d.store.clearFailedSignIns(lockKey);
+    return true;
+  }
+
+  /** ChangePassword: the caller proves the previous password; failures count towards the lockout. */
+  async changePassword(sub: string, previousPassword: string, proposedPassword: string): Promise<true> {
+    const user = await this.d.store.getUserBySub(sub);
+    if (!user || !user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
+    const lockKey = `signin:${user.username}`;
+    const lock = await this.d.store.getLockout(lockKey);
+    if (lock && lock.lockedUntilMs > this.d.now()) {
+      throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", "Password attempts exceeded");
+    }
+    if (!(await this.d.hasher.verify(user.passwordHash, previousPassword))) {
+      await this.d.store.recordFailedSignIn(lockKey, this.d.now(), LOCKOUT_RESET_AFTER_MS, lockoutDurationMs);
+      throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
+    }
+    assertPasswordPolicy(this.policy, proposedPassword);
+    await this.d.store.updateUser(sub, { passwordHash: await this.d.hasher.hash(proposedPassword) }, this.d.now());
+    if (lock) await this.d.store.clearFailedSignIns(lockKey);
+    return true;
+  }
+
+  async require(username: string): Promise<UserRecord> {
+    const user = await this.d.store.getUserByUsername(username);
+    if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
+    return user;
+  }
+
+  /** Disabling rejects the user's tokens and refreshes at once (DESIGN §3). */
+  async setEnabled(username: string, enabled: boolean): Promise<UserRecord> {
+    const user = await this.require(username);
+    const nowMs = this.d.now();
+    await this.d.store.updateUser(user.sub, { enabled }, nowMs);
+    await this.d.store.appendChange(enabled ? "user_unblocked" : "user_blocked", user.sub, nowMs);
+    this.d.revocations.markUserBlocked(user.sub, !enabled);
+    if (!enabled) await this.sessions.signOutEverywhere(user.sub, "user_disabled");
+    return { ...user, enabled };
+  }
+
+  async delete(username: string): Promise<void> {
+    const user = await this.require(username);
+    const nowMs = this.d.now();
+    this.d.revocations.markUserBlocked(user.sub, true);
+    await this.sessions.signOutEverywhere(user.sub, "user_deleted");
+    await this.d.store.appendChange("user_blocked", user.sub, nowMs);
+    await this.d.store.deleteUser(user.sub);
+  }
+
+  async addToGroup(username: string, group: string): Promise<void> {
+    validateGroupName(group);
+    const user = await this.require(username);
+    await this.d.store.addUserToGroup(user.sub, group);
+  }
+
+  async removeFromGroup(username: string, group: string): Promise<void> {
+    validateGroupName(group);
+    const user = await this.require(username);
+    await this.d.store.removeUserFromGroup(user.sub, group);
+  }
+
+  /** AdminSetUserPassword: permanent clears a pending reset; otherwise one is required. */
+  async setPassword(username: string, password: string, permanent: boolean): Promise<void> {
+    const user = await this.require(username);
+    assertPasswordPolicy(this.policy, password);
+    await this.d.store.updateUser(
+      user.sub,
+      { passwordHash: await this.d.hasher.hash(password), passwordResetRequired: !permanent },
+      this.d.now(),
+    );
+  }
+
+  /** AdminResetUserPassword: the next sign-in fails with PASSWORD_RESET_REQUIRED. */
+  async requirePasswordReset(username: string): Promise<void> {
+    const user = await this.require(username);
+    await this.d.store.updateUser(user.sub, { passwordResetRequired: true }, this.d.now());
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * SQLite schema, as an append-only list: a released migration is never edited, a change
+ * is a new entry with the next version. `SqliteStore.migrate()` applies each pending one
+ * in its own transaction and records it in `schema_migrations`.
+ *
+ * Tables are STRICT so that a column holds exactly the type its row interface in
+ * ../sqlite.ts declares (SQLite would otherwise store "1" in an INTEGER column).
+ */
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const sqliteMigrations: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE users (
+        sub TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        confirmed INTEGER NOT NULL CHECK (confirmed IN (0, 1)),
+        password_reset_required INTEGER NOT NULL CHECK (password_reset_required IN (0, 1)),
+        attributes TEXT NOT NULL CHECK (json_valid(attributes)),
+        confirmation_code_hash TEXT,
+        confirmation_code_expires_at_ms INTEGER,
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      -- Read once at start-up to seed the in-memory block list; disabled users are few.
+      CREATE INDEX users_disabled ON users (sub) WHERE enabled = 0;
+
+      CREATE TABLE user_groups (
+        sub TEXT NOT NULL REFERENCES users (sub) ON DELETE CASCADE,
+        group_name TEXT NOT NULL,
+        PRIMARY KEY (sub, group_name)
+      ) STRICT;
+
+      CREATE TABLE clients (
+        client_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT,
+        allowed_scopes TEXT NOT NULL CHECK (json_valid(allowed_scopes)),
+        access_token_validity_seconds INTEGER NOT NULL,
+        id_token_validity_seconds INTEGER NOT NULL,
+        refresh_token_validity_seconds INTEGER NOT NULL,
+        rotate_refresh_tokens INTEGER NOT NULL CHECK (rotate_refresh_tokens IN (0, 1)),
+        refresh_token_reuse_grace_seconds INTEGER NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+
+      -- No foreign keys: a session outlives the deletion of its user or client (the caller
+      -- revokes it first, and the revoked row must stay visible until it expires).
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        sub TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        auth_time_seconds INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        refresh_token_hash TEXT NOT NULL,
+        previous_refresh_token_hash TEXT,
+        rotated_at_ms INTEGER,
+        revoked_at_ms INTEGER,
+        revoked_reason TEXT
+      ) STRICT;
+      CREATE INDEX sessions_sub ON sessions (sub);
+      CREATE INDEX sessions_revoked_at_ms ON sessions (revoked_at_ms);
+      CREATE INDEX sessions_expires_at_ms ON sessions (expires_at_ms);
+
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        private_jwk_encrypted TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+        retired_at_ms INTEGER,
+        expires_at_ms INTEGER
+      ) STRICT;
+
+      CREATE TABLE lockouts (
+        username TEXT PRIMARY KEY,
+        consecutive_failures INTEGER NOT NULL,
+        last_failure_at_ms INTEGER NOT NULL,
+        locked_until_ms INTEGER NOT NULL
+      ) STRICT;
+
+      -- AUTOINCREMENT, not a plain rowid: after prune() deletes the newest events a plain
+      -- rowid would hand out their seq again, and instances whose cursor is already past
+      -- it would never see the new events.
+      CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX changes_at_ms ON changes (at_ms);
+    `,
+  },
+];

@@ -1,0 +1,843 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { sqliteMigrations } from "./migrations/sqlite";
+import type { SqliteMigration } from "./migrations/sqlite";
+import { StoreConflictError, StoreUnavailableError } from "./store";
+import type {
+  ChangeEvent,
+  ChangeKind,
+  ClientPatch,
+  ClientRecord,
+  KeyRecord,
+  LockoutRecord,
+  RevocationReason,
+  RotationOutcome,
+  SessionRecord,
+  Store,
+  UserPatch,
+  UserRecord,
+} from "./store";
+
+/**
+ * The embedded store (DESIGN §7). better-sqlite3 is synchronous: every method does its work
+ * at once and hands back a settled Promise, so callers are written for PostgreSQL's
+ * asynchrony while SQLite keeps its one-writer simplicity.
+ */
+export function openSqliteStore(options: { path: string }): SqliteStore {
+  try {
+    fs.mkdirSync(path.dirname(options.path), { recursive: true });
+    const db = new Database(options.path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("busy_timeout = 5000");
+    db.pragma("foreign_keys = ON");
+    // Safe with WAL: a power loss may drop the last commits but never corrupts the file.
+    db.pragma("synchronous = NORMAL");
+    return new SqliteStore(db);
+  } catch (err) {
+    throw translateSqliteError(err);
+  }
+}
+
+// Row shapes as the STRICT tables store them: booleans are 0/1, JSON columns are text.
+
+interface UserRow {
+  sub: string;
+  username: string;
+  password_hash: string;
+  enabled: number;
+  confirmed: number;
+  password_reset_required: number;
+  attributes: string;
+  confirmation_code_hash: string | null;
+  confirmation_code_expires_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+interface ClientRow {
+  client_id: string;
+  name: string;
+  secret_hash: string | null;
+  allowed_scopes: string;
+  access_token_validity_seconds: number;
+  id_token_validity_seconds: number;
+  refresh_token_validity_seconds: number;
+  rotate_refresh_tokens: number;
+  refresh_token_reuse_grace_seconds: number;
+  enabled: number;
+  created_at_ms: number;
+}
+
+interface SessionRow {
+  id: string;
+  sub: string;
+  client_id: string;
+  scope: string;
+  auth_time_seconds: number;
+  created_at_ms: number;
+  expires_at_ms: number;
+  refresh_token_hash: string;
+  previous_refresh_token_hash: string | null;
+  rotated_at_ms: number | null;
+  revoked_at_ms: number | null;
+  revoked_reason: RevocationReason | null;
+}
+
+interface KeyRow {
+  kid: string;
+  alg: "RS256";
+  public_jwk: string;
+  private_jwk_encrypted: string;
+  created_at_ms: number;
+  status: "active" | "retired";
+  retired_at_ms: number | null;
+  expires_at_ms: number | null;
+}
+
+interface LockoutRow {
+  username: string;
+  consecutive_failures: number;
+  last_failure_at_ms: number;
+  locked_until_ms: number;
+}
+
+interface ChangeRow {
+  seq: number;
+  kind: ChangeKind;
+  subject: string;
+  at_ms: number;
+}
+
+// Explicit column lists rather than `*`, so a later migration that adds a column cannot
+// change what an already-prepared statement returns.
+const USER_COLUMNS =
+  "sub, username, password_hash, enabled, confirmed, password_reset_required, attributes, " +
+  "confirmation_code_hash, confirmation_code_expires_at_ms, created_at_ms, updated_at_ms";
+const CLIENT_COLUMNS =
+  "client_id, name, secret_hash, allowed_scopes, access_token_validity_seconds, " +
+  "id_token_validity_seconds, refresh_token_validity_seconds, rotate_refresh_tokens, " +
+  "refresh_token_reuse_grace_seconds, enabled, created_at_ms";
+const SESSION_COLUMNS =
+  "id, sub, client_id, scope, auth_time_seconds, created_at_ms, expires_at_ms, " +
+  "refresh_token_hash, previous_refresh_token_hash, rotated_at_ms, revoked_at_ms, revoked_reason";
+const KEY_COLUMNS =
+  "kid, alg, public_jwk, private_jwk_encrypted, created_at_ms, status, retired_at_ms, expires_at_ms";
+const LOCKOUT_COLUMNS = "username, consecutive_failures, last_failure_at_ms, locked_until_ms";
+
+/** Named parameters `@column` for every column of a list, for INSERT … VALUES. */
+function placeholders(columns: string): string {
+  return columns
+    .split(", ")
+    .map((column) => `@${column}`)
+    .join(", ");
+}
+
+export class SqliteStore implements Store {
+  // Prepared lazily, keyed by SQL text: statements on tables that migrate() has not yet
+  // created cannot be prepared in the constructor.
+  private readonly statements = new Map<string, Database.Statement<unknown[], unknown>>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  migrate(): Promise<void> {
+    return this.guard(() => {
+      this.db.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations " +
+          "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) STRICT",
+      );
+      for (const migration of sqliteMigrations) this.applyMigration(migration);
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    this.statements.clear();
+    return Promise.resolve();
+  }
+
+  ping(): Promise<void> {
+    return this.guard(() => {
+      this.statement("SELECT 1").get();
+    });
+  }
+
+  // users
+
+  createUser(user: UserRecord): Promise<void> {
+    return this.guard(() => {
+      this.statement(
+        `INSERT INTO users (${USER_COLUMNS}) VALUES (${placeholders(USER_COLUMNS)})`,
+      ).run(userToRow(user));
+    });
+  }
+
+  getUserBySub(sub: string): Promise<UserRecord | undefined> {
+    return this.guard(() => this.selectUser(sub));
+  }
+
+  getUserByUsername(username: string): Promise<UserRecord | undefined> {
+    return this.guard(() => {
+      const row = this.statement<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE username = ?`,
+      ).get(username);
+      return row === undefined ? undefined : userFromRow(row);
+    });
+  }
+
+  getUsersBySubs(subs: readonly string[]): Promise<(UserRecord | undefined)[]> {
+    return this.guard(() => {
+      if (subs.length === 0) return [];
+      const rows = this.statement<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE sub IN (SELECT value FROM json_each(?))`,
+      ).all(JSON.stringify(subs));
+      const bySub = new Map(rows.map((row) => [row.sub, userFromRow(row)]));
+      return subs.map((sub) => bySub.get(sub));
+    });
+  }
+
+  updateUser(sub: string, patch: UserPatch, nowMs: number): Promise<boolean> {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const current = this.selectUser(sub);
+          if (current === undefined) return false;
+          const next: UserRecord = {
+            ...current,
+            passwordHash: given(patch.passwordHash, current.passwordHash),
+            enabled: given(patch.enabled, current.enabled),
+            confirmed: given(patch.confirmed, current.confirmed),
+            passwordResetRequired: given(
+              patch.passwordResetRequired,
+              current.passwordResetRequired,
+            ),
+            attributes: given(patch.attributes, current.attributes),
+            confirmationCodeHash: given(patch.confirmationCodeHash, current.confirmationCodeHash),
+            confirmationCodeExpiresAtMs: given(
+              patch.confirmationCodeExpiresAtMs,
+              current.confirmationCodeExpiresAtMs,
+            ),
+            updatedAtMs: nowMs,
+          };
+          this.statement(
+            "UPDATE users SET password_hash = @password_hash, enabled = @enabled, " +
+              "confirmed = @confirmed, password_reset_required = @password_reset_required, " +
+              "attributes = @attributes, confirmation_code_hash = @confirmation_code_hash, " +
+              "confirmation_code_expires_at_ms = @confirmation_code_expires_at_ms, " +
+              "updated_at_ms = @updated_at_ms WHERE sub = @sub",
+          ).run(userToRow(next));
+          return true;
+        })
+        // IMMEDIATE: a read-then-write transaction that starts deferred cannot upgrade to a
+        // writer once another process has committed, and busy_timeout does not help then.
+        .immediate(),
+    );
+  }
+
+  deleteUser(sub: string): Promise<boolean> {
+    // Group memberships go with the user (ON DELETE CASCADE); sessions stay, see the schema.
+    return this.guard(() => this.statement("DELETE FROM users WHERE sub = ?").run(sub).changes > 0);
+  }
+
+  listDisabledUserSubs(): Promise<string[]> {
+    return this.guard(() =>
+      this.statement<{ sub: string }>("SELECT sub FROM users WHERE enabled = 0")
+        .all()
+        .map((row) => row.sub),
+    );
+  }
+
+  // groups
+
+  addUserToGroup(sub: string, group: string): Promise<void> {
+    // Membership is a set: adding twice is not a conflict. An unknown user is (foreign key).
+    return this.guard(() => {
+      this.statement(
+        "INSERT INTO user_groups (sub, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      ).run(sub, group);
+    });
+  }
+
+  removeUserFromGroup(sub: string, group: string): Promise<void> {
+    return this.guard(() => {
+      this.statement("DELETE FROM user_groups WHERE sub = ? AND group_name = ?").run(sub, group);
+    });
+  }
+
+  getGroupsForUsers(subs: readonly string[]): Promise<string[][]> {
+    return this.guard(() => {
+      if (subs.length === 0) return [];
+      const rows = this.statement<{ sub: string; group_name: string }>(
+        "SELECT sub, group_name FROM user_groups WHERE sub IN (SELECT value FROM json_each(?))",
+      ).all(JSON.stringify(subs));
+      const bySub = new Map<string, string[]>();
+      for (const row of rows) {
+        const groups = bySub.get(row.sub);
+        if (groups === undefined) bySub.set(row.sub, [row.group_name]);
+        else groups.push(row.group_name);
+      }
+      // Sorted in JS by UTF-16 code unit, not by ORDER BY: a database collation (PostgreSQL's
+      // locale) would order differently, and every backend must return the same list.
+      for (const groups of bySub.values()) groups.sort();
+      // A copy per position, so a caller mutating one result cannot alter a duplicate's.
+      return subs.map((sub) => [...(bySub.get(sub) ?? [])]);
+    });
+  }
+
+  // app clients
+
+  createClient(client: ClientRecord): Promise<void> {
+    return this.guard(() => {
+      this.statement(
+        `INSERT INTO clients (${CLIENT_COLUMNS}) VALUES (${placeholders(CLIENT_COLUMNS)})`,
+      ).run(clientToRow(client));
+    });
+  }
+
+  getClient(clientId: string): Promise<ClientRecord | undefined> {
+    return this.guard(() => this.selectClient(clientId));
+  }
+
+  getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]> {
+    return this.guard(() => {
+      if (clientIds.length === 0) return [];
+      const rows = this.statement<ClientRow>(
+        `SELECT ${CLIENT_COLUMNS} FROM clients WHERE client_id IN (SELECT value FROM json_each(?))`,
+      ).all(JSON.stringify(clientIds));
+      const byId = new Map(rows.map((row) => [row.client_id, clientFromRow(row)]));
+      return clientIds.map((clientId) => byId.get(clientId));
+    });
+  }
+
+  listClients(): Promise<ClientRecord[]> {
+    return this.guard(() =>
+      this.statement<ClientRow>(
+        `SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY created_at_ms, client_id`,
+      )
+        .all()
+        .map(clientFromRow),
+    );
+  }
+
+  updateClient(clientId: string, patch: ClientPatch): Promise<boolean> {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const current = this.selectClient(clientId);
+          if (current === undefined) return false;
+          const next: ClientRecord = {
+            ...current,
+            name: given(patch.name, current.name),
+            secretHash: given(patch.secretHash, current.secretHash),
+            allowedScopes: given(patch.allowedScopes, current.allowedScopes),
+            accessTokenValiditySeconds: given(
+              patch.accessTokenValiditySeconds,
+              current.accessTokenValiditySeconds,
+            ),
+            idTokenValiditySeconds: given(
+              patch.idTokenValiditySeconds,
+              current.idTokenValiditySeconds,
+            ),
+            refreshTokenValiditySeconds: given(
+              patch.refreshTokenValiditySeconds,
+              current.refreshTokenValiditySeconds,
+            ),
+            rotateRefreshTokens: given(patch.rotateRefreshTokens, current.rotateRefreshTokens),
+            refreshTokenReuseGraceSeconds: given(
+              patch.refreshTokenReuseGraceSeconds,
+              current.refreshTokenReuseGraceSeconds,
+            ),
+            enabled: given(patch.enabled, current.enabled),
+          };
+          this.statement(
+            "UPDATE clients SET name = @name, secret_hash = @secret_hash, " +
+              "allowed_scopes = @allowed_scopes, " +
+              "access_token_validity_seconds = @access_token_validity_seconds, " +
+              "id_token_validity_seconds = @id_token_validity_seconds, " +
+              "refresh_token_validity_seconds = @refresh_token_validity_seconds, " +
+              "rotate_refresh_tokens = @rotate_refresh_tokens, " +
+              "refresh_token_reuse_grace_seconds = @refresh_token_reuse_grace_seconds, " +
+              "enabled = @enabled WHERE client_id = @client_id",
+          ).run(clientToRow(next));
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  deleteClient(clientId: string): Promise<boolean> {
+    return this.guard(
+      () => this.statement("DELETE FROM clients WHERE client_id = ?").run(clientId).changes > 0,
+    );
+  }
+
+  // sessions
+
+  createSession(session: SessionRecord): Promise<void> {
+    return this.guard(() => {
+      this.statement(
+        `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${placeholders(SESSION_COLUMNS)})`,
+      ).run(sessionToRow(session));
+    });
+  }
+
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.guard(() => this.selectSession(id));
+  }
+
+  rotateRefreshToken(
+    id: string,
+    presentedHash: string,
+    nextHash: string,
+    nowMs: number,
+  ): Promise<RotationOutcome> {
+    return this.guard(() =>
+      this.db
+        .transaction((): RotationOutcome => {
+          const session = this.selectSession(id);
+          if (session === undefined) return { outcome: "missing" };
+          if (session.revokedAtMs !== null || session.refreshTokenHash !== presentedHash) {
+            return { outcome: "not_current", session };
+          }
+          this.statement(
+            "UPDATE sessions SET previous_refresh_token_hash = refresh_token_hash, " +
+              "refresh_token_hash = ?, rotated_at_ms = ? WHERE id = ?",
+          ).run(nextHash, nowMs, id);
+          return {
+            outcome: "rotated",
+            session: {
+              ...session,
+              refreshTokenHash: nextHash,
+              previousRefreshTokenHash: session.refreshTokenHash,
+              rotatedAtMs: nowMs,
+            },
+          };
+        })
+        .immediate(),
+    );
+  }
+
+  revokeSession(id: string, reason: RevocationReason, nowMs: number): Promise<boolean> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        // The first revocation wins: its time and reason stay, and only it emits an event.
+        const { changes } = this.statement(
+          "UPDATE sessions SET revoked_at_ms = ?, revoked_reason = ? " +
+            "WHERE id = ? AND revoked_at_ms IS NULL",
+        ).run(nowMs, reason, id);
+        if (changes === 0) return false;
+        this.insertChange("session_revoked", id, nowMs);
+        return true;
+      })(),
+    );
+  }
+
+  revokeUserSessions(sub: string, reason: RevocationReason, nowMs: number): Promise<string[]> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const ids = this.statement<{ id: string }>(
+          "UPDATE sessions SET revoked_at_ms = ?, revoked_reason = ? " +
+            "WHERE sub = ? AND revoked_at_ms IS NULL RETURNING id",
+        )
+          .all(nowMs, reason, sub)
+          .map((row) => row.id);
+        for (const id of ids) this.insertChange("session_revoked", id, nowMs);
+        return ids;
+      })(),
+    );
+  }
+
+  listRevokedSessionIds(sinceMs: number): Promise<string[]> {
+    return this.guard(() =>
+      this.statement<{ id: string }>("SELECT id FROM sessions WHERE revoked_at_ms >= ?")
+        .all(sinceMs)
+        .map((row) => row.id),
+    );
+  }
+
+  // change feed
+
+  appendChange(kind: ChangeKind, subject: string, nowMs: number): Promise<number> {
+    return this.guard(() => this.insertChange(kind, subject, nowMs));
+  }
+
+  changesSince(afterSeq: number, limit: number): Promise<ChangeEvent[]> {
+    return this.guard(() =>
+      this.statement<ChangeRow>(
+        "SELECT seq, kind, subject, at_ms FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+      )
+        // SQLite reads a negative LIMIT as "no limit"; "at most -1" means none.
+        .all(afterSeq, Math.max(0, limit))
+        .map(changeFromRow),
+    );
+  }
+
+  latestChangeSeq(): Promise<number> {
+    return this.guard(() => {
+      const row = this.statement<{ seq: number }>(
+        "SELECT COALESCE(MAX(seq), 0) AS seq FROM changes",
+      ).get();
+      return row?.seq ?? 0;
+    });
+  }
+
+  prune(beforeMs: number): Promise<void> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        this.statement("DELETE FROM changes WHERE at_ms < ?").run(beforeMs);
+        this.statement("DELETE FROM sessions WHERE expires_at_ms < ?").run(beforeMs);
+      })(),
+    );
+  }
+
+  // keys
+
+  listKeys(): Promise<KeyRecord[]> {
+    return this.guard(() =>
+      this.statement<KeyRow>(
+        `SELECT ${KEY_COLUMNS} FROM signing_keys ORDER BY created_at_ms DESC, kid DESC`,
+      )
+        .all()
+        .map(keyFromRow),
+    );
+  }
+
+  insertKey(key: KeyRecord): Promise<void> {
+    return this.guard(() => {
+      this.statement(
+        `INSERT INTO signing_keys (${KEY_COLUMNS}) VALUES (${placeholders(KEY_COLUMNS)})`,
+      ).run(keyToRow(key));
+    });
+  }
+
+  retireKeysExcept(activeKid: string, nowMs: number, expiresAtMs: number): Promise<void> {
+    // One UPDATE is atomic on its own; no explicit transaction needed.
+    return this.guard(() => {
+      this.statement(
+        "UPDATE signing_keys SET status = 'retired', retired_at_ms = ?, expires_at_ms = ? " +
+          "WHERE status = 'active' AND kid <> ?",
+      ).run(nowMs, expiresAtMs, activeKid);
+    });
+  }
+
+  // failed sign-in counters
+
+  getLockout(username: string): Promise<LockoutRecord | undefined> {
+    return this.guard(() => this.selectLockout(username));
+  }
+
+  recordFailedSignIn(
+    username: string,
+    nowMs: number,
+    resetAfterMs: number,
+    lockFor: (consecutiveFailures: number) => number,
+  ): Promise<LockoutRecord> {
+    return this.guard(() =>
+      this.db
+        .transaction((): LockoutRecord => {
+          const previous = this.selectLockout(username);
+          const quiet = previous === undefined || nowMs - previous.lastFailureAtMs > resetAfterMs;
+          const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
+          const record: LockoutRecord = {
+            username,
+            consecutiveFailures,
+            lastFailureAtMs: nowMs,
+            lockedUntilMs: nowMs + lockFor(consecutiveFailures),
+          };
+          this.statement(
+            `INSERT INTO lockouts (${LOCKOUT_COLUMNS}) VALUES (${placeholders(LOCKOUT_COLUMNS)}) ` +
+              "ON CONFLICT (username) DO UPDATE SET " +
+              "consecutive_failures = excluded.consecutive_failures, " +
+              "last_failure_at_ms = excluded.last_failure_at_ms, " +
+              "locked_until_ms = excluded.locked_until_ms",
+          ).run(lockoutToRow(record));
+          return record;
+        })
+        .immediate(),
+    );
+  }
+
+  clearFailedSignIns(username: string): Promise<void> {
+    return this.guard(() => {
+      this.statement("DELETE FROM lockouts WHERE username = ?").run(username);
+    });
+  }
+
+  // internals
+
+  /**
+   * Runs synchronous work as a settled Promise, so that a failure is a rejection (as it
+   * will be from PostgreSQL) and never a synchronous throw, translated in one place.
+   */
+  private guard<T>(work: () => T): Promise<T> {
+    if (!this.db.open) return Promise.reject(new StoreUnavailableError("store is closed"));
+    try {
+      return Promise.resolve(work());
+    } catch (err) {
+      return Promise.reject(translateSqliteError(err));
+    }
+  }
+
+  private statement<Row = unknown>(sql: string): Database.Statement<unknown[], Row> {
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) {
+      prepared = this.db.prepare<unknown[], unknown>(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared as Database.Statement<unknown[], Row>;
+  }
+
+  private applyMigration(migration: SqliteMigration): void {
+    this.db
+      .transaction(() => {
+        const applied = this.statement("SELECT 1 FROM schema_migrations WHERE version = ?").get(
+          migration.version,
+        );
+        if (applied !== undefined) return;
+        this.db.exec(migration.sql);
+        this.statement(
+          "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)",
+        ).run(migration.version, migration.name, Date.now());
+      })
+      // IMMEDIATE takes the write lock before the check, so two processes starting on the
+      // same file cannot both apply one migration.
+      .immediate();
+  }
+
+  private insertChange(kind: ChangeKind, subject: string, nowMs: number): number {
+    const row = this.statement<{ seq: number }>(
+      "INSERT INTO changes (kind, subject, at_ms) VALUES (?, ?, ?) RETURNING seq",
+    ).get(kind, subject, nowMs);
+    if (row === undefined) throw new Error("INSERT … RETURNING returned no row");
+    return row.seq;
+  }
+
+  private selectUser(sub: string): UserRecord | undefined {
+    const row = this.statement<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE sub = ?`).get(sub);
+    return row === undefined ? undefined : userFromRow(row);
+  }
+
+  private selectClient(clientId: string): ClientRecord | undefined {
+    const row = this.statement<ClientRow>(
+      `SELECT ${CLIENT_COLUMNS} FROM clients WHERE client_id = ?`,
+    ).get(clientId);
+    return row === undefined ? undefined : clientFromRow(row);
+  }
+
+  private selectSession(id: string): SessionRecord | undefined {
+    const row = this.statement<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`,
+    ).get(id);
+    return row === undefined ? undefined : sessionFromRow(row);
+  }
+
+  private selectLockout(username: string): LockoutRecord | undefined {
+    const row = this.statement<LockoutRow>(
+      `SELECT ${LOCKOUT_COLUMNS} FROM lockouts WHERE username = ?`,
+    ).get(username);
+    return row === undefined ? undefined : lockoutFromRow(row);
+  }
+}
+
+/**
+ * The one place where SQLite errors become store errors (CONVENTIONS §4): by result code,
+ * never by message. Anything else (a NOT NULL or CHECK violation, a corrupt file) is a bug
+ * or an operator problem and is rethrown as it is.
+ */
+function translateSqliteError(err: unknown): unknown {
+  if (!(err instanceof Database.SqliteError)) return err;
+  switch (err.code) {
+    case "SQLITE_CONSTRAINT_UNIQUE":
+    case "SQLITE_CONSTRAINT_PRIMARYKEY":
+    case "SQLITE_CONSTRAINT_FOREIGNKEY":
+      return new StoreConflictError(`conflicting record (${err.code})`, { cause: err });
+  }
+  // Extended codes (SQLITE_IOERR_READ, SQLITE_BUSY_SNAPSHOT, …) share their primary prefix.
+  switch (err.code.split("_", 2).join("_")) {
+    case "SQLITE_BUSY":
+    case "SQLITE_LOCKED":
+    case "SQLITE_IOERR":
+    case "SQLITE_CANTOPEN":
+    case "SQLITE_FULL":
+    case "SQLITE_READONLY":
+      return new StoreUnavailableError(`database unavailable (${err.code})`, { cause: err });
+    default:
+      return err;
+  }
+}
+
+/** A patch field left `undefined` keeps the stored value; `null` is a value (it clears). */
+function given<T>(patched: T | undefined, current: T): T {
+  return patched === undefined ? current : patched;
+}
+
+function flag(value: boolean): number {
+  return value ? 1 : 0;
+}
+
+function parseStringMap(json: string): Record<string, string> {
+  const value: unknown = JSON.parse(json);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error("users.attributes is not a JSON object");
+  }
+  const map: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== "string") throw new Error("users.attributes holds a non-string value");
+    map[key] = entry;
+  }
+  return map;
+}
+
+function parseStringArray(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === "string")) {
+    throw new Error("clients.allowed_scopes is not a JSON array of strings");
+  }
+  return value;
+}
+
+function userToRow(user: UserRecord): UserRow {
+  return {
+    sub: user.sub,
+    username: user.username,
+    password_hash: user.passwordHash,
+    enabled: flag(user.enabled),
+    confirmed: flag(user.confirmed),
+    password_reset_required: flag(user.passwordResetRequired),
+    attributes: JSON.stringify(user.attributes),
+    confirmation_code_hash: user.confirmationCodeHash,
+    confirmation_code_expires_at_ms: user.confirmationCodeExpiresAtMs,
+    created_at_ms: user.createdAtMs,
+    updated_at_ms: user.updatedAtMs,
+  };
+}
+
+function userFromRow(row: UserRow): UserRecord {
+  return {
+    sub: row.sub,
+    username: row.username,
+    passwordHash: row.password_hash,
+    enabled: row.enabled === 1,
+    confirmed: row.confirmed === 1,
+    passwordResetRequired: row.password_reset_required === 1,
+    attributes: parseStringMap(row.attributes),
+    confirmationCodeHash: row.confirmation_code_hash,
+    confirmationCodeExpiresAtMs: row.confirmation_code_expires_at_ms,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+function clientToRow(client: ClientRecord): ClientRow {
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    secret_hash: client.secretHash,
+    allowed_scopes: JSON.stringify(client.allowedScopes),
+    access_token_validity_seconds: client.accessTokenValiditySeconds,
+    id_token_validity_seconds: client.idTokenValiditySeconds,
+    refresh_token_validity_seconds: client.refreshTokenValiditySeconds,
+    rotate_refresh_tokens: flag(client.rotateRefreshTokens),
+    refresh_token_reuse_grace_seconds: client.refreshTokenReuseGraceSeconds,
+    enabled: flag(client.enabled),
+    created_at_ms: client.createdAtMs,
+  };
+}
+
+function clientFromRow(row: ClientRow): ClientRecord {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    secretHash: row.secret_hash,
+    allowedScopes: parseStringArray(row.allowed_scopes),
+    accessTokenValiditySeconds: row.access_token_validity_seconds,
+    idTokenValiditySeconds: row.id_token_validity_seconds,
+    refreshTokenValiditySeconds: row.refresh_token_validity_seconds,
+    rotateRefreshTokens: row.rotate_refresh_tokens === 1,
+    refreshTokenReuseGraceSeconds: row.refresh_token_reuse_grace_seconds,
+    enabled: row.enabled === 1,
+    createdAtMs: row.created_at_ms,
+  };
+}
+
+function sessionToRow(session: SessionRecord): SessionRow {
+  return {
+    id: session.id,
+    sub: session.sub,
+    client_id: session.clientId,
+    scope: session.scope,
+    auth_time_seconds: session.authTimeSeconds,
+    created_at_ms: session.createdAtMs,
+    expires_at_ms: session.expiresAtMs,
+    refresh_token_hash: session.refreshTokenHash,
+    previous_refresh_token_hash: session.previousRefreshTokenHash,
+    rotated_at_ms: session.rotatedAtMs,
+    revoked_at_ms: session.revokedAtMs,
+    revoked_reason: session.revokedReason,
+  };
+}
+
+function sessionFromRow(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    sub: row.sub,
+    clientId: row.client_id,
+    scope: row.scope,
+    authTimeSeconds: row.auth_time_seconds,
+    createdAtMs: row.created_at_ms,
+    expiresAtMs: row.expires_at_ms,
+    refreshTokenHash: row.refresh_token_hash,
+    previousRefreshTokenHash: row.previous_refresh_token_hash,
+    rotatedAtMs: row.rotated_at_ms,
+    revokedAtMs: row.revoked_at_ms,
+    revokedReason: row.revoked_reason,
+  };
+}
+
+function keyToRow(key: KeyRecord): KeyRow {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    public_jwk: key.publicJwk,
+    private_jwk_encrypted: key.privateJwkEncrypted,
+    created_at_ms: key.createdAtMs,
+    status: key.status,
+    retired_at_ms: key.retiredAtMs,
+    expires_at_ms: key.expiresAtMs,
+  };
+}
+
+function keyFromRow(row: KeyRow): KeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: row.public_jwk,
+    privateJwkEncrypted: row.private_jwk_encrypted,
+    createdAtMs: row.created_at_ms,
+    status: row.status,
+    retiredAtMs: row.retired_at_ms,
+    expiresAtMs: row.expires_at_ms,
+  };
+}
+
+function lockoutToRow(record: LockoutRecord): LockoutRow {
+  return {
+    username: record.username,
+    consecutive_failures: record.consecutiveFailures,
+    last_failure_at_ms: record.lastFailureAtMs,
+    locked_until_ms: record.lockedUntilMs,
+  };
+}
+
+function lockoutFromRow(row: LockoutRow): LockoutRecord {
+  return {
+    username: row.username,
+    consecutiveFailures: row.consecutive_failures,
+    lastFailureAtMs: row.last_failure_at_ms,
+    lockedUntilMs: row.locked_until_ms,
+  };
+}
+
+function changeFromRow(row: ChangeRow): ChangeEvent {
+  return { seq: row.seq, atMs: row.at_ms, kind: row.kind, subject: row.subject };
+}

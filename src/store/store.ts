@@ -1,0 +1,225 @@
+/**
+ * The storage contract (DESIGN §7). Small on purpose: every implementation (SQLite,
+ * PostgreSQL) passes the same contract suite in test/store/. Conventions, after
+ * oidc-provider's adapters:
+ *   - a missing record is `undefined`, never a throw;
+ *   - times are integer milliseconds since the epoch (`…AtMs`), durations carry their unit;
+ *   - operations that must be atomic across instances (refresh rotation, lockout counting,
+ *     revocation) are single methods, so each implementation can make them one transaction;
+ *   - uniqueness violations surface as `StoreConflictError`, connectivity loss as
+ *     `StoreUnavailableError`; nothing else is thrown on purpose.
+ */
+
+export interface UserRecord {
+  /** Immutable subject id (UUID), the `sub` claim. */
+  sub: string;
+  /** Unique, case-sensitive as Cognito's default. */
+  username: string;
+  /** Encoded password hash (see identity/passwords.ts); never logged. */
+  passwordHash: string;
+  enabled: boolean;
+  confirmed: boolean;
+  /** Set by an admin: the next sign-in must fail with PASSWORD_RESET_REQUIRED. */
+  passwordResetRequired: boolean;
+  /** Standard attributes by their OIDC names (email, email_verified as "true"/"false", …) and `custom:*`. */
+  attributes: Record<string, string>;
+  /** Hash of the pending sign-up confirmation code, if any. */
+  confirmationCodeHash: string | null;
+  confirmationCodeExpiresAtMs: number | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export type UserPatch = Partial<
+  Pick<
+    UserRecord,
+    | "passwordHash"
+    | "enabled"
+    | "confirmed"
+    | "passwordResetRequired"
+    | "attributes"
+    | "confirmationCodeHash"
+    | "confirmationCodeExpiresAtMs"
+  >
+>;
+
+export interface ClientRecord {
+  clientId: string;
+  name: string;
+  /** Hash of the client secret; null for a public client. */
+  secretHash: string | null;
+  allowedScopes: string[];
+  accessTokenValiditySeconds: number;
+  idTokenValiditySeconds: number;
+  refreshTokenValiditySeconds: number;
+  rotateRefreshTokens: boolean;
+  /** How long an already-rotated refresh token still works (reuse grace). */
+  refreshTokenReuseGraceSeconds: number;
+  enabled: boolean;
+  createdAtMs: number;
+}
+
+export type ClientPatch = Partial<Omit<ClientRecord, "clientId" | "createdAtMs">>;
+
+export type RevocationReason =
+  | "revoked"
+  | "global_sign_out"
+  | "reuse_detected"
+  | "user_disabled"
+  | "user_deleted"
+  | "client_deleted";
+
+/** A session is one refresh-token family; its id is the `origin_jti` of every token in it. */
+export interface SessionRecord {
+  id: string;
+  sub: string;
+  clientId: string;
+  /** Space-separated granted scopes, kept for refreshes. */
+  scope: string;
+  /** Seconds since the epoch of the original sign-in (`auth_time`). */
+  authTimeSeconds: number;
+  createdAtMs: number;
+  /** When the refresh token of this session stops working. */
+  expiresAtMs: number;
+  /** Hash of the refresh token currently valid for this session. */
+  refreshTokenHash: string;
+  /** Hash of the refresh token it replaced (rotation), and when that happened. */
+  previousRefreshTokenHash: string | null;
+  rotatedAtMs: number | null;
+  revokedAtMs: number | null;
+  revokedReason: RevocationReason | null;
+}
+
+export interface KeyRecord {
+  kid: string;
+  alg: "RS256";
+  /** Public JWK as JSON text. */
+  publicJwk: string;
+  /** Private JWK, encrypted with the master key (compact JWE). */
+  privateJwkEncrypted: string;
+  createdAtMs: number;
+  /** Only the newest active key signs; retired keys stay in the JWKS until `expiresAtMs`. */
+  status: "active" | "retired";
+  retiredAtMs: number | null;
+  /** After this, no live token can carry the key's signature: drop it from the JWKS. */
+  expiresAtMs: number | null;
+}
+
+export interface LockoutRecord {
+  username: string;
+  consecutiveFailures: number;
+  lastFailureAtMs: number;
+  lockedUntilMs: number;
+}
+
+/** One entry of the change feed that keeps every instance's in-memory revocation state current. */
+export type ChangeEvent =
+  | { seq: number; atMs: number; kind: "session_revoked"; subject: string }
+  | { seq: number; atMs: number; kind: "user_blocked"; subject: string }
+  | { seq: number; atMs: number; kind: "user_unblocked"; subject: string }
+  | { seq: number; atMs: number; kind: "client_blocked"; subject: string }
+  | { seq: number; atMs: number; kind: "client_unblocked"; subject: string }
+  | { seq: number; atMs: number; kind: "keys_changed"; subject: string };
+
+export type ChangeKind = ChangeEvent["kind"];
+
+/** Outcome of an atomic refresh-token rotation (see Store.rotateRefreshToken). */
+export type RotationOutcome =
+  | { outcome: "rotated"; session: SessionRecord }
+  | { outcome: "not_current"; session: SessionRecord }
+  | { outcome: "missing" };
+
+export interface Store {
+  /** Applies pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Cheap round trip for readiness. */
+  ping(): Promise<void>;
+
+  // users
+  createUser(user: UserRecord): Promise<void>;
+  getUserBySub(sub: string): Promise<UserRecord | undefined>;
+  getUserByUsername(username: string): Promise<UserRecord | undefined>;
+  /** Batch load for DataLoader: result[i] belongs to subs[i]. */
+  getUsersBySubs(subs: readonly string[]): Promise<(UserRecord | undefined)[]>;
+  /** Returns false when no such user. */
+  updateUser(sub: string, patch: UserPatch, nowMs: number): Promise<boolean>;
+  deleteUser(sub: string): Promise<boolean>;
+  /** Users that are disabled (for the in-memory block list at start). */
+  listDisabledUserSubs(): Promise<string[]>;
+
+  // groups
+  addUserToGroup(sub: string, group: string): Promise<void>;
+  removeUserFromGroup(sub: string, group: string): Promise<void>;
+  /** Batch: result[i] is the sorted group list of subs[i]. */
+  getGroupsForUsers(subs: readonly string[]): Promise<string[][]>;
+
+  // app clients
+  createClient(client: ClientRecord): Promise<void>;
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]>;
+  listClients(): Promise<ClientRecord[]>;
+  updateClient(clientId: string, patch: ClientPatch): Promise<boolean>;
+  deleteClient(clientId: string): Promise<boolean>;
+
+  // sessions
+  createSession(session: SessionRecord): Promise<void>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * Atomically: if the session's current refresh hash is `presentedHash`, replace it with
+   * `nextHash` (keeping the old one as previous, rotatedAtMs = nowMs) → "rotated".
+   * Otherwise → "not_current" with the session as it is (the caller decides between grace
+   * and reuse detection). Never rotates a revoked session (→ "not_current").
+   */
+  rotateRefreshToken(
+    id: string,
+    presentedHash: string,
+    nextHash: string,
+    nowMs: number,
+  ): Promise<RotationOutcome>;
+  /** Revokes one session; returns false if it was unknown or already revoked. Emits session_revoked. */
+  revokeSession(id: string, reason: RevocationReason, nowMs: number): Promise<boolean>;
+  /** Revokes every live session of a user; returns their ids. Emits session_revoked for each. */
+  revokeUserSessions(sub: string, reason: RevocationReason, nowMs: number): Promise<string[]>;
+  /** Sessions revoked at or after `sinceMs` (for the in-memory revoked set at start). */
+  listRevokedSessionIds(sinceMs: number): Promise<string[]>;
+
+  // change feed
+  /** Appends an event; returns its seq. */
+  appendChange(kind: ChangeKind, subject: string, nowMs: number): Promise<number>;
+  /** Events with seq > afterSeq, oldest first, at most `limit`. */
+  changesSince(afterSeq: number, limit: number): Promise<ChangeEvent[]>;
+  /** Highest seq so far (0 when empty). */
+  latestChangeSeq(): Promise<number>;
+  /** Deletes events older than `beforeMs` and sessions expired before it. */
+  prune(beforeMs: number): Promise<void>;
+
+  // keys
+  listKeys(): Promise<KeyRecord[]>;
+  insertKey(key: KeyRecord): Promise<void>;
+  /** Marks every active key other than `activeKid` retired. */
+  retireKeysExcept(activeKid: string, nowMs: number, expiresAtMs: number): Promise<void>;
+
+  // failed sign-in counters
+  getLockout(username: string): Promise<LockoutRecord | undefined>;
+  /**
+   * Atomically records one failure. `lockFor` computes the lock duration from the new
+   * consecutive failure count (0 = no lock); a failure more than `resetAfterMs` after the
+   * previous one starts the count again at 1.
+   */
+  recordFailedSignIn(
+    username: string,
+    nowMs: number,
+    resetAfterMs: number,
+    lockFor: (consecutiveFailures: number) => number,
+  ): Promise<LockoutRecord>;
+  clearFailedSignIns(username: string): Promise<void>;
+}
+
+export class StoreConflictError extends Error {
+  override readonly name = "StoreConflictError";
+}
+
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+}

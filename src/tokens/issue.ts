@@ -1,0 +1,117 @@
+/**
+ * Mints ID and access tokens (RS256 JWS). Pure: the signer, the clock and every input come
+ * in as arguments.
+ */
+import { randomUUID } from "node:crypto";
+import { SignJWT, type JWTPayload } from "jose";
+import type { SigningKey } from "./keyring";
+import { SIGNING_ALG } from "./keyring";
+import { profileClaims, type AccessTokenClaims, type IdTokenClaims } from "./claims";
+
+export interface TokenClient {
+  clientId: string;
+  accessTokenValiditySeconds: number;
+  idTokenValiditySeconds: number;
+}
+
+export interface TokenUser {
+  sub: string;
+  username: string;
+  attributes: Readonly<Record<string, string>>;
+  groups: readonly string[];
+}
+
+export interface UserTokenInput {
+  issuer: string;
+  signer: SigningKey;
+  nowSeconds: number;
+  client: TokenClient;
+  user: TokenUser;
+  /** Session id: the `origin_jti` of every token of the session. */
+  sessionId: string;
+  authTimeSeconds: number;
+  scopes: readonly string[];
+}
+
+export interface IssuedUserTokens {
+  idToken: string;
+  accessToken: string;
+  accessClaims: AccessTokenClaims;
+  idClaims: IdTokenClaims;
+}
+
+async function sign(payload: JWTPayload, signer: SigningKey): Promise<string> {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: "JWT" })
+    .sign(signer.privateKey);
+}
+
+/** The ID and access token of one authentication event (a sign-in or a refresh). */
+export async function issueUserTokens(input: UserTokenInput): Promise<IssuedUserTokens> {
+  const { issuer, signer, nowSeconds, client, user, sessionId, authTimeSeconds, scopes } = input;
+  const eventId = randomUUID();
+  const groups = user.groups.length > 0 ? { "cognito:groups": [...user.groups] } : {};
+
+  const accessClaims: AccessTokenClaims = {
+    sub: user.sub,
+    ...groups,
+    iss: issuer,
+    version: 2,
+    client_id: client.clientId,
+    origin_jti: sessionId,
+    event_id: eventId,
+    token_use: "access",
+    scope: scopes.join(" "),
+    auth_time: authTimeSeconds,
+    exp: nowSeconds + client.accessTokenValiditySeconds,
+    iat: nowSeconds,
+    jti: randomUUID(),
+    username: user.username,
+  };
+  const idClaims: IdTokenClaims = {
+    ...profileClaims(user.attributes),
+    sub: user.sub,
+    ...groups,
+    iss: issuer,
+    "cognito:username": user.username,
+    origin_jti: sessionId,
+    aud: client.clientId,
+    event_id: eventId,
+    token_use: "id",
+    auth_time: authTimeSeconds,
+    exp: nowSeconds + client.idTokenValiditySeconds,
+    iat: nowSeconds,
+    jti: randomUUID(),
+  };
+  const [accessToken, idToken] = await Promise.all([sign(accessClaims, signer), sign(idClaims, signer)]);
+  return { idToken, accessToken, accessClaims, idClaims };
+}
+
+export interface ClientTokenInput {
+  issuer: string;
+  signer: SigningKey;
+  nowSeconds: number;
+  client: TokenClient;
+  scopes: readonly string[];
+}
+
+/** A machine-to-machine access token: `sub = client_id`, no `username`, no `origin_jti`. */
+export async function issueClientAccessToken(
+  input: ClientTokenInput,
+): Promise<{ accessToken: string; accessClaims: AccessTokenClaims }> {
+  const { issuer, signer, nowSeconds, client, scopes } = input;
+  const accessClaims: AccessTokenClaims = {
+    sub: client.clientId,
+    iss: issuer,
+    version: 2,
+    client_id: client.clientId,
+    event_id: randomUUID(),
+    token_use: "access",
+    scope: scopes.join(" "),
+    auth_time: nowSeconds,
+    exp: nowSeconds + client.accessTokenValiditySeconds,
+    iat: nowSeconds,
+    jti: randomUUID(),
+  };
+  return { accessToken: await sign(accessClaims, signer), accessClaims };
+}

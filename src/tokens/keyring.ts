@@ -1,0 +1,110 @@
+/**
+ * The signing key ring: RSA 2048 keys with a `kid` (the RFC 7638 thumbprint), private parts
+ * sealed with a key derived from the master key. Pure: records come in as arguments and go
+ * out as values; persisting them is the caller's business.
+ */
+import {
+  calculateJwkThumbprint,
+  CompactEncrypt,
+  compactDecrypt,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type CryptoKey,
+  type JSONWebKeySet,
+  type JWK,
+} from "jose";
+
+/** What the store keeps of a key (structurally a subset of the store's KeyRecord). */
+export interface SealedKey {
+  kid: string;
+  alg: "RS256";
+  publicJwk: string;
+  privateJwkEncrypted: string;
+  status: "active" | "retired";
+  createdAtMs: number;
+  expiresAtMs: number | null;
+}
+
+export interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+}
+
+export const SIGNING_ALG = "RS256" as const;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Generates a new RSA 2048 key and seals its private part. */
+export async function createSealedKey(keyEncryptionKey: Uint8Array, nowMs: number): Promise<SealedKey> {
+  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, {
+    modulusLength: 2048,
+    extractable: true,
+  });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const privateJwk = await exportJWK(privateKey);
+  const sealed = await new CompactEncrypt(encoder.encode(JSON.stringify(privateJwk)))
+    .setProtectedHeader({ alg: "dir", enc: "A256GCM", kid, cty: "jwk+json" })
+    .encrypt(keyEncryptionKey);
+  return {
+    kid,
+    alg: SIGNING_ALG,
+    publicJwk: JSON.stringify({ ...publicJwk, kid, alg: SIGNING_ALG, use: "sig" }),
+    privateJwkEncrypted: sealed,
+    status: "active",
+    createdAtMs: nowMs,
+    expiresAtMs: null,
+  };
+}
+
+export class KeyRing {
+  private constructor(
+    private readonly signer: SigningKey,
+    private readonly verificationKeys: ReadonlyMap<string, CryptoKey>,
+    private readonly publicSet: JSONWebKeySet,
+  ) {}
+
+  /**
+   * Opens the ring. The newest active key signs; every key not yet past `expiresAtMs`
+   * verifies and is published. Throws if no active key exists or a key cannot be unsealed
+   * (a wrong master key must stop the start, not produce an empty JWKS).
+   */
+  static async open(records: readonly SealedKey[], keyEncryptionKey: Uint8Array, nowMs: number): Promise<KeyRing> {
+    const live = records.filter((r) => r.expiresAtMs === null || r.expiresAtMs > nowMs);
+    const active = live
+      .filter((r) => r.status === "active")
+      .sort((a, b) => b.createdAtMs - a.createdAtMs || (a.kid < b.kid ? -1 : 1))[0];
+    if (!active) throw new Error("the key ring has no active signing key");
+
+    const verificationKeys = new Map<string, CryptoKey>();
+    const published: JWK[] = [];
+    for (const record of live) {
+      const jwk = JSON.parse(record.publicJwk) as JWK;
+      verificationKeys.set(record.kid, (await importJWK(jwk, SIGNING_ALG)) as CryptoKey);
+      published.push({ kty: jwk.kty, kid: record.kid, alg: SIGNING_ALG, use: "sig", n: jwk.n, e: jwk.e } as JWK);
+    }
+    const { plaintext } = await compactDecrypt(active.privateJwkEncrypted, keyEncryptionKey);
+    const privateJwk = JSON.parse(decoder.decode(plaintext)) as JWK;
+    const privateKey = (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey;
+    return new KeyRing({ kid: active.kid, privateKey }, verificationKeys, { keys: published });
+  }
+
+  signingKey(): SigningKey {
+    return this.signer;
+  }
+
+  verificationKey(kid: string): CryptoKey | undefined {
+    return this.verificationKeys.get(kid);
+  }
+
+  kids(): string[] {
+    return [...this.verificationKeys.keys()];
+  }
+
+  /** The public JWKS (RFC 7517): no private parameter ever appears here. */
+  jwks(): JSONWebKeySet {
+    return this.publicSet;
+  }
+}

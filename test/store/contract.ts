@@ -1,0 +1,956 @@
+import { randomUUID } from "node:crypto";
+import { StoreConflictError, StoreUnavailableError } from "../../src/store/store";
+import type {
+  ChangeEvent,
+  ChangeKind,
+  ClientRecord,
+  KeyRecord,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from "../../src/store/store";
+
+export interface StoreHandle {
+  store: Store;
+  /** Closes the store (if still open) and removes whatever the factory created. */
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * The behaviour every Store implementation shares (CONVENTIONS §3): SQLite and PostgreSQL
+ * run this same suite, each with its own factory.
+ *
+ * `factory` must return a store on an empty database; the suite calls `migrate()` itself.
+ * Most tests share one store and use fresh ids (so the suite also holds on a database that
+ * already has data); the few that need an empty or a closed store call the factory again.
+ * Times are fixed numbers, never the clock: the store takes every time as an argument.
+ */
+export function describeStoreContract(name: string, factory: () => Promise<StoreHandle>): void {
+  describe(name, () => {
+    let handle: StoreHandle;
+    let store: Store;
+
+    beforeAll(async () => {
+      handle = await factory();
+      store = handle.store;
+      await store.migrate();
+    });
+
+    afterAll(async () => {
+      await handle.cleanup();
+    });
+
+    /** Runs `use` on a store of its own, for tests that need it empty or closed. */
+    async function withOwnStore(use: (own: Store) => Promise<void>): Promise<void> {
+      const own = await factory();
+      try {
+        await own.store.migrate();
+        await use(own.store);
+      } finally {
+        await own.cleanup();
+      }
+    }
+
+    async function changesFor(afterSeq: number, subject: string): Promise<ChangeEvent[]> {
+      const changes = await store.changesSince(afterSeq, 10_000);
+      return changes.filter((change) => change.subject === subject);
+    }
+
+    describe("lifecycle", () => {
+      it("answers a ping", async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it("migrate is idempotent and keeps the data", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.migrate();
+        await store.migrate();
+        expect(await store.getUserBySub(user.sub)).toEqual(user);
+      });
+
+      it("starts empty: no clients, no keys, no changes, latest seq 0", async () => {
+        await withOwnStore(async (own) => {
+          expect(await own.listClients()).toEqual([]);
+          expect(await own.listKeys()).toEqual([]);
+          expect(await own.listDisabledUserSubs()).toEqual([]);
+          expect(await own.changesSince(0, 100)).toEqual([]);
+          expect(await own.latestChangeSeq()).toBe(0);
+        });
+      });
+
+      it("close is idempotent, and a closed store rejects with StoreUnavailableError", async () => {
+        await withOwnStore(async (own) => {
+          await own.close();
+          await own.close();
+          await expect(own.getUserBySub(randomUUID())).rejects.toBeInstanceOf(
+            StoreUnavailableError,
+          );
+          await expect(own.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+        });
+      });
+    });
+
+    describe("users", () => {
+      it("happy flow: a created user reads back identically by sub and by username", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        expect(await store.getUserBySub(user.sub)).toEqual(user);
+        expect(await store.getUserByUsername(user.username)).toEqual(user);
+      });
+
+      it("returns undefined for an unknown user", async () => {
+        expect(await store.getUserBySub(randomUUID())).toBeUndefined();
+        expect(await store.getUserByUsername(`nobody-${randomUUID()}`)).toBeUndefined();
+      });
+
+      it("round-trips booleans, nulls, empty and unicode attributes", async () => {
+        const plain = newUser({
+          enabled: false,
+          confirmed: false,
+          passwordResetRequired: true,
+          attributes: {},
+          confirmationCodeHash: "code-hash",
+          confirmationCodeExpiresAtMs: T0 + 600_000,
+        });
+        const fancy = newUser({
+          attributes: { name: `O'Brien "Zoë" 🚀`, "custom:team": "a,b;c", email_verified: "false" },
+        });
+        await store.createUser(plain);
+        await store.createUser(fancy);
+        expect(await store.getUserBySub(plain.sub)).toEqual(plain);
+        expect(await store.getUserBySub(fancy.sub)).toEqual(fancy);
+      });
+
+      it("error flow: duplicate username is a conflict and leaves the first user intact", async () => {
+        const first = newUser();
+        await store.createUser(first);
+        await expect(
+          store.createUser(newUser({ username: first.username })),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getUserByUsername(first.username)).toEqual(first);
+      });
+
+      it("error flow: duplicate sub is a conflict", async () => {
+        const first = newUser();
+        await store.createUser(first);
+        await expect(store.createUser(newUser({ sub: first.sub }))).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+      });
+
+      it("usernames are case-sensitive", async () => {
+        const upper = newUser({ username: `Alice-${randomUUID()}` });
+        await store.createUser(upper);
+        const lowerName = upper.username.toLowerCase();
+        expect(await store.getUserByUsername(lowerName)).toBeUndefined();
+        const lower = newUser({ username: lowerName });
+        await store.createUser(lower);
+        expect((await store.getUserByUsername(lowerName))?.sub).toBe(lower.sub);
+      });
+
+      it("batch load is aligned with the input, including unknown subs and duplicates", async () => {
+        const a = newUser();
+        const b = newUser();
+        await store.createUser(a);
+        await store.createUser(b);
+        const unknown = randomUUID();
+        expect(await store.getUsersBySubs([b.sub, unknown, a.sub, b.sub])).toEqual([
+          b,
+          undefined,
+          a,
+          b,
+        ]);
+        expect(await store.getUsersBySubs([])).toEqual([]);
+        expect(await store.getUsersBySubs([unknown])).toEqual([undefined]);
+      });
+
+      it("updateUser changes only the given fields and sets updatedAtMs", async () => {
+        const user = newUser({
+          confirmationCodeHash: "code-hash",
+          confirmationCodeExpiresAtMs: T0 + 1000,
+        });
+        await store.createUser(user);
+        expect(await store.updateUser(user.sub, { enabled: false }, T0 + 5)).toBe(true);
+        expect(await store.getUserBySub(user.sub)).toEqual({
+          ...user,
+          enabled: false,
+          updatedAtMs: T0 + 5,
+        });
+        expect(
+          await store.updateUser(
+            user.sub,
+            { passwordHash: "new-hash", confirmed: false, passwordResetRequired: true },
+            T0 + 9,
+          ),
+        ).toBe(true);
+        expect(await store.getUserBySub(user.sub)).toEqual({
+          ...user,
+          enabled: false,
+          passwordHash: "new-hash",
+          confirmed: false,
+          passwordResetRequired: true,
+          updatedAtMs: T0 + 9,
+        });
+      });
+
+      it("updateUser leaves a field given as undefined unchanged", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.updateUser(user.sub, { passwordHash: undefined, confirmed: false }, T0 + 1);
+        const stored = await store.getUserBySub(user.sub);
+        expect(stored?.passwordHash).toBe(user.passwordHash);
+        expect(stored?.confirmed).toBe(false);
+      });
+
+      it("updateUser with an empty patch only touches updatedAtMs", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        expect(await store.updateUser(user.sub, {}, T0 + 3)).toBe(true);
+        expect(await store.getUserBySub(user.sub)).toEqual({ ...user, updatedAtMs: T0 + 3 });
+      });
+
+      it("updateUser clears nullable fields given as null", async () => {
+        const user = newUser({
+          confirmationCodeHash: "code-hash",
+          confirmationCodeExpiresAtMs: T0 + 1000,
+        });
+        await store.createUser(user);
+        await store.updateUser(
+          user.sub,
+          { confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
+          T0 + 2,
+        );
+        const stored = await store.getUserBySub(user.sub);
+        expect(stored?.confirmationCodeHash).toBeNull();
+        expect(stored?.confirmationCodeExpiresAtMs).toBeNull();
+      });
+
+      it("updateUser replaces the whole attribute map", async () => {
+        const user = newUser({ attributes: { email: "a@example.com", name: "A" } });
+        await store.createUser(user);
+        await store.updateUser(user.sub, { attributes: { email: "b@example.com" } }, T0 + 1);
+        expect((await store.getUserBySub(user.sub))?.attributes).toEqual({
+          email: "b@example.com",
+        });
+      });
+
+      it("updateUser returns false for an unknown user and creates nothing", async () => {
+        const sub = randomUUID();
+        expect(await store.updateUser(sub, { enabled: false }, T0)).toBe(false);
+        expect(await store.getUserBySub(sub)).toBeUndefined();
+      });
+
+      it("deleteUser removes the user and its groups but keeps its sessions", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.addUserToGroup(user.sub, "admins");
+        const session = newSession({ sub: user.sub });
+        await store.createSession(session);
+
+        expect(await store.deleteUser(user.sub)).toBe(true);
+        expect(await store.getUserBySub(user.sub)).toBeUndefined();
+        expect(await store.getUserByUsername(user.username)).toBeUndefined();
+        expect(await store.getGroupsForUsers([user.sub])).toEqual([[]]);
+        expect(await store.getSession(session.id)).toEqual(session);
+      });
+
+      it("deleteUser returns false for an unknown or already deleted user", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        expect(await store.deleteUser(user.sub)).toBe(true);
+        expect(await store.deleteUser(user.sub)).toBe(false);
+        expect(await store.deleteUser(randomUUID())).toBe(false);
+      });
+
+      it("a deleted user's username can be reused, and its groups do not come back", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.addUserToGroup(user.sub, "admins");
+        await store.deleteUser(user.sub);
+
+        await store.createUser(user);
+        expect(await store.getUserByUsername(user.username)).toEqual(user);
+        expect(await store.getGroupsForUsers([user.sub])).toEqual([[]]);
+      });
+
+      it("lists disabled users and follows enable/disable updates", async () => {
+        const disabled = newUser({ enabled: false });
+        const enabled = newUser();
+        await store.createUser(disabled);
+        await store.createUser(enabled);
+        let subs = await store.listDisabledUserSubs();
+        expect(subs).toContain(disabled.sub);
+        expect(subs).not.toContain(enabled.sub);
+
+        await store.updateUser(enabled.sub, { enabled: false }, T0 + 1);
+        await store.updateUser(disabled.sub, { enabled: true }, T0 + 1);
+        subs = await store.listDisabledUserSubs();
+        expect(subs).toContain(enabled.sub);
+        expect(subs).not.toContain(disabled.sub);
+      });
+    });
+
+    describe("groups", () => {
+      it("returns a user's groups sorted by code unit", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        // The last two order differently by UTF-8 byte (SQLite's BINARY) than by UTF-16 code
+        // unit (JavaScript's default sort); the contract is the latter, for every backend.
+        for (const group of [
+          "beta",
+          "alpha",
+          "\uFF01bang",
+          "Alpha",
+          "_ops",
+          "Zeta",
+          "\u{1F600}grin",
+        ]) {
+          await store.addUserToGroup(user.sub, group);
+        }
+        expect(await store.getGroupsForUsers([user.sub])).toEqual([
+          ["Alpha", "Zeta", "_ops", "alpha", "beta", "\u{1F600}grin", "\uFF01bang"],
+        ]);
+      });
+
+      it("batch load is aligned with the input, including unknown subs and duplicates", async () => {
+        const a = newUser();
+        const b = newUser();
+        const none = newUser();
+        await store.createUser(a);
+        await store.createUser(b);
+        await store.createUser(none);
+        await store.addUserToGroup(a.sub, "readers");
+        await store.addUserToGroup(b.sub, "writers");
+        await store.addUserToGroup(b.sub, "admins");
+
+        expect(
+          await store.getGroupsForUsers([b.sub, none.sub, randomUUID(), a.sub, b.sub]),
+        ).toEqual([["admins", "writers"], [], [], ["readers"], ["admins", "writers"]]);
+        expect(await store.getGroupsForUsers([])).toEqual([]);
+      });
+
+      it("adding a user to a group twice is a no-op", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.addUserToGroup(user.sub, "admins");
+        await store.addUserToGroup(user.sub, "admins");
+        expect(await store.getGroupsForUsers([user.sub])).toEqual([["admins"]]);
+      });
+
+      it("removes a membership, and removing a missing one is a no-op", async () => {
+        const user = newUser();
+        const other = newUser();
+        await store.createUser(user);
+        await store.createUser(other);
+        await store.addUserToGroup(user.sub, "admins");
+        await store.addUserToGroup(user.sub, "readers");
+        await store.addUserToGroup(other.sub, "admins");
+
+        await store.removeUserFromGroup(user.sub, "admins");
+        await store.removeUserFromGroup(user.sub, "admins");
+        await store.removeUserFromGroup(user.sub, "never-joined");
+        await store.removeUserFromGroup(randomUUID(), "admins");
+        expect(await store.getGroupsForUsers([user.sub, other.sub])).toEqual([
+          ["readers"],
+          ["admins"],
+        ]);
+      });
+
+      it("error flow: adding an unknown user to a group is a conflict", async () => {
+        await expect(store.addUserToGroup(randomUUID(), "admins")).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+      });
+    });
+
+    describe("clients", () => {
+      it("happy flow: public and confidential clients read back identically", async () => {
+        const publicClient = newClient({ secretHash: null, rotateRefreshTokens: true });
+        const confidential = newClient({
+          secretHash: "secret-hash",
+          allowedScopes: ["res/write", "openid", "email"],
+          enabled: false,
+        });
+        const scopeless = newClient({ allowedScopes: [] });
+        for (const client of [publicClient, confidential, scopeless]) {
+          await store.createClient(client);
+          expect(await store.getClient(client.clientId)).toEqual(client);
+        }
+      });
+
+      it("returns undefined for an unknown client", async () => {
+        expect(await store.getClient(randomUUID())).toBeUndefined();
+      });
+
+      it("error flow: duplicate client id is a conflict", async () => {
+        const client = newClient();
+        await store.createClient(client);
+        await expect(
+          store.createClient(newClient({ clientId: client.clientId })),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getClient(client.clientId)).toEqual(client);
+      });
+
+      it("batch load is aligned with the input, including unknown ids and duplicates", async () => {
+        const a = newClient();
+        const b = newClient();
+        await store.createClient(a);
+        await store.createClient(b);
+        expect(await store.getClients([b.clientId, randomUUID(), a.clientId, b.clientId])).toEqual([
+          b,
+          undefined,
+          a,
+          b,
+        ]);
+        expect(await store.getClients([])).toEqual([]);
+      });
+
+      it("lists every client", async () => {
+        const a = newClient();
+        const b = newClient();
+        await store.createClient(a);
+        await store.createClient(b);
+        expect(await store.listClients()).toEqual(expect.arrayContaining([a, b]));
+      });
+
+      it("updateClient changes only the given fields", async () => {
+        const client = newClient({ secretHash: "secret-hash" });
+        await store.createClient(client);
+        expect(
+          await store.updateClient(client.clientId, {
+            enabled: false,
+            allowedScopes: ["openid"],
+            refreshTokenReuseGraceSeconds: 0,
+            name: undefined,
+          }),
+        ).toBe(true);
+        expect(await store.getClient(client.clientId)).toEqual({
+          ...client,
+          enabled: false,
+          allowedScopes: ["openid"],
+          refreshTokenReuseGraceSeconds: 0,
+        });
+        await store.updateClient(client.clientId, { secretHash: null, rotateRefreshTokens: true });
+        expect(await store.getClient(client.clientId)).toEqual({
+          ...client,
+          enabled: false,
+          allowedScopes: ["openid"],
+          refreshTokenReuseGraceSeconds: 0,
+          secretHash: null,
+          rotateRefreshTokens: true,
+        });
+      });
+
+      it("updateClient returns false for an unknown client", async () => {
+        expect(await store.updateClient(randomUUID(), { enabled: false })).toBe(false);
+      });
+
+      it("deleteClient removes the client once", async () => {
+        const client = newClient();
+        await store.createClient(client);
+        expect(await store.deleteClient(client.clientId)).toBe(true);
+        expect(await store.getClient(client.clientId)).toBeUndefined();
+        expect(await store.deleteClient(client.clientId)).toBe(false);
+      });
+    });
+
+    describe("sessions", () => {
+      it("happy flow: a created session reads back identically", async () => {
+        const fresh = newSession();
+        const worn = newSession({
+          previousRefreshTokenHash: "older-hash",
+          rotatedAtMs: T0 + 10,
+          revokedAtMs: T0 + 20,
+          revokedReason: "global_sign_out",
+        });
+        await store.createSession(fresh);
+        await store.createSession(worn);
+        expect(await store.getSession(fresh.id)).toEqual(fresh);
+        expect(await store.getSession(worn.id)).toEqual(worn);
+      });
+
+      it("returns undefined for an unknown session", async () => {
+        expect(await store.getSession(randomUUID())).toBeUndefined();
+      });
+
+      it("error flow: duplicate session id is a conflict", async () => {
+        const session = newSession();
+        await store.createSession(session);
+        await expect(store.createSession(newSession({ id: session.id }))).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+      });
+
+      describe("rotateRefreshToken", () => {
+        it("happy flow: the current hash rotates and the old one is kept as previous", async () => {
+          const session = newSession({ refreshTokenHash: "h0" });
+          await store.createSession(session);
+          const rotated = {
+            ...session,
+            refreshTokenHash: "h1",
+            previousRefreshTokenHash: "h0",
+            rotatedAtMs: T0 + 100,
+          };
+          expect(await store.rotateRefreshToken(session.id, "h0", "h1", T0 + 100)).toEqual({
+            outcome: "rotated",
+            session: rotated,
+          });
+          expect(await store.getSession(session.id)).toEqual(rotated);
+        });
+
+        it("a wrong hash is not_current and changes nothing", async () => {
+          const session = newSession({ refreshTokenHash: "h0" });
+          await store.createSession(session);
+          expect(await store.rotateRefreshToken(session.id, "forged", "h1", T0 + 100)).toEqual({
+            outcome: "not_current",
+            session,
+          });
+          expect(await store.getSession(session.id)).toEqual(session);
+        });
+
+        it("an already-rotated hash is not_current and returns the session as it is", async () => {
+          const session = newSession({ refreshTokenHash: "h0" });
+          await store.createSession(session);
+          await store.rotateRefreshToken(session.id, "h0", "h1", T0 + 100);
+          await store.rotateRefreshToken(session.id, "h1", "h2", T0 + 200);
+          const current = {
+            ...session,
+            refreshTokenHash: "h2",
+            previousRefreshTokenHash: "h1",
+            rotatedAtMs: T0 + 200,
+          };
+          for (const stale of ["h0", "h1"]) {
+            expect(await store.rotateRefreshToken(session.id, stale, "h3", T0 + 300)).toEqual({
+              outcome: "not_current",
+              session: current,
+            });
+          }
+          expect(await store.getSession(session.id)).toEqual(current);
+        });
+
+        it("never rotates a revoked session, even with the current hash", async () => {
+          const session = newSession({ refreshTokenHash: "h0" });
+          await store.createSession(session);
+          await store.revokeSession(session.id, "revoked", T0 + 50);
+          const revoked = { ...session, revokedAtMs: T0 + 50, revokedReason: "revoked" };
+          expect(await store.rotateRefreshToken(session.id, "h0", "h1", T0 + 100)).toEqual({
+            outcome: "not_current",
+            session: revoked,
+          });
+          expect(await store.getSession(session.id)).toEqual(revoked);
+        });
+
+        it("an unknown session is missing", async () => {
+          expect(await store.rotateRefreshToken(randomUUID(), "h0", "h1", T0)).toEqual({
+            outcome: "missing",
+          });
+        });
+      });
+
+      describe("revokeSession", () => {
+        it("revokes a live session and emits one session_revoked event", async () => {
+          const session = newSession();
+          await store.createSession(session);
+          const before = await store.latestChangeSeq();
+
+          expect(await store.revokeSession(session.id, "revoked", T0 + 7)).toBe(true);
+          expect(await store.getSession(session.id)).toEqual({
+            ...session,
+            revokedAtMs: T0 + 7,
+            revokedReason: "revoked",
+          });
+          const events = await changesFor(before, session.id);
+          expect(events).toEqual([
+            { seq: expect.any(Number), atMs: T0 + 7, kind: "session_revoked", subject: session.id },
+          ]);
+          expect(await store.latestChangeSeq()).toBe(events[0]?.seq);
+        });
+
+        it("is idempotent: a second revocation returns false, keeps the first, emits nothing", async () => {
+          const session = newSession();
+          await store.createSession(session);
+          await store.revokeSession(session.id, "revoked", T0 + 7);
+          const afterFirst = await store.latestChangeSeq();
+
+          expect(await store.revokeSession(session.id, "reuse_detected", T0 + 9)).toBe(false);
+          const stored = await store.getSession(session.id);
+          expect(stored?.revokedAtMs).toBe(T0 + 7);
+          expect(stored?.revokedReason).toBe("revoked");
+          expect(await store.latestChangeSeq()).toBe(afterFirst);
+        });
+
+        it("returns false for an unknown session and emits nothing", async () => {
+          const before = await store.latestChangeSeq();
+          expect(await store.revokeSession(randomUUID(), "revoked", T0)).toBe(false);
+          expect(await store.latestChangeSeq()).toBe(before);
+        });
+      });
+
+      describe("revokeUserSessions", () => {
+        it("revokes only the user's live sessions and emits one event for each", async () => {
+          const sub = randomUUID();
+          const live1 = newSession({ sub });
+          const live2 = newSession({ sub });
+          const alreadyRevoked = newSession({
+            sub,
+            revokedAtMs: T0 - 10,
+            revokedReason: "revoked",
+          });
+          const otherUsers = newSession();
+          for (const session of [live1, live2, alreadyRevoked, otherUsers]) {
+            await store.createSession(session);
+          }
+          const before = await store.latestChangeSeq();
+
+          const ids = await store.revokeUserSessions(sub, "global_sign_out", T0 + 5);
+          expect([...ids].sort()).toEqual([live1.id, live2.id].sort());
+          for (const live of [live1, live2]) {
+            expect(await store.getSession(live.id)).toEqual({
+              ...live,
+              revokedAtMs: T0 + 5,
+              revokedReason: "global_sign_out",
+            });
+          }
+          expect(await store.getSession(alreadyRevoked.id)).toEqual(alreadyRevoked);
+          expect(await store.getSession(otherUsers.id)).toEqual(otherUsers);
+
+          const events = await store.changesSince(before, 100);
+          expect(events.map((event) => event.subject).sort()).toEqual([live1.id, live2.id].sort());
+          for (const event of events) {
+            expect(event).toMatchObject({ kind: "session_revoked", atMs: T0 + 5 });
+          }
+        });
+
+        it("returns nothing and emits nothing when no session is live", async () => {
+          const sub = randomUUID();
+          await store.createSession(newSession({ sub }));
+          await store.revokeUserSessions(sub, "user_disabled", T0);
+          const before = await store.latestChangeSeq();
+          expect(await store.revokeUserSessions(sub, "user_disabled", T0 + 1)).toEqual([]);
+          expect(await store.revokeUserSessions(randomUUID(), "user_deleted", T0 + 1)).toEqual([]);
+          expect(await store.latestChangeSeq()).toBe(before);
+        });
+      });
+
+      it("lists sessions revoked at or after a time", async () => {
+        const tr = T0 + 50_000_000;
+        const early = newSession();
+        const atCutoff = newSession();
+        const late = newSession();
+        const live = newSession();
+        for (const session of [early, atCutoff, late, live]) await store.createSession(session);
+        await store.revokeSession(early.id, "revoked", tr - 1);
+        await store.revokeSession(atCutoff.id, "revoked", tr);
+        await store.revokeSession(late.id, "revoked", tr + 1);
+
+        const ids = await store.listRevokedSessionIds(tr);
+        expect(ids).toEqual(expect.arrayContaining([atCutoff.id, late.id]));
+        expect(ids).not.toContain(early.id);
+        expect(ids).not.toContain(live.id);
+      });
+    });
+
+    describe("change feed", () => {
+      it("appends events with increasing seqs and reads them back oldest first", async () => {
+        const before = await store.latestChangeSeq();
+        const subject = randomUUID();
+        const kinds: ChangeKind[] = ["user_blocked", "user_unblocked", "keys_changed"];
+        const seqs: number[] = [];
+        for (const [index, kind] of kinds.entries()) {
+          seqs.push(await store.appendChange(kind, subject, T0 + index));
+        }
+
+        expect(seqs[0]).toBeGreaterThan(before);
+        expect(seqs[1]).toBeGreaterThan(seqs[0] ?? Infinity);
+        expect(seqs[2]).toBeGreaterThan(seqs[1] ?? Infinity);
+        expect(await store.latestChangeSeq()).toBe(seqs[2]);
+        expect(await store.changesSince(before, 100)).toEqual(
+          kinds.map((kind, index) => ({ seq: seqs[index], atMs: T0 + index, kind, subject })),
+        );
+      });
+
+      it("round-trips every kind of event", async () => {
+        const before = await store.latestChangeSeq();
+        const kinds: ChangeKind[] = [
+          "session_revoked",
+          "user_blocked",
+          "user_unblocked",
+          "client_blocked",
+          "client_unblocked",
+          "keys_changed",
+        ];
+        const subject = randomUUID();
+        for (const kind of kinds) await store.appendChange(kind, subject, T0);
+        expect((await changesFor(before, subject)).map((event) => event.kind)).toEqual(kinds);
+      });
+
+      it("returns at most `limit` events, so a cursor can page through them", async () => {
+        const before = await store.latestChangeSeq();
+        const subject = randomUUID();
+        const seqs: number[] = [];
+        for (let i = 0; i < 5; i++)
+          seqs.push(await store.appendChange("user_blocked", subject, T0));
+
+        const firstPage = await store.changesSince(before, 2);
+        expect(firstPage.map((event) => event.seq)).toEqual(seqs.slice(0, 2));
+        const secondPage = await store.changesSince(firstPage[1]?.seq ?? 0, 2);
+        expect(secondPage.map((event) => event.seq)).toEqual(seqs.slice(2, 4));
+        expect(await store.changesSince(seqs[4] ?? 0, 2)).toEqual([]);
+        expect(await store.changesSince(before, 0)).toEqual([]);
+      });
+    });
+
+    describe("prune", () => {
+      // Times far below T0, so pruning cannot touch what the other tests created.
+      const P = 1_000_000;
+
+      it("deletes events and sessions older than the cut-off and keeps the rest", async () => {
+        const before = await store.latestChangeSeq();
+        const subject = randomUUID();
+        await store.appendChange("user_blocked", subject, P - 1);
+        const kept = await store.appendChange("user_unblocked", subject, P);
+        const expired = newSession({ expiresAtMs: P - 1 });
+        const expiringAtCutoff = newSession({ expiresAtMs: P });
+        const revokedButUnexpired = newSession({
+          expiresAtMs: P + 1,
+          revokedAtMs: P - 100,
+          revokedReason: "revoked",
+        });
+        for (const session of [expired, expiringAtCutoff, revokedButUnexpired]) {
+          await store.createSession(session);
+        }
+
+        await store.prune(P);
+        expect((await changesFor(before, subject)).map((event) => event.seq)).toEqual([kept]);
+        expect(await store.getSession(expired.id)).toBeUndefined();
+        expect(await store.getSession(expiringAtCutoff.id)).toEqual(expiringAtCutoff);
+        expect(await store.getSession(revokedButUnexpired.id)).toEqual(revokedButUnexpired);
+      });
+
+      it("never hands out a pruned seq again", async () => {
+        const pruned = await store.appendChange("keys_changed", randomUUID(), P - 500);
+        await store.prune(P - 499);
+        const next = await store.appendChange("keys_changed", randomUUID(), T0);
+        expect(next).toBeGreaterThan(pruned);
+        expect((await store.changesSince(pruned, 10)).map((event) => event.seq)).toContain(next);
+      });
+    });
+
+    describe("keys", () => {
+      it("happy flow: inserted keys are listed as they were stored", async () => {
+        const active = newKey({ createdAtMs: T0 });
+        const retired = newKey({
+          createdAtMs: T0 - 1000,
+          status: "retired",
+          retiredAtMs: T0,
+          expiresAtMs: T0 + 3_600_000,
+        });
+        await store.insertKey(active);
+        await store.insertKey(retired);
+        const listed = await store.listKeys();
+        expect(listed).toContainEqual(active);
+        expect(listed).toContainEqual(retired);
+      });
+
+      it("lists keys newest first", async () => {
+        const oldest = newKey({ createdAtMs: T0 + 1 });
+        const newest = newKey({ createdAtMs: T0 + 3 });
+        const middle = newKey({ createdAtMs: T0 + 2 });
+        for (const key of [oldest, newest, middle]) await store.insertKey(key);
+        const ours = new Set([oldest.kid, newest.kid, middle.kid]);
+        const order = (await store.listKeys()).map((key) => key.kid).filter((kid) => ours.has(kid));
+        expect(order).toEqual([newest.kid, middle.kid, oldest.kid]);
+      });
+
+      it("error flow: duplicate kid is a conflict", async () => {
+        const key = newKey();
+        await store.insertKey(key);
+        await expect(store.insertKey(newKey({ kid: key.kid }))).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+      });
+
+      it("retireKeysExcept retires every other active key and leaves retired ones alone", async () => {
+        const previous = newKey({ createdAtMs: T0 });
+        const next = newKey({ createdAtMs: T0 + 1 });
+        const longRetired = newKey({
+          createdAtMs: T0 - 1000,
+          status: "retired",
+          retiredAtMs: T0 - 500,
+          expiresAtMs: T0 - 100,
+        });
+        for (const key of [previous, next, longRetired]) await store.insertKey(key);
+
+        await store.retireKeysExcept(next.kid, T0 + 10, T0 + 86_400_000);
+        const byKid = new Map((await store.listKeys()).map((key) => [key.kid, key]));
+        expect(byKid.get(previous.kid)).toEqual({
+          ...previous,
+          status: "retired",
+          retiredAtMs: T0 + 10,
+          expiresAtMs: T0 + 86_400_000,
+        });
+        expect(byKid.get(next.kid)).toEqual(next);
+        expect(byKid.get(longRetired.kid)).toEqual(longRetired);
+      });
+    });
+
+    describe("failed sign-ins", () => {
+      const RESET_AFTER_MS = 15 * 60_000;
+      const neverLock = (): number => 0;
+
+      it("returns undefined for a username without failures", async () => {
+        expect(await store.getLockout(`nobody-${randomUUID()}`)).toBeUndefined();
+      });
+
+      it("records a first failure without a lock", async () => {
+        const username = `u-${randomUUID()}`;
+        const record = await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, neverLock);
+        expect(record).toEqual({
+          username,
+          consecutiveFailures: 1,
+          lastFailureAtMs: T0,
+          lockedUntilMs: T0,
+        });
+        expect(await store.getLockout(username)).toEqual(record);
+      });
+
+      it("counts consecutive failures and locks for lockFor(count) milliseconds", async () => {
+        const username = `u-${randomUUID()}`;
+        const lockFor = jest.fn((count: number) => (count >= 3 ? count * 1000 : 0));
+        await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, lockFor);
+        await store.recordFailedSignIn(username, T0 + 10, RESET_AFTER_MS, lockFor);
+        const third = await store.recordFailedSignIn(username, T0 + 20, RESET_AFTER_MS, lockFor);
+
+        expect(lockFor.mock.calls).toEqual([[1], [2], [3]]);
+        expect(third).toEqual({
+          username,
+          consecutiveFailures: 3,
+          lastFailureAtMs: T0 + 20,
+          lockedUntilMs: T0 + 20 + 3000,
+        });
+        expect(await store.getLockout(username)).toEqual(third);
+      });
+
+      it("restarts the count after a quiet period longer than resetAfterMs", async () => {
+        const username = `u-${randomUUID()}`;
+        await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, neverLock);
+        await store.recordFailedSignIn(username, T0 + 10, RESET_AFTER_MS, neverLock);
+        const lockFor = jest.fn(neverLock);
+        const record = await store.recordFailedSignIn(
+          username,
+          T0 + 10 + RESET_AFTER_MS + 1,
+          RESET_AFTER_MS,
+          lockFor,
+        );
+        expect(record.consecutiveFailures).toBe(1);
+        expect(lockFor.mock.calls).toEqual([[1]]);
+      });
+
+      it("keeps counting after a quiet period of exactly resetAfterMs", async () => {
+        const username = `u-${randomUUID()}`;
+        await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, neverLock);
+        const record = await store.recordFailedSignIn(
+          username,
+          T0 + RESET_AFTER_MS,
+          RESET_AFTER_MS,
+          neverLock,
+        );
+        expect(record.consecutiveFailures).toBe(2);
+      });
+
+      it("keeps a separate count per username", async () => {
+        const alice = `alice-${randomUUID()}`;
+        const bob = `bob-${randomUUID()}`;
+        await store.recordFailedSignIn(alice, T0, RESET_AFTER_MS, neverLock);
+        await store.recordFailedSignIn(alice, T0 + 1, RESET_AFTER_MS, neverLock);
+        await store.recordFailedSignIn(bob, T0 + 2, RESET_AFTER_MS, neverLock);
+        expect((await store.getLockout(alice))?.consecutiveFailures).toBe(2);
+        expect((await store.getLockout(bob))?.consecutiveFailures).toBe(1);
+      });
+
+      it("clearing forgets the failures, and clearing an unknown username is a no-op", async () => {
+        const username = `u-${randomUUID()}`;
+        await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, () => 60_000);
+        await store.recordFailedSignIn(username, T0 + 1, RESET_AFTER_MS, () => 60_000);
+        await store.clearFailedSignIns(username);
+        expect(await store.getLockout(username)).toBeUndefined();
+        await store.clearFailedSignIns(`nobody-${randomUUID()}`);
+
+        const next = await store.recordFailedSignIn(username, T0 + 2, RESET_AFTER_MS, neverLock);
+        expect(next.consecutiveFailures).toBe(1);
+      });
+    });
+  });
+}
+
+/** A fixed "now": tests pass every time explicitly instead of reading the clock. */
+const T0 = 1_700_000_000_000;
+
+function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
+  const sub = overrides.sub ?? randomUUID();
+  return {
+    sub,
+    username: `user-${randomUUID()}`,
+    passwordHash: `password-hash-${sub}`,
+    enabled: true,
+    confirmed: true,
+    passwordResetRequired: false,
+    attributes: { email: `${sub}@example.com`, email_verified: "true" },
+    confirmationCodeHash: null,
+    confirmationCodeExpiresAtMs: null,
+    createdAtMs: T0,
+    updatedAtMs: T0,
+    ...overrides,
+  };
+}
+
+function newClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    clientId: randomUUID(),
+    name: "test client",
+    secretHash: null,
+    allowedScopes: ["openid", "email", "profile"],
+    accessTokenValiditySeconds: 3600,
+    idTokenValiditySeconds: 3600,
+    refreshTokenValiditySeconds: 30 * 86_400,
+    rotateRefreshTokens: false,
+    refreshTokenReuseGraceSeconds: 60,
+    enabled: true,
+    createdAtMs: T0,
+    ...overrides,
+  };
+}
+
+function newSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id: randomUUID(),
+    sub: randomUUID(),
+    clientId: randomUUID(),
+    scope: "openid email aws.cognito.signin.user.admin",
+    authTimeSeconds: Math.floor(T0 / 1000),
+    createdAtMs: T0,
+    expiresAtMs: T0 + 30 * 86_400_000,
+    refreshTokenHash: `refresh-hash-${randomUUID()}`,
+    previousRefreshTokenHash: null,
+    rotatedAtMs: null,
+    revokedAtMs: null,
+    revokedReason: null,
+    ...overrides,
+  };
+}
+
+function newKey(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  const kid = overrides.kid ?? randomUUID();
+  return {
+    kid,
+    alg: "RS256",
+    publicJwk: JSON.stringify({ kty: "RSA", kid, n: "test-modulus", e: "AQAB" }),
+    privateJwkEncrypted: `not-a-real-jwe.${kid}`,
+    createdAtMs: T0,
+    status: "active",
+    retiredAtMs: null,
+    expiresAtMs: null,
+    ...overrides,
+  };
+}

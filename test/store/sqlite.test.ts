@@ -1,0 +1,118 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import Database from "better-sqlite3";
+import { openSqliteStore } from "../../src/store/sqlite";
+import { sqliteMigrations } from "../../src/store/migrations/sqlite";
+import type { UserRecord } from "../../src/store/store";
+import { describeStoreContract } from "./contract";
+
+/** A store on a real file in a fresh temporary directory, removed on cleanup. */
+function tempStore(): { dir: string; file: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "poolgate-sqlite-"));
+  return { dir, file: path.join(dir, "poolgate.db") };
+}
+
+describeStoreContract("SqliteStore", async () => {
+  const { dir, file } = tempStore();
+  const store = openSqliteStore({ path: file });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe("SqliteStore on disk", () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = tempStore().dir;
+  });
+
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates the database file in a directory that does not exist yet", async () => {
+    const file = path.join(dir, "nested", "data", "poolgate.db");
+    const store = openSqliteStore({ path: file });
+    await store.migrate();
+    await store.close();
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
+  it("keeps data across close and reopen", async () => {
+    const file = path.join(dir, "poolgate.db");
+    const user = testUser();
+    const first = openSqliteStore({ path: file });
+    await first.migrate();
+    await first.createUser(user);
+    await first.addUserToGroup(user.sub, "admins");
+    await first.close();
+
+    const second = openSqliteStore({ path: file });
+    await second.migrate();
+    expect(await second.getUserBySub(user.sub)).toEqual(user);
+    expect(await second.getGroupsForUsers([user.sub])).toEqual([["admins"]]);
+    await second.close();
+  });
+
+  it("records each migration once, however often migrate runs", async () => {
+    const file = path.join(dir, "poolgate.db");
+    for (let run = 0; run < 2; run++) {
+      const store = openSqliteStore({ path: file });
+      await store.migrate();
+      await store.migrate();
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      const versions = db
+        .prepare<[], { version: number }>("SELECT version FROM schema_migrations ORDER BY version")
+        .all()
+        .map((row) => row.version);
+      expect(versions).toEqual(sqliteMigrations.map((migration) => migration.version));
+    } finally {
+      db.close();
+    }
+  });
+
+  it("declares migrations in strictly increasing version order", () => {
+    const versions = sqliteMigrations.map((migration) => migration.version);
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
+  });
+
+  it("opens the file in WAL mode", async () => {
+    const file = path.join(dir, "poolgate.db");
+    const store = openSqliteStore({ path: file });
+    await store.migrate();
+    await store.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    } finally {
+      db.close();
+    }
+  });
+});
+
+function testUser(): UserRecord {
+  const sub = randomUUID();
+  return {
+    sub,
+    username: `user-${sub}`,
+    passwordHash: "password-hash",
+    enabled: true,
+    confirmed: true,
+    passwordResetRequired: false,
+    attributes: { email: `${sub}@example.com` },
+    confirmationCodeHash: null,
+    confirmationCodeExpiresAtMs: null,
+    createdAtMs: 1_700_000_000_000,
+    updatedAtMs: 1_700_000_000_000,
+  };
+}
