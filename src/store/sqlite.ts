@@ -644,8 +644,16 @@ export class SqliteStore implements Store {
  * never by message. Anything else (a NOT NULL or CHECK violation, a corrupt file) is a bug
  * or an operator problem and is rethrown as it is.
  */
+/**
+ * better-sqlite3's errors, recognised by shape: the native addon keeps the SqliteError class
+ * of the first load, so `instanceof` fails where the module is loaded twice (jest's registry).
+ */
+function isSqliteError(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && err.name === "SqliteError" && typeof (err as { code?: unknown }).code === "string";
+}
+
 function translateSqliteError(err: unknown): unknown {
-  if (!(err instanceof Database.SqliteError)) return err;
+  if (!isSqliteError(err)) return err;
   switch (err.code) {
     case "SQLITE_CONSTRAINT_UNIQUE":
     case "SQLITE_CONSTRAINT_PRIMARYKEY":
