@@ -4,7 +4,7 @@ module.exports = {
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   // jose 6 is ESM-only; ts-jest transpiles it to CommonJS for the test runtime.
-  transform: { "^.+\\.[tj]s$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }] },
+  transform: { "^.+\\.[tj]s$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   testTimeout: 30000,
 };

@@ -1,14 +1,13 @@
 /**
  * The one place where errors become GraphQL errors: a PoolgateError keeps its code and safe
- * message; GraphQL's own request errors (parse, validation, variables) pass through; a store
- * outage becomes SERVICE_UNAVAILABLE; anything else is masked as INTERNAL_SERVER_ERROR and
+ * message (a store outage is one: SERVICE_UNAVAILABLE); GraphQL's own request errors (parse,
+ * validation, variables) pass through; anything else is masked as INTERNAL_SERVER_ERROR and
  * logged with its detail (never sent).
  */
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { isPoolgateError } from "../errors";
-import { StoreUnavailableError } from "../store/store";
 
 /** Codes Apollo Server and graphql-js produce for malformed requests: safe to pass through. */
 const REQUEST_ERROR_CODES = new Set([
@@ -28,12 +27,9 @@ export function createFormatError(logger: Logger, exposeDetails: boolean) {
     const original = unwrapResolverError(error);
     const where = { path: formatted.path, locations: formatted.locations };
     if (isPoolgateError(original)) {
-      if (original.logDetail) logger.info({ code: original.code, detail: original.logDetail, path: formatted.path }, "request error");
+      if (original.code === "SERVICE_UNAVAILABLE") logger.error({ detail: original.logDetail }, "store unavailable");
+      else if (original.logDetail) logger.info({ code: original.code, detail: original.logDetail, path: formatted.path }, "request error");
       return { message: original.message, ...where, extensions: { code: original.code } };
-    }
-    if (original instanceof StoreUnavailableError) {
-      logger.error({ err: { type: original.name, message: original.message } }, "store unavailable");
-      return { message: "Service temporarily unavailable", ...where, extensions: { code: "SERVICE_UNAVAILABLE" } };
     }
     const code = formatted.extensions?.["code"];
     if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {

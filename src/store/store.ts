@@ -1,3 +1,5 @@
+import { PoolgateError } from "../errors";
+
 /**
  * The storage contract (DESIGN §7). Small on purpose: every implementation (SQLite,
  * PostgreSQL) passes the same contract suite in test/store/. Conventions, after
@@ -220,6 +222,13 @@ export class StoreConflictError extends Error {
   override readonly name = "StoreConflictError";
 }
 
-export class StoreUnavailableError extends Error {
-  override readonly name = "StoreUnavailableError";
+/**
+ * The database cannot be reached or is overloaded. It is a PoolgateError so every layer above
+ * reports it as SERVICE_UNAVAILABLE without knowing about the store.
+ */
+export class StoreUnavailableError extends PoolgateError {
+  constructor(detail: string, options: { cause?: unknown } = {}) {
+    super("SERVICE_UNAVAILABLE", "Service temporarily unavailable", { logDetail: detail });
+    if (options.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+  }
 }
