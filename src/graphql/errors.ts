@@ -5,7 +5,7 @@
  * logged with its detail (never sent).
  */
 import { unwrapResolverError } from "@apollo/server/errors";
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { isPoolgateError } from "../errors";
 
@@ -24,7 +24,10 @@ const REQUEST_ERROR_CODES = new Set([
 
 export function createFormatError(logger: Logger, exposeDetails: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    // Validation rules report a PoolgateError as the cause of Apollo's ValidationError.
+    const original =
+      unwrapped instanceof GraphQLError && isPoolgateError(unwrapped.originalError) ? unwrapped.originalError : unwrapped;
     const where = { path: formatted.path, locations: formatted.locations };
     if (isPoolgateError(original)) {
       if (original.code === "SERVICE_UNAVAILABLE") logger.error({ detail: original.logDetail }, "store unavailable");

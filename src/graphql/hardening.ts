@@ -11,9 +11,14 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from "graphql";
+import { PoolgateError } from "../errors";
 
+/**
+ * Apollo wraps validation errors as GRAPHQL_VALIDATION_FAILED; the PoolgateError carried as
+ * `originalError` lets formatError restore the stable code (BAD_USER_INPUT).
+ */
 function reject(context: ValidationContext, message: string): void {
-  context.reportError(new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } }));
+  context.reportError(new GraphQLError(message, { originalError: new PoolgateError("BAD_USER_INPUT", message) }));
 }
 
 /** Deepest selection nesting, following fragment spreads (cycles are another rule's job). */

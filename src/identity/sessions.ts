@@ -9,7 +9,7 @@ import { issueUserTokens } from "../tokens/issue";
 import { openRefreshToken, sealRefreshToken } from "../tokens/refresh";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
-import { LOCKOUT_RESET_AFTER_MS, lockoutDurationMs } from "./lockout";
+import { reserveAttempt } from "./lockout";
 import { MAX_PASSWORD_LENGTH } from "./passwords";
 import { grantUserScopes } from "./scopes";
 
@@ -59,23 +59,17 @@ export class SessionService {
       throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, { logDetail: "sign-in: input out of bounds" });
     }
     const lockKey = `signin:${username}`;
-    const nowMs = this.d.now();
-    const lock = await this.d.store.getLockout(lockKey);
-    if (lock && lock.lockedUntilMs > nowMs) {
-      // Attempts during a lockout do not count and cost no hashing.
-      throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", "Password attempts exceeded");
-    }
+    await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");
     const user = await this.d.store.getUserByUsername(username);
     const ok = user
       ? await this.d.hasher.verify(user.passwordHash, req.password)
       : await this.d.hasher.verifyDummy(req.password);
     if (!user || !ok) {
-      await this.d.store.recordFailedSignIn(lockKey, this.d.now(), LOCKOUT_RESET_AFTER_MS, lockoutDurationMs);
       throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
         logDetail: user ? "sign-in: wrong password" : "sign-in: unknown user",
       });
     }
-    if (lock) await this.d.store.clearFailedSignIns(lockKey);
+    await this.d.store.clearFailedSignIns(lockKey);
     // Checked after the password, as Cognito does: only the password's owner learns these.
     if (!user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
     if (!user.confirmed) throw new PoolgateError("USER_NOT_CONFIRMED", "User is not confirmed.");
@@ -84,7 +78,7 @@ export class SessionService {
     const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
     const scopes = grantUserScopes(this.d.scopeRules, client.allowedScopes, req.scopes, groups ?? []);
     if (this.d.hasher.needsRehash(user.passwordHash)) {
-      await this.d.store.updateUser(user.sub, { passwordHash: await this.d.hasher.hash(req.password) }, nowMs);
+      await this.d.store.updateUser(user.sub, { passwordHash: await this.d.hasher.hash(req.password) }, this.d.now());
     }
     return this.startSession(client, user, groups ?? [], scopes);
   }

@@ -8,7 +8,7 @@ import { StoreConflictError, type UserRecord } from "../store/store";
 import { isKnownAttributeName } from "../tokens/claims";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { CodeSender, IdentityDeps } from "./deps";
-import { LOCKOUT_RESET_AFTER_MS, lockoutDurationMs } from "./lockout";
+import { reserveAttempt } from "./lockout";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
 
@@ -116,23 +116,19 @@ export class UserService {
   async confirmSignUp(username: string, code: string): Promise<true> {
     const lockKey = `confirm:${username}`;
     const nowMs = this.d.now();
-    const lock = await this.d.store.getLockout(lockKey);
-    if (lock && lock.lockedUntilMs > nowMs) {
-      throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", "Too many failed attempts");
-    }
+    await reserveAttempt(this.d.store, lockKey, nowMs, "Too many failed attempts");
     const user = await this.d.store.getUserByUsername(username);
     if (user?.confirmed) throw new PoolgateError("NOT_AUTHORIZED", "User cannot be confirmed. Current status is CONFIRMED");
     const matches =
       user?.confirmationCodeHash != null && safeEqual(this.codeHash(username, code.slice(0, 64)), user.confirmationCodeHash);
     if (!user || !matches) {
-      await this.d.store.recordFailedSignIn(lockKey, nowMs, LOCKOUT_RESET_AFTER_MS, lockoutDurationMs);
       throw new PoolgateError("CODE_MISMATCH", "Invalid verification code provided, please try again.");
     }
     if ((user.confirmationCodeExpiresAtMs ?? 0) <= nowMs) {
       throw new PoolgateError("EXPIRED_CODE", "Invalid code provided, please request a code again.");
     }
     await this.d.store.updateUser(user.sub, { confirmed: true, confirmationCodeHash: null, confirmationCodeExpiresAtMs: null }, nowMs);
-    if (lock) await this.d.store.clearFailedSignIns(lockKey);
+    await this.d.store.clearFailedSignIns(lockKey);
     return true;
   }
 
@@ -141,17 +137,13 @@ export class UserService {
     const user = await this.d.store.getUserBySub(sub);
     if (!user || !user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
     const lockKey = `signin:${user.username}`;
-    const lock = await this.d.store.getLockout(lockKey);
-    if (lock && lock.lockedUntilMs > this.d.now()) {
-      throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", "Password attempts exceeded");
-    }
+    await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");
     if (!(await this.d.hasher.verify(user.passwordHash, previousPassword))) {
-      await this.d.store.recordFailedSignIn(lockKey, this.d.now(), LOCKOUT_RESET_AFTER_MS, lockoutDurationMs);
       throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
     }
+    await this.d.store.clearFailedSignIns(lockKey);
     assertPasswordPolicy(this.policy, proposedPassword);
     await this.d.store.updateUser(sub, { passwordHash: await this.d.hasher.hash(proposedPassword) }, this.d.now());
-    if (lock) await this.d.store.clearFailedSignIns(lockKey);
     return true;
   }
 

@@ -526,17 +526,22 @@ export class SqliteStore implements Store {
     return this.guard(() => this.selectLockout(username));
   }
 
-  recordFailedSignIn(
+  reserveSignInAttempt(
     username: string,
     nowMs: number,
     resetAfterMs: number,
     lockFor: (consecutiveFailures: number) => number,
-  ): Promise<LockoutRecord> {
+  ): Promise<{ allowed: boolean; record: LockoutRecord }> {
     return this.guard(() =>
       this.db
-        .transaction((): LockoutRecord => {
+        .transaction((): { allowed: boolean; record: LockoutRecord } => {
           const previous = this.selectLockout(username);
-          const quiet = previous === undefined || nowMs - previous.lastFailureAtMs > resetAfterMs;
+          if (previous !== undefined && previous.lockedUntilMs > nowMs) {
+            return { allowed: false, record: previous };
+          }
+          const quiet =
+            previous === undefined ||
+            nowMs - Math.max(previous.lastFailureAtMs, previous.lockedUntilMs) > resetAfterMs;
           const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
           const record: LockoutRecord = {
             username,
@@ -551,7 +556,7 @@ export class SqliteStore implements Store {
               "last_failure_at_ms = excluded.last_failure_at_ms, " +
               "locked_until_ms = excluded.locked_until_ms",
           ).run(lockoutToRow(record));
-          return record;
+          return { allowed: true, record };
         })
         .immediate(),
     );

@@ -195,6 +195,11 @@ export interface Store {
   latestChangeSeq(): Promise<number>;
   /** Deletes events older than `beforeMs` and sessions expired before it. */
   prune(beforeMs: number): Promise<void>;
+  /**
+   * Calls listener soon after another process appends to the change feed (a hint: the caller
+   * still reads changesSince). Resolves with an unsubscribe function.
+   */
+  watchChanges?(listener: () => void): Promise<() => Promise<void>>;
 
   // keys
   listKeys(): Promise<KeyRecord[]>;
@@ -205,16 +210,20 @@ export interface Store {
   // failed sign-in counters
   getLockout(username: string): Promise<LockoutRecord | undefined>;
   /**
-   * Atomically records one failure. `lockFor` computes the lock duration from the new
-   * consecutive failure count (0 = no lock); a failure more than `resetAfterMs` after the
-   * previous one starts the count again at 1.
+   * Atomically checks the lock and counts one attempt, BEFORE the credential is checked, so
+   * that concurrent attempts cannot all slip past the check (a success then clears the count).
+   *   - locked (`lockedUntilMs > nowMs`): nothing changes → `{ allowed: false }`;
+   *   - otherwise the count goes up by one (or restarts at 1 when the last activity —
+   *     the later of the last attempt and the end of the lock — is more than
+   *     `resetAfterMs` ago), `lockedUntilMs = nowMs + lockFor(count)` (0 = no lock)
+   *     → `{ allowed: true }`.
    */
-  recordFailedSignIn(
+  reserveSignInAttempt(
     username: string,
     nowMs: number,
     resetAfterMs: number,
     lockFor: (consecutiveFailures: number) => number,
-  ): Promise<LockoutRecord>;
+  ): Promise<{ allowed: boolean; record: LockoutRecord }>;
   clearFailedSignIns(username: string): Promise<void>;
 }
 

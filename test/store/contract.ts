@@ -798,6 +798,44 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
     describe("failed sign-ins", () => {
       const RESET_AFTER_MS = 15 * 60_000;
       const neverLock = (): number => 0;
+      const attempt = async (
+        username: string,
+        nowMs: number,
+        resetAfterMs: number,
+        lockFor: (count: number) => number,
+      ) => (await store.reserveSignInAttempt(username, nowMs, resetAfterMs, lockFor)).record;
+
+      it("refuses an attempt while locked, without counting it or asking lockFor", async () => {
+        const username = `u-${randomUUID()}`;
+        await attempt(username, T0, RESET_AFTER_MS, () => 5000);
+        const lockFor = jest.fn(neverLock);
+        const refused = await store.reserveSignInAttempt(username, T0 + 4999, RESET_AFTER_MS, lockFor);
+        expect(refused).toEqual({
+          allowed: false,
+          record: { username, consecutiveFailures: 1, lastFailureAtMs: T0, lockedUntilMs: T0 + 5000 },
+        });
+        expect(lockFor).not.toHaveBeenCalled();
+        const after = await store.reserveSignInAttempt(username, T0 + 5000, RESET_AFTER_MS, neverLock);
+        expect(after.allowed).toBe(true);
+        expect(after.record.consecutiveFailures).toBe(2);
+      });
+
+      it("measures the quiet period from the end of the lock, not from the last attempt", async () => {
+        const username = `u-${randomUUID()}`;
+        await attempt(username, T0, RESET_AFTER_MS, () => RESET_AFTER_MS);
+        // The lock ends at T0 + RESET_AFTER_MS; 1 ms later the count must continue.
+        const next = await attempt(username, T0 + RESET_AFTER_MS + 1, RESET_AFTER_MS, neverLock);
+        expect(next.consecutiveFailures).toBe(2);
+      });
+
+      it("counts every one of many concurrent attempts", async () => {
+        const username = `u-${randomUUID()}`;
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.reserveSignInAttempt(username, T0, RESET_AFTER_MS, neverLock)),
+        );
+        expect(results.every((r) => r.allowed)).toBe(true);
+        expect((await store.getLockout(username))?.consecutiveFailures).toBe(20);
+      });
 
       it("returns undefined for a username without failures", async () => {
         expect(await store.getLockout(`nobody-${randomUUID()}`)).toBeUndefined();
@@ -805,7 +843,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it("records a first failure without a lock", async () => {
         const username = `u-${randomUUID()}`;
-        const record = await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, neverLock);
+        const record = await attempt(username, T0, RESET_AFTER_MS, neverLock);
         expect(record).toEqual({
           username,
           consecutiveFailures: 1,
@@ -818,9 +856,9 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       it("counts consecutive failures and locks for lockFor(count) milliseconds", async () => {
         const username = `u-${randomUUID()}`;
         const lockFor = jest.fn((count: number) => (count >= 3 ? count * 1000 : 0));
-        await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, lockFor);
-        await store.recordFailedSignIn(username, T0 + 10, RESET_AFTER_MS, lockFor);
-        const third = await store.recordFailedSignIn(username, T0 + 20, RESET_AFTER_MS, lockFor);
+        await attempt(username, T0, RESET_AFTER_MS, lockFor);
+        await attempt(username, T0 + 10, RESET_AFTER_MS, lockFor);
+        const third = await attempt(username, T0 + 20, RESET_AFTER_MS, lockFor);
 
         expect(lockFor.mock.calls).toEqual([[1], [2], [3]]);
         expect(third).toEqual({
@@ -834,10 +872,10 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it("restarts the count after a quiet period longer than resetAfterMs", async () => {
         const username = `u-${randomUUID()}`;
-        await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, neverLock);
-        await store.recordFailedSignIn(username, T0 + 10, RESET_AFTER_MS, neverLock);
+        await attempt(username, T0, RESET_AFTER_MS, neverLock);
+        await attempt(username, T0 + 10, RESET_AFTER_MS, neverLock);
         const lockFor = jest.fn(neverLock);
-        const record = await store.recordFailedSignIn(
+        const record = await attempt(
           username,
           T0 + 10 + RESET_AFTER_MS + 1,
           RESET_AFTER_MS,
@@ -849,8 +887,8 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it("keeps counting after a quiet period of exactly resetAfterMs", async () => {
         const username = `u-${randomUUID()}`;
-        await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, neverLock);
-        const record = await store.recordFailedSignIn(
+        await attempt(username, T0, RESET_AFTER_MS, neverLock);
+        const record = await attempt(
           username,
           T0 + RESET_AFTER_MS,
           RESET_AFTER_MS,
@@ -862,22 +900,22 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       it("keeps a separate count per username", async () => {
         const alice = `alice-${randomUUID()}`;
         const bob = `bob-${randomUUID()}`;
-        await store.recordFailedSignIn(alice, T0, RESET_AFTER_MS, neverLock);
-        await store.recordFailedSignIn(alice, T0 + 1, RESET_AFTER_MS, neverLock);
-        await store.recordFailedSignIn(bob, T0 + 2, RESET_AFTER_MS, neverLock);
+        await attempt(alice, T0, RESET_AFTER_MS, neverLock);
+        await attempt(alice, T0 + 1, RESET_AFTER_MS, neverLock);
+        await attempt(bob, T0 + 2, RESET_AFTER_MS, neverLock);
         expect((await store.getLockout(alice))?.consecutiveFailures).toBe(2);
         expect((await store.getLockout(bob))?.consecutiveFailures).toBe(1);
       });
 
       it("clearing forgets the failures, and clearing an unknown username is a no-op", async () => {
         const username = `u-${randomUUID()}`;
-        await store.recordFailedSignIn(username, T0, RESET_AFTER_MS, () => 60_000);
-        await store.recordFailedSignIn(username, T0 + 1, RESET_AFTER_MS, () => 60_000);
+        await attempt(username, T0, RESET_AFTER_MS, () => 60_000);
+        await attempt(username, T0 + 1, RESET_AFTER_MS, () => 60_000);
         await store.clearFailedSignIns(username);
         expect(await store.getLockout(username)).toBeUndefined();
         await store.clearFailedSignIns(`nobody-${randomUUID()}`);
 
-        const next = await store.recordFailedSignIn(username, T0 + 2, RESET_AFTER_MS, neverLock);
+        const next = await attempt(username, T0 + 2, RESET_AFTER_MS, neverLock);
         expect(next.consecutiveFailures).toBe(1);
       });
     });
