@@ -654,7 +654,10 @@ export class SqliteStore implements Store {
  * of the first load, so `instanceof` fails where the module is loaded twice (jest's registry).
  */
 function isSqliteError(err: unknown): err is Error & { code: string } {
-  return err instanceof Error && err.name === "SqliteError" && typeof (err as { code?: unknown }).code === "string";
+  // Not even `instanceof Error`: a jest test file runs with its own realm's Error.
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown };
+  return e.name === "SqliteError" && typeof e.code === "string";
 }
 
 function translateSqliteError(err: unknown): unknown {
