@@ -82,8 +82,8 @@ async function serve(config: Readonly<Config>): Promise<number> {
   return 0;
 }
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parse(argv: readonly string[]) {
+  return parseArgs({
     args: [...argv],
     allowPositionals: true,
     strict: true,
@@ -104,10 +104,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       group: { type: "string", multiple: true },
     },
   });
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    // A mistyped option is a usage error, like an unknown command.
+    process.stderr.write(`poolgate: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const [command, sub, ...rest] = positionals;
   if (values.help || !command) {
     process.stdout.write(USAGE + "\n");
-    return command ? 0 : 2;
+    return values.help ? 0 : 2;
   }
   const out = output(values.json);
   try {

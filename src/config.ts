@@ -78,8 +78,10 @@ function bool(fallback: (env: Env) => boolean) {
 }
 
 function environmentOf(env: Env): Environment {
-  const raw = env["POOLGATE_ENV"] ?? (env["NODE_ENV"] === "production" ? "production" : undefined);
-  if (raw === undefined || raw === "") return "development";
+  // Empty counts as unset, as for every other setting.
+  const own = env["POOLGATE_ENV"]?.trim();
+  const raw = own ? own : env["NODE_ENV"] === "production" ? "production" : undefined;
+  if (raw === undefined) return "development";
   if (raw === "development" || raw === "production") return raw;
   return bad("POOLGATE_ENV", `must be development or production, got "${raw}"`);
 }

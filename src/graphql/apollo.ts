@@ -25,6 +25,9 @@ export function createApollo(config: Readonly<Config>, logger: Logger): ApolloSe
     resolvers,
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
+    // The gateway drains HTTP first and then stops Apollo itself (server.ts); Apollo's own
+    // signal handler would stop it mid-request and re-raise SIGTERM.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: config.maxQueryTokens },
