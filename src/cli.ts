@@ -17,7 +17,7 @@ const USAGE = `Usage: poolgate <command> [options]
   serve                                   run the gateway
   clients create --name N [--secret] [--scopes "a b"] [--rotate-refresh-tokens]
                  [--access-token-validity S] [--id-token-validity S] [--refresh-token-validity S]
-  clients list
+  clients list | clients disable ID | clients enable ID | clients delete ID
   users create --username U --password P [--email E] [--attribute name=value]... [--group G]...
   users disable U | users enable U | users delete U
   users add-to-group U G
@@ -159,6 +159,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
             enabled: c.enabled,
           }));
           out(clients.map((c) => `${c.clientId}  ${c.name}  ${c.allowedScopes.join(" ")}`).join("\n"), clients);
+          return 0;
+        });
+      case "clients disable":
+      case "clients enable":
+      case "clients delete":
+        return await withPool(config, async (pool) => {
+          const clientId = rest[0];
+          if (!clientId) throw new PoolgateError("BAD_USER_INPUT", `usage: poolgate clients ${sub} CLIENT_ID`);
+          if (sub === "delete") await pool.clients.delete(clientId, Date.now());
+          else await pool.clients.setEnabled(clientId, sub === "enable", Date.now());
+          out(`${clientId}: ${sub}d`, { clientId, action: sub });
           return 0;
         });
       case "users create":

@@ -6,6 +6,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { PoolgateError } from "../errors";
 import type { ClientRecord, Store } from "../store/store";
 import { safeEqual, storageHash } from "../tokens/secrets";
+import type { RevocationState } from "./revocations";
 import { isValidScopeName } from "./scopes";
 
 /** Cognito's defaults and bounds (DESIGN §2). */
@@ -55,6 +56,7 @@ export class ClientService {
     private readonly store: Store,
     private readonly hashKey: Uint8Array,
     private readonly defaultReuseGraceSeconds: number,
+    private readonly revocations: Pick<RevocationState, "markClientBlocked">,
   ) {}
 
   async create(input: CreateClientInput, nowMs: number): Promise<CreatedClient> {
@@ -111,6 +113,31 @@ export class ClientService {
     if (!clientSecret || clientSecret.length > 512) throw fail("secret missing");
     if (!safeEqual(this.hashSecret(clientId, clientSecret), client.secretHash)) throw fail("wrong secret");
     return client;
+  }
+
+  private async require(clientId: string): Promise<ClientRecord> {
+    const client = await this.store.getClient(clientId);
+    if (!client) throw new PoolgateError("BAD_USER_INPUT", "No such app client");
+    return client;
+  }
+
+  /**
+   * Disabling a client rejects its tokens from the next request on (every instance within
+   * a second) and refuses its sign-ins and refreshes; enabling it again restores them.
+   */
+  async setEnabled(clientId: string, enabled: boolean, nowMs: number): Promise<void> {
+    await this.require(clientId);
+    await this.store.updateClient(clientId, { enabled });
+    await this.store.appendChange(enabled ? "client_unblocked" : "client_blocked", clientId, nowMs);
+    this.revocations.markClientBlocked(clientId, !enabled);
+  }
+
+  /** Deleting a client rejects its tokens at once; its refresh tokens fail client authentication. */
+  async delete(clientId: string, nowMs: number): Promise<void> {
+    await this.require(clientId);
+    this.revocations.markClientBlocked(clientId, true);
+    await this.store.appendChange("client_blocked", clientId, nowMs);
+    await this.store.deleteClient(clientId);
   }
 
   list(): Promise<ClientRecord[]> {

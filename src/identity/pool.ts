@@ -97,7 +97,7 @@ export class UserPool {
       logger,
       hasher: new PasswordHasher({ memoryKib: config.passwordHashMemoryKib, iterations: config.passwordHashIterations }),
       keys,
-      clients: new ClientService(store, secrets.storageHashKey, config.refreshTokenReuseGraceSeconds),
+      clients: new ClientService(store, secrets.storageHashKey, config.refreshTokenReuseGraceSeconds, revocations),
       revocations,
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
       now,
