@@ -43,7 +43,82 @@ async function verifierBench() {
   }
 }
 
-verifierBench().catch((err) => {
+/**
+ * No user enumeration by timing: sign-in with an unknown username verifies a dummy hash, so
+ * it should cost what a wrong password costs. Measured at the production hash cost, over
+ * real HTTP, one attempt per username (so the lockout never interferes).
+ */
+async function enumerationBench() {
+  const { mkdtempSync, rmSync } = require("node:fs");
+  const { tmpdir } = require("node:os");
+  const { join } = require("node:path");
+  const { randomBytes } = require("node:crypto");
+  const { loadConfig } = require("../dist/config.js");
+  const { createGateway } = require("../dist/server.js");
+  const tries = Number(process.env.BENCH_ENUMERATION_TRIES ?? 200);
+  const dir = mkdtempSync(join(tmpdir(), "poolgate-bench-"));
+  const config = loadConfig({
+    POOLGATE_PORT: "0",
+    POOLGATE_LOG_LEVEL: "silent",
+    POOLGATE_DATABASE_URL: `sqlite:${join(dir, "bench.db")}`,
+    POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
+  });
+  const gateway = await createGateway({ config });
+  try {
+    const url = await gateway.listen();
+    const { client } = await gateway.pool.clients.create({ name: "bench" }, Date.now());
+    const users = [];
+    for (let i = 0; i < tries; i++) {
+      users.push((await gateway.pool.users.adminCreate({ username: `bench-${i}`, password: "Bench-passw0rd!" })).username);
+    }
+    const attempt = async (username) => {
+      const started = performance.now();
+      const res = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          query: "mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }",
+          variables: { i: { clientId: client.clientId, username, password: "Wrong-passw0rd!" } },
+        }),
+      });
+      const body = await res.json();
+      const code = body.errors?.[0]?.extensions?.code;
+      if (code !== "NOT_AUTHORIZED") throw new Error(`expected NOT_AUTHORIZED, got ${code}`);
+      return performance.now() - started;
+    };
+    const unknown = [];
+    const wrong = [];
+    // Interleaved, so drift in machine load hits both series alike.
+    for (let i = 0; i < tries; i++) {
+      unknown.push(await attempt(`nobody-${i}-${randomBytes(4).toString("hex")}`));
+      wrong.push(await attempt(users[i]));
+    }
+    const stats = (xs) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+      return { median: q(0.5), p90: q(0.9), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
+    };
+    const u = stats(unknown);
+    const w = stats(wrong);
+    console.log("\nUser enumeration by timing (%d sign-ins each, production argon2id cost, real HTTP)", tries);
+    console.log(`  unknown username   median ${u.median.toFixed(2)} ms  p90 ${u.p90.toFixed(2)} ms  mean ${u.mean.toFixed(2)} ms`);
+    console.log(`  wrong password     median ${w.median.toFixed(2)} ms  p90 ${w.p90.toFixed(2)} ms  mean ${w.mean.toFixed(2)} ms`);
+    console.log(
+      `  difference         median ${(u.median - w.median).toFixed(2)} ms (${((u.median / w.median - 1) * 100).toFixed(1)}%)  mean ${(u.mean - w.mean).toFixed(2)} ms`,
+    );
+  } finally {
+    await gateway.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const only = process.argv[2];
+  if (!only || only === "verifier") await verifierBench();
+  if (!only || only === "enumeration") await enumerationBench();
+}
+
+main().catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });
