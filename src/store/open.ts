@@ -1,5 +1,6 @@
 /** Opens the store named by POOLGATE_DATABASE_URL and applies its migrations. */
 import { PoolgateError } from "../errors";
+import { openPostgresStore } from "./postgres";
 import { openSqliteStore } from "./sqlite";
 import type { Store } from "./store";
 
@@ -9,8 +10,19 @@ export async function openStore(databaseUrl: string): Promise<Store> {
     await store.migrate();
     return store;
   }
+  if (databaseUrl.startsWith("postgres://") || databaseUrl.startsWith("postgresql://")) {
+    const store = await openPostgresStore({ connectionString: databaseUrl });
+    try {
+      await store.migrate();
+    } catch (err) {
+      // Do not leave a pool (and its connections) behind a start-up that failed.
+      await store.close();
+      throw err;
+    }
+    return store;
+  }
   throw new PoolgateError(
     "BAD_USER_INPUT",
-    "Invalid configuration: POOLGATE_DATABASE_URL postgres:// is not supported by this build yet",
+    'Invalid configuration: POOLGATE_DATABASE_URL must start with "sqlite:" or "postgres://"',
   );
 }

@@ -1,0 +1,108 @@
+/**
+ * PostgreSQL schema, as an append-only list: a released migration is never edited, a change
+ * is a new entry with the next version. `PostgresStore.migrate()` applies the pending ones in
+ * one transaction under an advisory lock and records each in `schema_migrations`.
+ *
+ * The tables mirror ./sqlite.ts column for column. Times are BIGINT milliseconds (an INTEGER
+ * would overflow in 1970 + 24 days); `auth_time_seconds` is BIGINT too, as an int4 would in
+ * 2038. The store's pool parses int8 into JS numbers and refuses values beyond 2^53.
+ */
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const postgresMigrations: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE users (
+        sub TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        confirmed BOOLEAN NOT NULL,
+        password_reset_required BOOLEAN NOT NULL,
+        attributes JSONB NOT NULL CHECK (jsonb_typeof(attributes) = 'object'),
+        confirmation_code_hash TEXT,
+        confirmation_code_expires_at_ms BIGINT,
+        created_at_ms BIGINT NOT NULL,
+        updated_at_ms BIGINT NOT NULL
+      );
+      -- Read once at start-up to seed the in-memory block list; disabled users are few.
+      CREATE INDEX users_disabled ON users (sub) WHERE NOT enabled;
+
+      CREATE TABLE user_groups (
+        sub TEXT NOT NULL REFERENCES users (sub) ON DELETE CASCADE,
+        group_name TEXT NOT NULL,
+        PRIMARY KEY (sub, group_name)
+      );
+
+      CREATE TABLE clients (
+        client_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT,
+        allowed_scopes JSONB NOT NULL CHECK (jsonb_typeof(allowed_scopes) = 'array'),
+        access_token_validity_seconds INTEGER NOT NULL,
+        id_token_validity_seconds INTEGER NOT NULL,
+        refresh_token_validity_seconds INTEGER NOT NULL,
+        rotate_refresh_tokens BOOLEAN NOT NULL,
+        refresh_token_reuse_grace_seconds INTEGER NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        created_at_ms BIGINT NOT NULL
+      );
+
+      -- No foreign keys: a session outlives the deletion of its user or client (the caller
+      -- revokes it first, and the revoked row must stay visible until it expires).
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        sub TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        auth_time_seconds BIGINT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL,
+        refresh_token_hash TEXT NOT NULL,
+        previous_refresh_token_hash TEXT,
+        rotated_at_ms BIGINT,
+        revoked_at_ms BIGINT,
+        revoked_reason TEXT
+      );
+      CREATE INDEX sessions_sub ON sessions (sub);
+      CREATE INDEX sessions_revoked_at_ms ON sessions (revoked_at_ms);
+      CREATE INDEX sessions_expires_at_ms ON sessions (expires_at_ms);
+
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        private_jwk_encrypted TEXT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+        retired_at_ms BIGINT,
+        expires_at_ms BIGINT
+      );
+
+      CREATE TABLE lockouts (
+        username TEXT PRIMARY KEY,
+        consecutive_failures INTEGER NOT NULL,
+        last_failure_at_ms BIGINT NOT NULL,
+        locked_until_ms BIGINT NOT NULL
+      );
+
+      -- A sequence never hands out a value twice, even after prune() deletes the newest
+      -- events. CACHE 1 (the default, spelled out because it matters): with a per-session
+      -- cache, two connections would draw from different ranges and seq order would stop
+      -- following the order in which writers take the feed lock (see ../postgres.ts).
+      CREATE TABLE changes (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY (CACHE 1) PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        at_ms BIGINT NOT NULL
+      );
+      CREATE INDEX changes_at_ms ON changes (at_ms);
+    `,
+  },
+];

@@ -1,0 +1,1133 @@
+import pg from "pg";
+import { postgresMigrations } from "./migrations/postgres";
+import { StoreConflictError, StoreUnavailableError } from "./store";
+import type {
+  ChangeEvent,
+  ChangeKind,
+  ClientPatch,
+  ClientRecord,
+  KeyRecord,
+  LockoutRecord,
+  RevocationReason,
+  RotationOutcome,
+  SessionRecord,
+  Store,
+  UserPatch,
+  UserRecord,
+} from "./store";
+
+/** Pool size when the caller gives none (pg's own default). */
+const DEFAULT_POOL_SIZE = 10;
+/** How long a checkout may wait for a connection before the call fails as unavailable. */
+const CONNECTION_TIMEOUT_MS = 5_000;
+/** Channel of the change-feed hint (see watchChanges). */
+const CHANGES_CHANNEL = "poolgate_changes";
+/**
+ * Advisory lock keys, fixed for the life of the schema ("poolmigr" and "poolfeed" in ASCII).
+ * Advisory locks are per database, so several poolgate databases on one server do not meet.
+ */
+const MIGRATION_LOCK_KEY = "8101816766145587058";
+const FEED_LOCK_KEY = "8099551754811500389";
+/** LISTEN reconnection: first retry after ~100 ms, doubling up to ~5 s. */
+const LISTEN_RETRY_INITIAL_MS = 100;
+const LISTEN_RETRY_MAX_MS = 5_000;
+/**
+ * A LISTEN connection only ever receives; a silently dead TCP peer (a NAT or load balancer
+ * that dropped the flow) would go unnoticed, so it sends a query this often.
+ */
+const LISTEN_HEARTBEAT_MS = 30_000;
+const LISTEN_QUERY_TIMEOUT_MS = 10_000;
+
+const INT8_OID = 20;
+
+/**
+ * Type parsers for this store's connections only. pg returns int8 as a string by default
+ * (it may exceed 2^53); every BIGINT here is a millisecond time or a seq, far below that, so
+ * they become numbers — and one that is not safe fails loudly rather than rounding. The global
+ * `pg.types` stays untouched, so other pg users in the same process keep pg's defaults.
+ */
+const poolTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (oid === INT8_OID && (format ?? "text") === "text") return parseSafeInt8;
+    return pg.types.getTypeParser(oid, format);
+  }) as typeof pg.types.getTypeParser,
+};
+
+function parseSafeInt8(text: string): number {
+  const value = Number(text);
+  // A RangeError, which translatePgError passes through: it is a bug, not an outage.
+  if (!Number.isSafeInteger(value)) throw new RangeError(`int8 ${text} is not a safe integer`);
+  return value;
+}
+
+/**
+ * Opens a pool on `connectionString` and checks that the server answers. The caller applies
+ * the migrations (`migrate()`), as for SQLite.
+ */
+export async function openPostgresStore(options: {
+  connectionString: string;
+  /** Connections in the pool. @default 10 */
+  poolSize?: number;
+}): Promise<PostgresStore> {
+  const store = new PostgresStore(options);
+  try {
+    await store.ping();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+// Row shapes as pg returns them (booleans, parsed JSONB, int8 as numbers). Type aliases, not
+// interfaces: pg's QueryResultRow needs an index signature, which only aliases get implicitly.
+
+type UserRow = {
+  sub: string;
+  username: string;
+  password_hash: string;
+  enabled: boolean;
+  confirmed: boolean;
+  password_reset_required: boolean;
+  attributes: unknown;
+  confirmation_code_hash: string | null;
+  confirmation_code_expires_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+};
+
+type ClientRow = {
+  client_id: string;
+  name: string;
+  secret_hash: string | null;
+  allowed_scopes: unknown;
+  access_token_validity_seconds: number;
+  id_token_validity_seconds: number;
+  refresh_token_validity_seconds: number;
+  rotate_refresh_tokens: boolean;
+  refresh_token_reuse_grace_seconds: number;
+  enabled: boolean;
+  created_at_ms: number;
+};
+
+type SessionRow = {
+  id: string;
+  sub: string;
+  client_id: string;
+  scope: string;
+  auth_time_seconds: number;
+  created_at_ms: number;
+  expires_at_ms: number;
+  refresh_token_hash: string;
+  previous_refresh_token_hash: string | null;
+  rotated_at_ms: number | null;
+  revoked_at_ms: number | null;
+  revoked_reason: RevocationReason | null;
+};
+
+type KeyRow = {
+  kid: string;
+  alg: "RS256";
+  public_jwk: string;
+  private_jwk_encrypted: string;
+  created_at_ms: number;
+  status: "active" | "retired";
+  retired_at_ms: number | null;
+  expires_at_ms: number | null;
+};
+
+type LockoutRow = {
+  username: string;
+  consecutive_failures: number;
+  last_failure_at_ms: number;
+  locked_until_ms: number;
+};
+
+type ChangeRow = { seq: number; kind: ChangeKind; subject: string; at_ms: number };
+
+// Explicit column lists rather than `*`, so a later migration that adds a column cannot
+// change what a query returns.
+const USER_COLUMNS = [
+  "sub",
+  "username",
+  "password_hash",
+  "enabled",
+  "confirmed",
+  "password_reset_required",
+  "attributes",
+  "confirmation_code_hash",
+  "confirmation_code_expires_at_ms",
+  "created_at_ms",
+  "updated_at_ms",
+] as const;
+const CLIENT_COLUMNS = [
+  "client_id",
+  "name",
+  "secret_hash",
+  "allowed_scopes",
+  "access_token_validity_seconds",
+  "id_token_validity_seconds",
+  "refresh_token_validity_seconds",
+  "rotate_refresh_tokens",
+  "refresh_token_reuse_grace_seconds",
+  "enabled",
+  "created_at_ms",
+] as const;
+const SESSION_COLUMNS = [
+  "id",
+  "sub",
+  "client_id",
+  "scope",
+  "auth_time_seconds",
+  "created_at_ms",
+  "expires_at_ms",
+  "refresh_token_hash",
+  "previous_refresh_token_hash",
+  "rotated_at_ms",
+  "revoked_at_ms",
+  "revoked_reason",
+] as const;
+const KEY_COLUMNS = [
+  "kid",
+  "alg",
+  "public_jwk",
+  "private_jwk_encrypted",
+  "created_at_ms",
+  "status",
+  "retired_at_ms",
+  "expires_at_ms",
+] as const;
+const LOCKOUT_COLUMNS = [
+  "username",
+  "consecutive_failures",
+  "last_failure_at_ms",
+  "locked_until_ms",
+] as const;
+
+const USERS = USER_COLUMNS.join(", ");
+const CLIENTS = CLIENT_COLUMNS.join(", ");
+const SESSIONS = SESSION_COLUMNS.join(", ");
+const KEYS = KEY_COLUMNS.join(", ");
+const LOCKOUTS = LOCKOUT_COLUMNS.join(", ");
+
+/** `INSERT INTO table (c1, …) VALUES ($1, …)` and its values, in column order. */
+function insert<Row extends Record<string, unknown>>(
+  table: string,
+  columns: readonly (keyof Row & string)[],
+  row: Row,
+): [string, unknown[]] {
+  const params = columns.map((_, index) => `$${index + 1}`).join(", ");
+  return [
+    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${params})`,
+    columns.map((column) => row[column]),
+  ];
+}
+
+/** Collects `column = $n` assignments for an UPDATE whose first parameter is the key. */
+class Assignments {
+  readonly values: unknown[];
+  private readonly sets: string[] = [];
+
+  constructor(key: string) {
+    this.values = [key];
+  }
+
+  /** A patch field left `undefined` keeps the stored value; `null` is a value (it clears). */
+  set(column: string, value: unknown): void {
+    if (value === undefined) return;
+    this.values.push(value);
+    this.sets.push(`${column} = $${this.values.length}`);
+  }
+
+  get empty(): boolean {
+    return this.sets.length === 0;
+  }
+
+  toString(): string {
+    return this.sets.join(", ");
+  }
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private readonly listenConfig: pg.ClientConfig;
+  private readonly watchers = new Set<ChangeWatcher>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options: { connectionString: string; poolSize?: number }) {
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+      application_name: "poolgate",
+      types: poolTypes,
+    });
+    // An idle connection that drops (server restart, failover) is reported here; the pool
+    // has already discarded it and opens a new one on the next checkout. Without a listener
+    // the 'error' event would crash the process.
+    this.pool.on("error", () => {});
+    this.listenConfig = {
+      connectionString: options.connectionString,
+      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+      query_timeout: LISTEN_QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      application_name: "poolgate-listen",
+      types: poolTypes,
+    };
+  }
+
+  async migrate(): Promise<void> {
+    await this.transaction(async (client) => {
+      // Two instances starting at once: the second waits here until the first has committed,
+      // then finds every migration recorded. Taken before CREATE TABLE IF NOT EXISTS, which is
+      // not safe against a concurrent twin (it can fail on the catalog's unique index).
+      await this.run(client, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+      await this.run(
+        client,
+        "CREATE TABLE IF NOT EXISTS schema_migrations " +
+          "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)",
+      );
+      const { rows } = await this.run<{ version: number }>(
+        client,
+        "SELECT version FROM schema_migrations",
+      );
+      const applied = new Set(rows.map((row) => row.version));
+      for (const migration of postgresMigrations) {
+        if (applied.has(migration.version)) continue;
+        // No parameters: pg sends it with the simple protocol, which allows several statements.
+        await this.run(client, migration.sql);
+        await this.run(
+          client,
+          "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)",
+          [migration.version, migration.name, Date.now()],
+        );
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const watchers = [...this.watchers];
+      this.watchers.clear();
+      await Promise.all(watchers.map((watcher) => watcher.stop()));
+      await this.pool.end();
+    })();
+    return this.closing;
+  }
+
+  async ping(): Promise<void> {
+    await this.query("SELECT 1");
+  }
+
+  // users
+
+  async createUser(user: UserRecord): Promise<void> {
+    await this.query(...insert("users", USER_COLUMNS, userToRow(user)));
+  }
+
+  async getUserBySub(sub: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.query<UserRow>(`SELECT ${USERS} FROM users WHERE sub = $1`, [sub]);
+    return rows[0] === undefined ? undefined : userFromRow(rows[0]);
+  }
+
+  async getUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.query<UserRow>(`SELECT ${USERS} FROM users WHERE username = $1`, [
+      username,
+    ]);
+    return rows[0] === undefined ? undefined : userFromRow(rows[0]);
+  }
+
+  async getUsersBySubs(subs: readonly string[]): Promise<(UserRecord | undefined)[]> {
+    if (subs.length === 0) return [];
+    const { rows } = await this.query<UserRow>(
+      `SELECT ${USERS} FROM users WHERE sub = ANY($1::text[])`,
+      [[...subs]],
+    );
+    const bySub = new Map(rows.map((row) => [row.sub, userFromRow(row)]));
+    return subs.map((sub) => bySub.get(sub));
+  }
+
+  async updateUser(sub: string, patch: UserPatch, nowMs: number): Promise<boolean> {
+    // One UPDATE of exactly the given columns: atomic without a read-modify-write.
+    const assignments = new Assignments(sub);
+    assignments.set("password_hash", patch.passwordHash);
+    assignments.set("enabled", patch.enabled);
+    assignments.set("confirmed", patch.confirmed);
+    assignments.set("password_reset_required", patch.passwordResetRequired);
+    assignments.set("attributes", json(patch.attributes));
+    assignments.set("confirmation_code_hash", patch.confirmationCodeHash);
+    assignments.set("confirmation_code_expires_at_ms", patch.confirmationCodeExpiresAtMs);
+    assignments.set("updated_at_ms", nowMs);
+    const { rowCount } = await this.query(
+      `UPDATE users SET ${assignments.toString()} WHERE sub = $1`,
+      assignments.values,
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async deleteUser(sub: string): Promise<boolean> {
+    // Group memberships go with the user (ON DELETE CASCADE); sessions stay, see the schema.
+    const { rowCount } = await this.query("DELETE FROM users WHERE sub = $1", [sub]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async listDisabledUserSubs(): Promise<string[]> {
+    const { rows } = await this.query<{ sub: string }>("SELECT sub FROM users WHERE NOT enabled");
+    return rows.map((row) => row.sub);
+  }
+
+  // groups
+
+  async addUserToGroup(sub: string, group: string): Promise<void> {
+    // Membership is a set: adding twice is not a conflict. An unknown user is (foreign key).
+    await this.query(
+      "INSERT INTO user_groups (sub, group_name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+      [sub, group],
+    );
+  }
+
+  async removeUserFromGroup(sub: string, group: string): Promise<void> {
+    await this.query("DELETE FROM user_groups WHERE sub = $1 AND group_name = $2", [sub, group]);
+  }
+
+  async getGroupsForUsers(subs: readonly string[]): Promise<string[][]> {
+    if (subs.length === 0) return [];
+    const { rows } = await this.query<{ sub: string; group_name: string }>(
+      "SELECT sub, group_name FROM user_groups WHERE sub = ANY($1::text[])",
+      [[...subs]],
+    );
+    const bySub = new Map<string, string[]>();
+    for (const row of rows) {
+      const groups = bySub.get(row.sub);
+      if (groups === undefined) bySub.set(row.sub, [row.group_name]);
+      else groups.push(row.group_name);
+    }
+    // Sorted in JS by UTF-16 code unit, not by ORDER BY: the database's collation (its
+    // locale) would order differently, and every backend must return the same list.
+    for (const groups of bySub.values()) groups.sort();
+    // A copy per position, so a caller mutating one result cannot alter a duplicate's.
+    return subs.map((sub) => [...(bySub.get(sub) ?? [])]);
+  }
+
+  // app clients
+
+  async createClient(client: ClientRecord): Promise<void> {
+    await this.query(...insert("clients", CLIENT_COLUMNS, clientToRow(client)));
+  }
+
+  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    const { rows } = await this.query<ClientRow>(
+      `SELECT ${CLIENTS} FROM clients WHERE client_id = $1`,
+      [clientId],
+    );
+    return rows[0] === undefined ? undefined : clientFromRow(rows[0]);
+  }
+
+  async getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]> {
+    if (clientIds.length === 0) return [];
+    const { rows } = await this.query<ClientRow>(
+      `SELECT ${CLIENTS} FROM clients WHERE client_id = ANY($1::text[])`,
+      [[...clientIds]],
+    );
+    const byId = new Map(rows.map((row) => [row.client_id, clientFromRow(row)]));
+    return clientIds.map((clientId) => byId.get(clientId));
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    // COLLATE "C": byte order, as SQLite's BINARY, whatever the database's locale.
+    const { rows } = await this.query<ClientRow>(
+      `SELECT ${CLIENTS} FROM clients ORDER BY created_at_ms, client_id COLLATE "C"`,
+    );
+    return rows.map(clientFromRow);
+  }
+
+  async updateClient(clientId: string, patch: ClientPatch): Promise<boolean> {
+    const assignments = new Assignments(clientId);
+    assignments.set("name", patch.name);
+    assignments.set("secret_hash", patch.secretHash);
+    assignments.set("allowed_scopes", json(patch.allowedScopes));
+    assignments.set("access_token_validity_seconds", patch.accessTokenValiditySeconds);
+    assignments.set("id_token_validity_seconds", patch.idTokenValiditySeconds);
+    assignments.set("refresh_token_validity_seconds", patch.refreshTokenValiditySeconds);
+    assignments.set("rotate_refresh_tokens", patch.rotateRefreshTokens);
+    assignments.set("refresh_token_reuse_grace_seconds", patch.refreshTokenReuseGraceSeconds);
+    assignments.set("enabled", patch.enabled);
+    // Nothing to change still answers whether the client exists.
+    const { rowCount } = assignments.empty
+      ? await this.query("SELECT 1 FROM clients WHERE client_id = $1", [clientId])
+      : await this.query(
+          `UPDATE clients SET ${assignments.toString()} WHERE client_id = $1`,
+          assignments.values,
+        );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    const { rowCount } = await this.query("DELETE FROM clients WHERE client_id = $1", [clientId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  // sessions
+
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.query(...insert("sessions", SESSION_COLUMNS, sessionToRow(session)));
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const { rows } = await this.query<SessionRow>(
+      `SELECT ${SESSIONS} FROM sessions WHERE id = $1`,
+      [id],
+    );
+    return rows[0] === undefined ? undefined : sessionFromRow(rows[0]);
+  }
+
+  rotateRefreshToken(
+    id: string,
+    presentedHash: string,
+    nextHash: string,
+    nowMs: number,
+  ): Promise<RotationOutcome> {
+    return this.transaction(async (client): Promise<RotationOutcome> => {
+      // FOR UPDATE: a concurrent rotation with the same hash waits here, then reads the row
+      // as the winner left it and answers not_current.
+      const { rows } = await this.run<SessionRow>(
+        client,
+        `SELECT ${SESSIONS} FROM sessions WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (rows[0] === undefined) return { outcome: "missing" };
+      const session = sessionFromRow(rows[0]);
+      if (session.revokedAtMs !== null || session.refreshTokenHash !== presentedHash) {
+        return { outcome: "not_current", session };
+      }
+      await this.run(
+        client,
+        "UPDATE sessions SET previous_refresh_token_hash = refresh_token_hash, " +
+          "refresh_token_hash = $2, rotated_at_ms = $3 WHERE id = $1",
+        [id, nextHash, nowMs],
+      );
+      return {
+        outcome: "rotated",
+        session: {
+          ...session,
+          refreshTokenHash: nextHash,
+          previousRefreshTokenHash: session.refreshTokenHash,
+          rotatedAtMs: nowMs,
+        },
+      };
+    });
+  }
+
+  revokeSession(id: string, reason: RevocationReason, nowMs: number): Promise<boolean> {
+    return this.transaction(async (client) => {
+      // The first revocation wins: a concurrent one waits for the row lock, re-checks
+      // `revoked_at_ms IS NULL` against the committed row, updates nothing and emits nothing.
+      const { rowCount } = await this.run(
+        client,
+        "UPDATE sessions SET revoked_at_ms = $2, revoked_reason = $3 " +
+          "WHERE id = $1 AND revoked_at_ms IS NULL",
+        [id, nowMs, reason],
+      );
+      if ((rowCount ?? 0) === 0) return false;
+      await this.appendChangesIn(client, "session_revoked", [id], nowMs);
+      return true;
+    });
+  }
+
+  revokeUserSessions(sub: string, reason: RevocationReason, nowMs: number): Promise<string[]> {
+    return this.transaction(async (client) => {
+      // Rows locked in id order, so two concurrent sign-outs of one user cannot deadlock.
+      const { rows } = await this.run<{ id: string }>(
+        client,
+        "UPDATE sessions SET revoked_at_ms = $2, revoked_reason = $3 " +
+          "WHERE id IN (SELECT id FROM sessions WHERE sub = $1 AND revoked_at_ms IS NULL " +
+          "ORDER BY id FOR UPDATE) AND revoked_at_ms IS NULL RETURNING id",
+        [sub, nowMs, reason],
+      );
+      const ids = rows.map((row) => row.id);
+      if (ids.length > 0) await this.appendChangesIn(client, "session_revoked", ids, nowMs);
+      return ids;
+    });
+  }
+
+  async listRevokedSessionIds(sinceMs: number): Promise<string[]> {
+    const { rows } = await this.query<{ id: string }>(
+      "SELECT id FROM sessions WHERE revoked_at_ms >= $1",
+      [sinceMs],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  // change feed
+
+  async appendChange(kind: ChangeKind, subject: string, nowMs: number): Promise<number> {
+    const [seq] = await this.transaction((client) =>
+      this.appendChangesIn(client, kind, [subject], nowMs),
+    );
+    if (seq === undefined) throw new Error("INSERT … RETURNING returned no row");
+    return seq;
+  }
+
+  async changesSince(afterSeq: number, limit: number): Promise<ChangeEvent[]> {
+    // PostgreSQL rejects a negative LIMIT; "at most -1" means none.
+    const { rows } = await this.query<ChangeRow>(
+      "SELECT seq, kind, subject, at_ms FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+      [afterSeq, Math.max(0, limit)],
+    );
+    return rows.map(changeFromRow);
+  }
+
+  async latestChangeSeq(): Promise<number> {
+    const { rows } = await this.query<{ seq: number }>(
+      "SELECT COALESCE(MAX(seq), 0) AS seq FROM changes",
+    );
+    return rows[0]?.seq ?? 0;
+  }
+
+  prune(beforeMs: number): Promise<void> {
+    return this.transaction(async (client) => {
+      await this.run(client, "DELETE FROM changes WHERE at_ms < $1", [beforeMs]);
+      await this.run(client, "DELETE FROM sessions WHERE expires_at_ms < $1", [beforeMs]);
+    });
+  }
+
+  async watchChanges(listener: () => void): Promise<() => Promise<void>> {
+    this.assertOpen();
+    const watcher = new ChangeWatcher(this.listenConfig, listener);
+    await watcher.start();
+    if (this.closing !== undefined) {
+      // close() ran while the LISTEN connection was being opened.
+      await watcher.stop();
+      throw new StoreUnavailableError("store is closed");
+    }
+    this.watchers.add(watcher);
+    return async () => {
+      this.watchers.delete(watcher);
+      await watcher.stop();
+    };
+  }
+
+  // keys
+
+  async listKeys(): Promise<KeyRecord[]> {
+    const { rows } = await this.query<KeyRow>(
+      `SELECT ${KEYS} FROM signing_keys ORDER BY created_at_ms DESC, kid COLLATE "C" DESC`,
+    );
+    return rows.map(keyFromRow);
+  }
+
+  async insertKey(key: KeyRecord): Promise<void> {
+    await this.query(...insert("signing_keys", KEY_COLUMNS, keyToRow(key)));
+  }
+
+  retireKeysExcept(activeKid: string, nowMs: number, expiresAtMs: number): Promise<void> {
+    return this.transaction(async (client) => {
+      // Locks the keys to retire in kid order first, so two concurrent rotations queue up
+      // instead of deadlocking on each other's rows.
+      const { rows } = await this.run<{ kid: string }>(
+        client,
+        "SELECT kid FROM signing_keys WHERE status = 'active' AND kid <> $1 " +
+          'ORDER BY kid COLLATE "C" FOR UPDATE',
+        [activeKid],
+      );
+      if (rows.length === 0) return;
+      await this.run(
+        client,
+        "UPDATE signing_keys SET status = 'retired', retired_at_ms = $2, expires_at_ms = $3 " +
+          "WHERE kid = ANY($1::text[]) AND status = 'active'",
+        [rows.map((row) => row.kid), nowMs, expiresAtMs],
+      );
+    });
+  }
+
+  // failed sign-in counters
+
+  async getLockout(username: string): Promise<LockoutRecord | undefined> {
+    const { rows } = await this.query<LockoutRow>(
+      `SELECT ${LOCKOUTS} FROM lockouts WHERE username = $1`,
+      [username],
+    );
+    return rows[0] === undefined ? undefined : lockoutFromRow(rows[0]);
+  }
+
+  reserveSignInAttempt(
+    username: string,
+    nowMs: number,
+    resetAfterMs: number,
+    lockFor: (consecutiveFailures: number) => number,
+  ): Promise<{ allowed: boolean; record: LockoutRecord }> {
+    return this.transaction(async (client) => {
+      const previous = await this.lockLockoutRow(client, username, nowMs);
+      if (previous !== undefined && previous.lockedUntilMs > nowMs) {
+        return { allowed: false, record: previous };
+      }
+      const quiet =
+        previous === undefined ||
+        nowMs - Math.max(previous.lastFailureAtMs, previous.lockedUntilMs) > resetAfterMs;
+      const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
+      const record: LockoutRecord = {
+        username,
+        consecutiveFailures,
+        lastFailureAtMs: nowMs,
+        lockedUntilMs: nowMs + lockFor(consecutiveFailures),
+      };
+      await this.run(
+        client,
+        "UPDATE lockouts SET consecutive_failures = $2, last_failure_at_ms = $3, " +
+          "locked_until_ms = $4 WHERE username = $1",
+        [username, record.consecutiveFailures, record.lastFailureAtMs, record.lockedUntilMs],
+      );
+      return { allowed: true, record };
+    });
+  }
+
+  async clearFailedSignIns(username: string): Promise<void> {
+    await this.query("DELETE FROM lockouts WHERE username = $1", [username]);
+  }
+
+  // internals
+
+  /**
+   * Row-locks the counter of `username` for the rest of the transaction and returns it as it
+   * was, or undefined when there was none. SELECT … FOR UPDATE alone cannot lock a row that
+   * does not exist yet, and two first attempts would both see none: so a placeholder row is
+   * inserted first (ON CONFLICT DO NOTHING waits for a concurrent inserter and then yields to
+   * its row). The caller overwrites the placeholder before committing. The loop only repeats
+   * when clearFailedSignIns deletes the row between the two statements.
+   */
+  private async lockLockoutRow(
+    client: pg.PoolClient,
+    username: string,
+    nowMs: number,
+  ): Promise<LockoutRecord | undefined> {
+    for (;;) {
+      const inserted = await this.run(
+        client,
+        `INSERT INTO lockouts (${LOCKOUTS}) VALUES ($1, 0, $2, $2) ON CONFLICT DO NOTHING`,
+        [username, nowMs],
+      );
+      if ((inserted.rowCount ?? 0) > 0) return undefined;
+      const { rows } = await this.run<LockoutRow>(
+        client,
+        `SELECT ${LOCKOUTS} FROM lockouts WHERE username = $1 FOR UPDATE`,
+        [username],
+      );
+      if (rows[0] !== undefined) return lockoutFromRow(rows[0]);
+    }
+  }
+
+  /**
+   * Appends events inside the caller's transaction, then hints listeners.
+   *
+   * Why the lock: `seq` comes from a sequence when the row is inserted, but becomes visible
+   * when the transaction commits. Two writers could take seq 10 and 11 and commit 11 first;
+   * a reader polling in between sees 11, moves its cursor past 10, and never sees 10 once it
+   * commits. Taking one transaction-scoped advisory lock before the insert serialises the
+   * writers of `changes`: the lock is held until commit (and released only after the commit
+   * is visible), so the next writer draws its seq after every lower seq has committed or
+   * rolled back. Committed seqs therefore appear in seq order, and a reader's snapshot always
+   * holds a prefix of the feed (rolled-back seqs are gaps that are never filled, which a
+   * cursor skips harmlessly). This only holds if every insert into `changes` goes through
+   * here, and takes the lock last in its transaction, after its row locks, so that the lock is
+   * held only for the insert, the NOTIFY and the commit and no lock cycle can form.
+   */
+  private async appendChangesIn(
+    client: pg.PoolClient,
+    kind: ChangeKind,
+    subjects: readonly string[],
+    nowMs: number,
+  ): Promise<number[]> {
+    await this.run(client, `SELECT pg_advisory_xact_lock(${FEED_LOCK_KEY})`);
+    const { rows } = await this.run<{ seq: number }>(
+      client,
+      "INSERT INTO changes (kind, subject, at_ms) " +
+        "SELECT $1, subject, $3 FROM unnest($2::text[]) WITH ORDINALITY AS s (subject, n) " +
+        "ORDER BY n RETURNING seq",
+      [kind, [...subjects], nowMs],
+    );
+    const seqs = rows.map((row) => row.seq).sort((a, b) => a - b);
+    // Delivered at commit, and not at all on rollback.
+    await this.run(client, "SELECT pg_notify($1, $2)", [
+      CHANGES_CHANNEL,
+      String(seqs[seqs.length - 1] ?? 0),
+    ]);
+    return seqs;
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new StoreUnavailableError("store is closed");
+  }
+
+  /** One statement on any pooled connection (its own transaction). */
+  private async query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<Row>> {
+    this.assertOpen();
+    return this.run<Row>(this.pool, text, values);
+  }
+
+  /**
+   * Runs `work` between BEGIN and COMMIT on one checked-out connection (READ COMMITTED; the
+   * methods take the row locks they need). Any failure rolls back. A connection that cannot
+   * even roll back is broken and is destroyed instead of going back to the pool.
+   */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw translatePgError(err);
+    }
+    // A checked-out connection that drops between statements emits 'error' on the client,
+    // which would crash the process unheard; the next statement then fails and is reported.
+    const ignore = (): void => {};
+    client.on("error", ignore);
+    let broken: Error | undefined;
+    try {
+      await this.run(client, "BEGIN");
+      const result = await work(client);
+      await this.run(client, "COMMIT");
+      return result;
+    } catch (err) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackError) {
+        broken = rollbackError instanceof Error ? rollbackError : new Error("ROLLBACK failed");
+      }
+      throw err;
+    } finally {
+      client.off("error", ignore);
+      client.release(broken);
+    }
+  }
+
+  /** The only place this store talks to pg: every driver failure is translated here. */
+  private async run<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    db: Queryable,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<Row>> {
+    try {
+      return await db.query<Row>(text, values);
+    } catch (err) {
+      throw translatePgError(err);
+    }
+  }
+}
+
+/**
+ * One LISTEN connection for one subscriber. It is not pooled: a pooled connection would be
+ * handed to other queries, and LISTEN belongs to a session. When the connection drops, it
+ * reconnects with exponential backoff and calls the listener once afterwards, since any
+ * NOTIFY sent while it was away is lost (the caller catches up through changesSince).
+ */
+class ChangeWatcher {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly listener: () => void,
+  ) {}
+
+  /** Resolves once listening; rejects (StoreUnavailableError) if the first connection fails. */
+  async start(): Promise<void> {
+    await this.connect();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), LISTEN_HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeatTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client !== undefined) await client.end().catch(() => {});
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client(this.config);
+    // 'error' (the server or the network dropped us) is always followed by 'end'; either one
+    // starts a reconnection, once, and only for the current connection.
+    client.on("error", () => this.lost(client));
+    client.on("end", () => this.lost(client));
+    client.on("notification", (message) => {
+      if (message.channel === CHANGES_CHANNEL) this.notify();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch (err) {
+      client.removeAllListeners("end");
+      client.end().catch(() => {});
+      throw translatePgError(err);
+    }
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.stopped || client !== this.client) return;
+    this.client = undefined;
+    client.end().catch(() => {});
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const ceiling = Math.min(LISTEN_RETRY_MAX_MS, LISTEN_RETRY_INITIAL_MS * 2 ** this.failures);
+    // Half fixed, half random: instances that lost the same server do not return in step.
+    const delayMs = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.retryTimer = setTimeout(() => void this.reconnect(), delayMs);
+    this.retryTimer.unref();
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.connect();
+    } catch {
+      this.failures++;
+      if (!this.stopped) this.scheduleReconnect();
+      return;
+    }
+    this.failures = 0;
+    if (!this.stopped) this.notify();
+  }
+
+  private heartbeat(): void {
+    const client = this.client;
+    if (client === undefined) return;
+    // A failure (query_timeout on a dead peer, or a closed socket) counts as a lost connection.
+    client.query("SELECT 1").catch(() => this.lost(client));
+  }
+
+  private notify(): void {
+    try {
+      this.listener();
+    } catch {
+      // The listener is a hint for the caller to poll; an exception in it is the caller's
+      // bug and must not stop this connection from listening.
+    }
+  }
+}
+
+/**
+ * The one place where pg errors become store errors (CONVENTIONS §4), by SQLSTATE or by
+ * Node's system error code, never by message. Anything else (a CHECK or NOT NULL violation,
+ * a syntax error, a bad password) is a bug or an operator problem and is rethrown as it is.
+ *
+ * Objects are recognised by shape, not `instanceof`: errors raised by Node's sockets come
+ * from another realm under jest.
+ */
+function translatePgError(err: unknown): unknown {
+  if (typeof err !== "object" || err === null) return err;
+  if (err instanceof StoreConflictError || err instanceof StoreUnavailableError) return err;
+  const { code, name } = err as { code?: unknown; name?: unknown };
+  if (typeof code !== "string") {
+    // pg reports a lost or timed-out connection ("Connection terminated unexpectedly",
+    // "timeout exceeded when trying to connect", "Client has encountered a connection error
+    // and is not queryable") as a plain Error with no code, while every server-side error is
+    // a DatabaseError with a SQLSTATE. Our queries are fixed, so pg's argument checks (also
+    // code-less, but TypeErrors or unreachable) cannot fire; a code-less plain Error from the
+    // driver is therefore the connection.
+    return name === "Error"
+      ? new StoreUnavailableError("database connection lost or timed out", { cause: err })
+      : err;
+  }
+  switch (code) {
+    case "23505": // unique_violation
+    case "23503": // foreign_key_violation
+      return new StoreConflictError(`conflicting record (SQLSTATE ${code})`, { cause: err });
+    case "57P01": // admin_shutdown: the server or an operator ended the session
+    case "57P02": // crash_shutdown
+    case "57P03": // cannot_connect_now: starting up, shutting down, in recovery
+    case "53300": // too_many_connections
+    case "ECONNREFUSED":
+    case "ECONNRESET":
+    case "ETIMEDOUT":
+    case "EPIPE":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "EAI_AGAIN": // DNS temporarily failing
+      return new StoreUnavailableError(`database unavailable (${code})`, { cause: err });
+  }
+  // SQLSTATE class 08: connection exception (08000, 08003, 08006, 08001, 08004, 08P01, …).
+  switch (code.slice(0, 2)) {
+    case "08":
+      return new StoreUnavailableError(`database unavailable (SQLSTATE ${code})`, { cause: err });
+    default:
+      return err;
+  }
+}
+
+/** JSON text for a JSONB parameter (pg would send a JS array as a PostgreSQL array). */
+function json(value: unknown): string | undefined {
+  return value === undefined ? undefined : JSON.stringify(value);
+}
+
+function parseStringMap(value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error("users.attributes is not a JSON object");
+  }
+  const map: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== "string") throw new Error("users.attributes holds a non-string value");
+    map[key] = entry;
+  }
+  return map;
+}
+
+function parseStringArray(value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === "string")) {
+    throw new Error("clients.allowed_scopes is not a JSON array of strings");
+  }
+  return value;
+}
+
+function userToRow(user: UserRecord): Record<(typeof USER_COLUMNS)[number], unknown> {
+  return {
+    sub: user.sub,
+    username: user.username,
+    password_hash: user.passwordHash,
+    enabled: user.enabled,
+    confirmed: user.confirmed,
+    password_reset_required: user.passwordResetRequired,
+    attributes: JSON.stringify(user.attributes),
+    confirmation_code_hash: user.confirmationCodeHash,
+    confirmation_code_expires_at_ms: user.confirmationCodeExpiresAtMs,
+    created_at_ms: user.createdAtMs,
+    updated_at_ms: user.updatedAtMs,
+  };
+}
+
+function userFromRow(row: UserRow): UserRecord {
+  return {
+    sub: row.sub,
+    username: row.username,
+    passwordHash: row.password_hash,
+    enabled: row.enabled,
+    confirmed: row.confirmed,
+    passwordResetRequired: row.password_reset_required,
+    attributes: parseStringMap(row.attributes),
+    confirmationCodeHash: row.confirmation_code_hash,
+    confirmationCodeExpiresAtMs: row.confirmation_code_expires_at_ms,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+function clientToRow(client: ClientRecord): Record<(typeof CLIENT_COLUMNS)[number], unknown> {
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    secret_hash: client.secretHash,
+    allowed_scopes: JSON.stringify(client.allowedScopes),
+    access_token_validity_seconds: client.accessTokenValiditySeconds,
+    id_token_validity_seconds: client.idTokenValiditySeconds,
+    refresh_token_validity_seconds: client.refreshTokenValiditySeconds,
+    rotate_refresh_tokens: client.rotateRefreshTokens,
+    refresh_token_reuse_grace_seconds: client.refreshTokenReuseGraceSeconds,
+    enabled: client.enabled,
+    created_at_ms: client.createdAtMs,
+  };
+}
+
+function clientFromRow(row: ClientRow): ClientRecord {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    secretHash: row.secret_hash,
+    allowedScopes: parseStringArray(row.allowed_scopes),
+    accessTokenValiditySeconds: row.access_token_validity_seconds,
+    idTokenValiditySeconds: row.id_token_validity_seconds,
+    refreshTokenValiditySeconds: row.refresh_token_validity_seconds,
+    rotateRefreshTokens: row.rotate_refresh_tokens,
+    refreshTokenReuseGraceSeconds: row.refresh_token_reuse_grace_seconds,
+    enabled: row.enabled,
+    createdAtMs: row.created_at_ms,
+  };
+}
+
+function sessionToRow(session: SessionRecord): Record<(typeof SESSION_COLUMNS)[number], unknown> {
+  return {
+    id: session.id,
+    sub: session.sub,
+    client_id: session.clientId,
+    scope: session.scope,
+    auth_time_seconds: session.authTimeSeconds,
+    created_at_ms: session.createdAtMs,
+    expires_at_ms: session.expiresAtMs,
+    refresh_token_hash: session.refreshTokenHash,
+    previous_refresh_token_hash: session.previousRefreshTokenHash,
+    rotated_at_ms: session.rotatedAtMs,
+    revoked_at_ms: session.revokedAtMs,
+    revoked_reason: session.revokedReason,
+  };
+}
+
+function sessionFromRow(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    sub: row.sub,
+    clientId: row.client_id,
+    scope: row.scope,
+    authTimeSeconds: row.auth_time_seconds,
+    createdAtMs: row.created_at_ms,
+    expiresAtMs: row.expires_at_ms,
+    refreshTokenHash: row.refresh_token_hash,
+    previousRefreshTokenHash: row.previous_refresh_token_hash,
+    rotatedAtMs: row.rotated_at_ms,
+    revokedAtMs: row.revoked_at_ms,
+    revokedReason: row.revoked_reason,
+  };
+}
+
+function keyToRow(key: KeyRecord): Record<(typeof KEY_COLUMNS)[number], unknown> {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    public_jwk: key.publicJwk,
+    private_jwk_encrypted: key.privateJwkEncrypted,
+    created_at_ms: key.createdAtMs,
+    status: key.status,
+    retired_at_ms: key.retiredAtMs,
+    expires_at_ms: key.expiresAtMs,
+  };
+}
+
+function keyFromRow(row: KeyRow): KeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: row.public_jwk,
+    privateJwkEncrypted: row.private_jwk_encrypted,
+    createdAtMs: row.created_at_ms,
+    status: row.status,
+    retiredAtMs: row.retired_at_ms,
+    expiresAtMs: row.expires_at_ms,
+  };
+}
+
+function lockoutFromRow(row: LockoutRow): LockoutRecord {
+  return {
+    username: row.username,
+    consecutiveFailures: row.consecutive_failures,
+    lastFailureAtMs: row.last_failure_at_ms,
+    lockedUntilMs: row.locked_until_ms,
+  };
+}
+
+function changeFromRow(row: ChangeRow): ChangeEvent {
+  return { seq: row.seq, atMs: row.at_ms, kind: row.kind, subject: row.subject };
+}

@@ -1,0 +1,376 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { postgresMigrations } from "../../src/store/migrations/postgres";
+import { openStore } from "../../src/store/open";
+import { openPostgresStore } from "../../src/store/postgres";
+import type { PostgresStore } from "../../src/store/postgres";
+import { StoreUnavailableError } from "../../src/store/store";
+import type { SessionRecord } from "../../src/store/store";
+import { describeStoreContract } from "./contract";
+import { createTestDatabase, withAdmin } from "./pg";
+import type { TestDatabase } from "./pg";
+
+// Every database this file creates, so that one a failed test forgot is still dropped.
+const created: TestDatabase[] = [];
+
+async function freshDatabase(): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  created.push(db);
+  return db;
+}
+
+afterAll(async () => {
+  await Promise.all(created.map((db) => db.drop()));
+});
+
+// A fresh database per factory call: the contract needs an empty one now and then.
+describeStoreContract("PostgresStore", async () => {
+  const db = await freshDatabase();
+  const store = await openPostgresStore({ connectionString: db.url });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await db.drop();
+    },
+  };
+});
+
+const T0 = 1_700_000_000_000;
+
+describe("PostgresStore on a real server", () => {
+  let db: TestDatabase;
+  /** Two instances on one database, as two gateways behind a load balancer. */
+  let a: PostgresStore;
+  let b: PostgresStore;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    a = await openPostgresStore({ connectionString: db.url, poolSize: 5 });
+    b = await openPostgresStore({ connectionString: db.url, poolSize: 5 });
+    await Promise.all([a.migrate(), b.migrate()]);
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await db?.drop();
+  });
+
+  describe("migrations", () => {
+    it("declares migrations in strictly increasing version order", () => {
+      const versions = postgresMigrations.map((migration) => migration.version);
+      expect(versions).toEqual([...new Set(versions)].sort((x, y) => x - y));
+    });
+
+    it("several instances migrating one empty database at once all succeed, and each migration is recorded once", async () => {
+      const empty = await freshDatabase();
+      const stores = await Promise.all(
+        Array.from({ length: 4 }, () => openPostgresStore({ connectionString: empty.url })),
+      );
+      try {
+        await Promise.all(stores.map((store) => store.migrate()));
+        await Promise.all(stores.map((store) => store.migrate()));
+        const { rows } = await onDatabase(empty, (client) =>
+          client.query<{ version: number }>(
+            "SELECT version FROM schema_migrations ORDER BY version",
+          ),
+        );
+        expect(rows.map((row) => row.version)).toEqual(
+          postgresMigrations.map((migration) => migration.version),
+        );
+        expect(await stores[0]?.latestChangeSeq()).toBe(0);
+      } finally {
+        await Promise.all(stores.map((store) => store.close()));
+        await empty.drop();
+      }
+    });
+
+    it("openStore opens postgres:// and postgresql:// URLs with the migrations applied", async () => {
+      for (const scheme of ["postgres:", "postgresql:"]) {
+        const empty = await freshDatabase();
+        const url = new URL(empty.url);
+        url.protocol = scheme;
+        const store = await openStore(url.toString());
+        try {
+          expect(await store.listKeys()).toEqual([]);
+          expect(store.watchChanges).toBeInstanceOf(Function);
+        } finally {
+          await store.close();
+          await empty.drop();
+        }
+      }
+    });
+  });
+
+  describe("int8 parsing", () => {
+    it("reads BIGINT times as numbers without changing pg's global parsers", async () => {
+      const seq = await a.appendChange("keys_changed", randomUUID(), 8_000_000_000_000);
+      const [event] = await a.changesSince(seq - 1, 1);
+      expect(event?.atMs).toBe(8_000_000_000_000);
+      expect(typeof event?.seq).toBe("number");
+      expect(pg.types.getTypeParser(20)("9007199254740993")).toBe("9007199254740993");
+    });
+  });
+
+  describe("watchChanges", () => {
+    it("happy flow: calls the listener when another instance appends, and not after unsubscribing", async () => {
+      let calls = 0;
+      const unsubscribe = await a.watchChanges(() => calls++);
+      try {
+        await b.appendChange("user_blocked", randomUUID(), T0);
+        await waitFor(() => calls >= 1, "a notification from the other instance");
+
+        const session = newSession();
+        await b.createSession(session);
+        const before = calls;
+        await b.revokeSession(session.id, "revoked", T0);
+        await waitFor(() => calls > before, "a notification for a revocation");
+      } finally {
+        await unsubscribe();
+      }
+      const after = calls;
+      await b.appendChange("user_blocked", randomUUID(), T0);
+      await sleep(300);
+      expect(calls).toBe(after);
+    });
+
+    it("reconnects after its connection is killed, calls the listener once, and keeps listening", async () => {
+      let calls = 0;
+      const unsubscribe = await a.watchChanges(() => calls++);
+      try {
+        const killed = await terminateBackends(db, "poolgate-listen");
+        expect(killed).toBe(1);
+        // The catch-up call after reconnecting: notifications sent meanwhile are lost.
+        await waitFor(() => calls === 1, "the call after reconnecting");
+        await waitFor(
+          async () => (await countBackends(db, "poolgate-listen")) === 1,
+          "a new LISTEN connection",
+        );
+        await b.appendChange("keys_changed", randomUUID(), T0);
+        await waitFor(() => calls === 2, "a notification on the new connection");
+      } finally {
+        await unsubscribe();
+      }
+      expect(await countBackends(db, "poolgate-listen")).toBe(0);
+    });
+
+    it("close() ends every watch, and a closed store refuses new ones", async () => {
+      const own = await openPostgresStore({ connectionString: db.url });
+      await own.watchChanges(() => {});
+      await own.watchChanges(() => {});
+      expect(await countBackends(db, "poolgate-listen")).toBe(2);
+      await own.close();
+      await waitFor(
+        async () => (await countBackends(db, "poolgate-listen")) === 0,
+        "the LISTEN connections to close",
+      );
+      await expect(own.watchChanges(() => {})).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+
+  describe("concurrency across instances", () => {
+    it("a reader polling changesSince sees every event of 200 concurrent appends from two instances", async () => {
+      const reader = await openPostgresStore({ connectionString: db.url, poolSize: 2 });
+      try {
+        const before = await reader.latestChangeSeq();
+        let writing = true;
+        const seen = new Set<number>();
+        const reading = (async () => {
+          let cursor = before;
+          for (;;) {
+            const stillWriting = writing;
+            const batch = await reader.changesSince(cursor, 1000);
+            for (const event of batch) seen.add(event.seq);
+            cursor = batch[batch.length - 1]?.seq ?? cursor;
+            if (!stillWriting && batch.length === 0) return;
+          }
+        })();
+        const subject = randomUUID();
+        const seqs = await Promise.all(
+          Array.from({ length: 200 }, (_, index) =>
+            (index % 2 === 0 ? a : b).appendChange("session_revoked", subject, T0 + index),
+          ),
+        );
+        writing = false;
+        await reading;
+
+        const final = (await reader.changesSince(before, 10_000)).map((event) => event.seq);
+        expect(final).toHaveLength(200);
+        expect([...final].sort((x, y) => x - y)).toEqual([...seqs].sort((x, y) => x - y));
+        expect([...seen].sort((x, y) => x - y)).toEqual(final);
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it("concurrent rotations of one session with the same hash: exactly one rotates", async () => {
+      for (let round = 0; round < 20; round++) {
+        const session = newSession({ refreshTokenHash: "h0" });
+        await a.createSession(session);
+        const outcomes = await Promise.all([
+          a.rotateRefreshToken(session.id, "h0", "from-a", T0 + 1),
+          b.rotateRefreshToken(session.id, "h0", "from-b", T0 + 2),
+        ]);
+        const rotated = outcomes.filter((outcome) => outcome.outcome === "rotated");
+        const refused = outcomes.filter((outcome) => outcome.outcome === "not_current");
+        expect(rotated).toHaveLength(1);
+        expect(refused).toHaveLength(1);
+        const winner = rotated[0]?.outcome === "rotated" ? rotated[0].session : undefined;
+        // The loser sees the session as the winner left it.
+        expect(refused[0]).toEqual({ outcome: "not_current", session: winner });
+        expect(await a.getSession(session.id)).toEqual(winner);
+        expect(winner?.previousRefreshTokenHash).toBe("h0");
+      }
+    });
+
+    it("concurrent revocations of one session: one wins and emits a single event", async () => {
+      const session = newSession();
+      await a.createSession(session);
+      const before = await a.latestChangeSeq();
+      const results = await Promise.all([
+        a.revokeSession(session.id, "revoked", T0 + 1),
+        b.revokeSession(session.id, "reuse_detected", T0 + 2),
+        a.revokeUserSessions(session.sub, "global_sign_out", T0 + 3),
+      ]);
+      const winners = results.filter(
+        (result) => result === true || (Array.isArray(result) && result.length > 0),
+      );
+      expect(winners).toHaveLength(1);
+      const events = (await a.changesSince(before, 100)).filter(
+        (event) => event.subject === session.id,
+      );
+      expect(events).toHaveLength(1);
+    });
+
+    it("50 concurrent sign-in attempts across two instances count 50", async () => {
+      const username = `u-${randomUUID()}`;
+      const lockFor = jest.fn((): number => 0);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, index) =>
+          (index % 2 === 0 ? a : b).reserveSignInAttempt(username, T0, 60_000, lockFor),
+        ),
+      );
+      expect(results.every((result) => result.allowed)).toBe(true);
+      // Each attempt counted on top of the previous one: the counts are exactly 1..50.
+      expect(
+        results.map((result) => result.record.consecutiveFailures).sort((x, y) => x - y),
+      ).toEqual(Array.from({ length: 50 }, (_, index) => index + 1));
+      expect(lockFor).toHaveBeenCalledTimes(50);
+      expect((await b.getLockout(username))?.consecutiveFailures).toBe(50);
+    });
+  });
+
+  describe("outages", () => {
+    it("error flow: a server that refuses connections is StoreUnavailableError at open", async () => {
+      await expect(
+        openPostgresStore({ connectionString: "postgres://postgres@127.0.0.1:1/poolgate" }),
+      ).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+
+    it("error flow: a connection killed mid-transaction is StoreUnavailableError, and the next call works", async () => {
+      const username = `u-${randomUUID()}`;
+      await a.reserveSignInAttempt(username, T0, 60_000, () => 0);
+      await onDatabase(db, async (blocker) => {
+        // Hold the counter's row lock so that the store's transaction waits inside it.
+        await blocker.query("BEGIN");
+        await blocker.query("SELECT 1 FROM lockouts WHERE username = $1 FOR UPDATE", [username]);
+        const attempt = a.reserveSignInAttempt(username, T0 + 1, 60_000, () => 0);
+        const outcome = attempt.then(
+          () => "resolved",
+          (err: unknown) => err,
+        );
+        await waitFor(
+          async () => (await waitingBackends(db)).length === 1,
+          "the store to wait for the row lock",
+        );
+        for (const pid of await waitingBackends(db)) {
+          await blocker.query("SELECT pg_terminate_backend($1)", [pid]);
+        }
+        expect(await outcome).toBeInstanceOf(StoreUnavailableError);
+        await blocker.query("ROLLBACK");
+      });
+      await expect(a.ping()).resolves.toBeUndefined();
+      expect((await a.getLockout(username))?.consecutiveFailures).toBe(1);
+    });
+  });
+});
+
+/** Runs `use` on a plain connection to a test database (not through the store). */
+async function onDatabase<T>(db: TestDatabase, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: db.url });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function countBackends(db: TestDatabase, applicationName: string): Promise<number> {
+  const { rows } = await withAdmin((admin) =>
+    admin.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2",
+      [db.name, applicationName],
+    ),
+  );
+  return rows[0]?.n ?? 0;
+}
+
+async function terminateBackends(db: TestDatabase, applicationName: string): Promise<number> {
+  const { rows } = await withAdmin((admin) =>
+    admin.query<{ n: number }>(
+      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity " +
+        "WHERE datname = $1 AND application_name = $2",
+      [db.name, applicationName],
+    ),
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** The store's connections that wait for a lock. */
+async function waitingBackends(db: TestDatabase): Promise<number[]> {
+  const { rows } = await withAdmin((admin) =>
+    admin.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'poolgate' " +
+        "AND wait_event_type = 'Lock'",
+      [db.name],
+    ),
+  );
+  return rows.map((row) => row.pid);
+}
+
+async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function newSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id: randomUUID(),
+    sub: randomUUID(),
+    clientId: randomUUID(),
+    scope: "openid",
+    authTimeSeconds: Math.floor(T0 / 1000),
+    createdAtMs: T0,
+    expiresAtMs: T0 + 86_400_000,
+    refreshTokenHash: `refresh-hash-${randomUUID()}`,
+    previousRefreshTokenHash: null,
+    rotatedAtMs: null,
+    revokedAtMs: null,
+    revokedReason: null,
+    ...overrides,
+  };
+}
