@@ -61,7 +61,7 @@ export class ClientService {
 
   async create(input: CreateClientInput, nowMs: number): Promise<CreatedClient> {
     const name = input.name.trim();
-    if (name.length === 0 || name.length > 128) {
+    if (name.length === 0 || name.length > 128 || /\p{Cc}/u.test(name)) {
       throw new PoolgateError("BAD_USER_INPUT", "Client name must be 1 to 128 characters");
     }
     const allowedScopes = [...new Set(input.allowedScopes ?? ["openid", "email", "profile"])];
@@ -102,7 +102,7 @@ export class ClientService {
   async authenticate(clientId: string, clientSecret: string | null | undefined): Promise<ClientRecord> {
     const fail = (why: string) =>
       new PoolgateError("NOT_AUTHORIZED", "Client authentication failed", { logDetail: `client auth: ${why}` });
-    if (typeof clientId !== "string" || clientId.length === 0 || clientId.length > 128) throw fail("malformed id");
+    if (typeof clientId !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(clientId)) throw fail("malformed id");
     const client = await this.store.getClient(clientId);
     if (!client) throw fail("unknown client");
     if (!client.enabled) throw fail("client disabled");

@@ -89,6 +89,7 @@ export class UserPool {
         await keys.reload(now());
       },
       onSyncError: (err) => logger.error({ err: errorSummary(err) }, "revocation sync failed"),
+      now,
     });
     const deps: IdentityDeps = {
       store,
@@ -104,7 +105,7 @@ export class UserPool {
     };
     await keys.open(now());
     await revocations.load(now());
-    if (options.backgroundSync ?? true) revocations.start(config.syncIntervalMs);
+    if (options.backgroundSync ?? true) await revocations.start(config.syncIntervalMs);
     return new UserPool(deps, options.sender ?? logSender(logger, config));
   }
 

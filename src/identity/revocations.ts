@@ -14,6 +14,7 @@ export interface RevocationStateOptions {
   windowMs: number;
   onKeysChanged: () => Promise<void>;
   onSyncError: (err: unknown) => void;
+  now: () => number;
 }
 
 export class RevocationState {
@@ -23,7 +24,9 @@ export class RevocationState {
   private cursor = 0;
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
+  private again = false;
   private lastSyncOkMs = 0;
+  private unwatch: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -52,11 +55,26 @@ export class RevocationState {
     this.lastSyncOkMs = nowMs;
   }
 
-  /** Pulls the feed since the last event seen. Never runs twice at once. */
-  sync(nowMs: number = Date.now()): Promise<void> {
-    this.syncing ??= this.pull(nowMs).finally(() => {
-      this.syncing = undefined;
-    });
+  /**
+   * Pulls the feed since the last event seen. Never runs twice at once; a call made while a
+   * pull is running causes one more pull after it, so an event committed mid-pull is not left
+   * waiting for the next poll.
+   */
+  sync(): Promise<void> {
+    if (this.syncing) {
+      this.again = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pull(this.options.now());
+        } while (this.again);
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
     return this.syncing;
   }
 
@@ -107,7 +125,17 @@ export class RevocationState {
     }
   }
 
-  start(intervalMs: number): void {
+  /**
+   * Polls the feed every `intervalMs` and, where the store can push (PostgreSQL's
+   * LISTEN/NOTIFY), also reads it as soon as another process appends; the polling stays as
+   * the resync that a dropped notification cannot defeat.
+   */
+  async start(intervalMs: number): Promise<void> {
+    if (this.store.watchChanges) {
+      this.unwatch = await this.store.watchChanges(() => {
+        this.sync().catch((err: unknown) => this.options.onSyncError(err));
+      });
+    }
     const tick = () => {
       this.sync().then(
         () => schedule(),
@@ -127,6 +155,9 @@ export class RevocationState {
   }
 
   async stop(): Promise<void> {
+    const unwatch = this.unwatch;
+    this.unwatch = undefined;
+    await unwatch?.().catch(() => undefined);
     const t = this.timer;
     this.timer = undefined;
     if (t) clearTimeout(t);

@@ -12,6 +12,7 @@ import type { IdentityDeps } from "./deps";
 import { reserveAttempt } from "./lockout";
 import { MAX_PASSWORD_LENGTH } from "./passwords";
 import { grantUserScopes } from "./scopes";
+import { isValidUsername } from "./users";
 
 export interface AuthenticationResult {
   accessToken: string;
@@ -55,8 +56,13 @@ export class SessionService {
   async signIn(req: SignInRequest): Promise<AuthenticationResult> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
     const username = req.username;
-    if (username.length === 0 || username.length > 128 || req.password.length > MAX_PASSWORD_LENGTH) {
-      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, { logDetail: "sign-in: input out of bounds" });
+    if (req.password.length > MAX_PASSWORD_LENGTH) {
+      // Refused before hashing: an attacker must not choose how much work a hash costs.
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, { logDetail: "sign-in: password too long" });
+    }
+    if (!isValidUsername(username)) {
+      // No user can have such a name, so answering without hashing reveals nothing.
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, { logDetail: "sign-in: invalid username" });
     }
     const lockKey = `signin:${username}`;
     await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");

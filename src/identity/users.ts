@@ -23,8 +23,13 @@ const USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u; // Cognito: [\p{L}\p{M
 const GROUP = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
 const CONFIRMATION_CODE_LIFETIME_MS = 24 * 3600 * 1000;
 
+/** Cognito's username alphabet: letters, marks, symbols, digits, punctuation; no spaces or controls. */
+export function isValidUsername(username: string): boolean {
+  return USERNAME.test(username);
+}
+
 function validateUsername(username: string): void {
-  if (!USERNAME.test(username)) {
+  if (!isValidUsername(username)) {
     throw new PoolgateError("BAD_USER_INPUT", "Username must be 1 to 128 letters, digits or symbols, without spaces");
   }
 }
@@ -37,7 +42,8 @@ function validateAttributes(attributes: Readonly<Record<string, string>>): Recor
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(attributes)) {
     if (!isKnownAttributeName(name)) throw new PoolgateError("BAD_USER_INPUT", `Unknown attribute "${name.slice(0, 64)}"`);
-    if (typeof value !== "string" || value.length > 2048) {
+    // No control characters: PostgreSQL text cannot even hold NUL.
+    if (typeof value !== "string" || value.length > 2048 || /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(value)) {
       throw new PoolgateError("BAD_USER_INPUT", `Attribute "${name}" must be a string of at most 2048 characters`);
     }
     if ((name === "email_verified" || name === "phone_number_verified") && value !== "true" && value !== "false") {
@@ -114,6 +120,9 @@ export class UserService {
    * cannot be brute-forced; an unknown user gets CODE_MISMATCH so usernames do not leak.
    */
   async confirmSignUp(username: string, code: string): Promise<true> {
+    if (!isValidUsername(username)) {
+      throw new PoolgateError("CODE_MISMATCH", "Invalid verification code provided, please try again.");
+    }
     const lockKey = `confirm:${username}`;
     const nowMs = this.d.now();
     await reserveAttempt(this.d.store, lockKey, nowMs, "Too many failed attempts");
@@ -148,7 +157,7 @@ export class UserService {
   }
 
   async require(username: string): Promise<UserRecord> {
-    const user = await this.d.store.getUserByUsername(username);
+    const user = isValidUsername(username) ? await this.d.store.getUserByUsername(username) : undefined;
     if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
     return user;
   }

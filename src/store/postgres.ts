@@ -628,8 +628,10 @@ export class PostgresStore implements Store {
       // instead of deadlocking on each other's rows.
       const { rows } = await this.run<{ kid: string }>(
         client,
-        "SELECT kid FROM signing_keys WHERE status = 'active' AND kid <> $1 " +
-          'ORDER BY kid COLLATE "C" FOR UPDATE',
+        "SELECT k.kid FROM signing_keys AS k JOIN signing_keys AS a ON a.kid = $1 " +
+          "WHERE k.status = 'active' AND k.kid <> $1 AND (k.created_at_ms < a.created_at_ms OR " +
+          '(k.created_at_ms = a.created_at_ms AND k.kid COLLATE "C" < a.kid COLLATE "C")) ' +
+          'ORDER BY k.kid COLLATE "C" FOR UPDATE OF k',
         [activeKid],
       );
       if (rows.length === 0) return;

@@ -515,8 +515,10 @@ export class SqliteStore implements Store {
     return this.guard(() => {
       this.statement(
         "UPDATE signing_keys SET status = 'retired', retired_at_ms = ?, expires_at_ms = ? " +
-          "WHERE status = 'active' AND kid <> ?",
-      ).run(nowMs, expiresAtMs, activeKid);
+          "WHERE status = 'active' AND kid <> ? AND EXISTS (SELECT 1 FROM signing_keys AS a " +
+          "WHERE a.kid = ? AND (signing_keys.created_at_ms < a.created_at_ms OR " +
+          "(signing_keys.created_at_ms = a.created_at_ms AND signing_keys.kid < a.kid)))",
+      ).run(nowMs, expiresAtMs, activeKid, activeKid);
     });
   }
 

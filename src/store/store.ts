@@ -204,7 +204,11 @@ export interface Store {
   // keys
   listKeys(): Promise<KeyRecord[]>;
   insertKey(key: KeyRecord): Promise<void>;
-  /** Marks every active key other than `activeKid` retired. */
+  /**
+   * Marks retired every active key older than `activeKid` (created earlier; equal times
+   * ordered by kid). Newer keys stay active, so two concurrent rotations end with the newer
+   * key active instead of each retiring the other's.
+   */
   retireKeysExcept(activeKid: string, nowMs: number, expiresAtMs: number): Promise<void>;
 
   // failed sign-in counters

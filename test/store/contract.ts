@@ -793,6 +793,18 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(byKid.get(next.kid)).toEqual(next);
         expect(byKid.get(longRetired.kid)).toEqual(longRetired);
       });
+
+      it("retireKeysExcept leaves newer keys active, so concurrent rotations keep the newest", async () => {
+        const older = newKey({ createdAtMs: T0 + 100 });
+        const newer = newKey({ createdAtMs: T0 + 200 });
+        for (const key of [older, newer]) await store.insertKey(key);
+        // Two rotations racing: each retires "the others" after inserting its own key.
+        await store.retireKeysExcept(newer.kid, T0 + 300, T0 + 86_400_000);
+        await store.retireKeysExcept(older.kid, T0 + 300, T0 + 86_400_000);
+        const byKid = new Map((await store.listKeys()).map((key) => [key.kid, key]));
+        expect(byKid.get(newer.kid)?.status).toBe("active");
+        expect(byKid.get(older.kid)?.status).toBe("retired");
+      });
     });
 
     describe("failed sign-ins", () => {
