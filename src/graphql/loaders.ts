@@ -13,7 +13,7 @@ export interface Loaders {
 
 export function createLoaders(pool: UserPool): Loaders {
   return {
-    userBySub: new DataLoader((subs) => pool.store.getUsersBySubs(subs)),
-    groupsBySub: new DataLoader((subs) => pool.store.getGroupsForUsers(subs)),
+    userBySub: new DataLoader((subs) => pool.directory.usersBySubs(subs)),
+    groupsBySub: new DataLoader((subs) => pool.directory.groupsBySubs(subs)),
   };
 }

@@ -11,6 +11,7 @@ import type { AccessTokenClaims } from "../tokens/claims";
 import { deriveSecrets } from "../tokens/secrets";
 import { AccessTokenVerifier } from "../tokens/verify";
 import { ClientService } from "./clients";
+import { UserDirectory } from "./directory";
 import type { CodeSender, IdentityDeps } from "./deps";
 import { KeyService } from "./keys";
 import { PasswordHasher } from "./passwords";
@@ -54,6 +55,8 @@ export class UserPool {
   readonly revocations: RevocationState;
   readonly hasher: PasswordHasher;
   readonly verifier: AccessTokenVerifier;
+  /** Batched user reads for resolvers, served from the last-known copy during a store outage. */
+  readonly directory: UserDirectory;
   readonly store: Store;
   readonly config: Readonly<Config>;
   private readonly now: () => number;
@@ -68,6 +71,7 @@ export class UserPool {
     this.hasher = d.hasher;
     this.sessions = new SessionService(d);
     this.users = new UserService(d, this.sessions, sender);
+    this.directory = new UserDirectory(d.store, d.config.tokenCacheSize);
     this.verifier = new AccessTokenVerifier({
       issuer: d.config.issuer,
       keys: (kid) => d.keys.ring().verificationKey(kid),

@@ -156,6 +156,10 @@ export class UserService {
     return true;
   }
 
+  find(username: string): Promise<UserRecord | undefined> {
+    return isValidUsername(username) ? this.d.store.getUserByUsername(username) : Promise.resolve(undefined);
+  }
+
   async require(username: string): Promise<UserRecord> {
     const user = isValidUsername(username) ? await this.d.store.getUserByUsername(username) : undefined;
     if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");

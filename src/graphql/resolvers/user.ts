@@ -27,7 +27,7 @@ export const userQueries: Pick<QueryResolvers<GatewayContext>, "me" | "adminGetU
     return { record, authTimeSeconds: principal.authTimeSeconds };
   },
   async adminGetUser(_parent, { username }, ctx) {
-    const record = await ctx.pool.store.getUserByUsername(username);
+    const record = await ctx.pool.users.find(username);
     return record ? { record } : null;
   },
 };
