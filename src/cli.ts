@@ -21,6 +21,8 @@ const USAGE = `Usage: poolgate <command> [options]
   users create --username U --password P [--email E] [--attribute name=value]... [--group G]...
   users disable U | users enable U | users delete U
   users add-to-group U G
+  resource-servers create --id ID --scopes "read write" [--name N]
+  resource-servers list | resource-servers delete ID
   keys list | keys rotate
 
 Options: --json   print JSON
@@ -91,6 +93,7 @@ function parse(argv: readonly string[]) {
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       name: { type: "string" },
+      id: { type: "string" },
       secret: { type: "boolean", default: false },
       scopes: { type: "string" },
       "rotate-refresh-tokens": { type: "boolean", default: false },
@@ -211,6 +214,32 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           await pool.users.addToGroup(username, group);
           out(`${username} added to ${group}`, { username, group });
           return 0;
+        });
+      case "resource-servers create":
+        return await withPool(config, async (pool) => {
+          if (!values.id || values.scopes === undefined) {
+            throw new PoolgateError("BAD_USER_INPUT", "--id and --scopes are required");
+          }
+          const server = await pool.resourceServers.create(
+            { id: values.id, ...(values.name ? { name: values.name } : {}), scopes: values.scopes.split(/\s+/).filter(Boolean) },
+            Date.now(),
+          );
+          out(`${server.id}: ${server.scopes.map((s) => `${server.id}/${s}`).join(" ")}`, server);
+          return 0;
+        });
+      case "resource-servers list":
+        return await withPool(config, async (pool) => {
+          const servers = await pool.resourceServers.list();
+          out(servers.map((r) => `${r.id}  ${r.name}  ${r.scopes.join(" ")}`).join("\n"), servers);
+          return 0;
+        });
+      case "resource-servers delete":
+        return await withPool(config, async (pool) => {
+          const id = rest[0];
+          if (!id) throw new PoolgateError("BAD_USER_INPUT", "usage: poolgate resource-servers delete ID");
+          const deleted = await pool.resourceServers.delete(id);
+          out(deleted ? `${id}: deleted` : `${id}: no such resource server`, { id, deleted });
+          return deleted ? 0 : 1;
         });
       case "keys list":
         return await withPool(config, async (pool) => {

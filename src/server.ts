@@ -11,11 +11,11 @@ import type { Config } from "./config";
 import { createApollo } from "./graphql/apollo";
 import { buildContext, type GatewayContext } from "./graphql/context";
 import { BodyTooLargeError, readBody } from "./http/body";
+import { oauth2Routes } from "./http/oauth2";
 import { jwksBody, openidConfiguration } from "./http/oidc";
 import { sendGraphQLError, sendJson } from "./http/respond";
 import type { CodeSender } from "./identity/deps";
 import { errorSummary, UserPool } from "./identity/pool";
-import { OIDC_SCOPES, USER_ADMIN_SCOPE, ADMIN_SCOPE } from "./identity/scopes";
 import { createLogger } from "./log";
 import { resolveMasterKey } from "./masterKey";
 import { openStore } from "./store/open";
@@ -119,7 +119,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const apollo = createApollo(config, logger);
   await apollo.start();
-  const discovery = JSON.stringify(openidConfiguration(config.issuer, [...OIDC_SCOPES, USER_ADMIN_SCOPE, ADMIN_SCOPE]));
+  const oauth2 = oauth2Routes(pool, config.maxBodyBytes);
 
   let inFlight = 0;
   let drained: (() => void) | undefined;
@@ -139,10 +139,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           res.writeHead(200, { "content-type": "application/json", "cache-control": "public, max-age=300" });
           res.end(jwksBody(pool.keys.ring().jwks()));
           break;
-        case "/.well-known/openid-configuration":
-          res.writeHead(200, { "content-type": "application/json", "cache-control": "public, max-age=3600" });
-          res.end(discovery);
+        case "/.well-known/openid-configuration": {
+          // Scopes include every resource server's, so the document is built per request.
+          const scopes = [...(await pool.resourceServers.knownScopes())];
+          res.writeHead(200, { "content-type": "application/json", "cache-control": "public, max-age=300" });
+          res.end(JSON.stringify(openidConfiguration(config.issuer, scopes)));
           break;
+        }
         case "/healthz":
           sendJson(res, 200, { status: "ok" });
           break;
@@ -151,8 +154,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
           break;
         }
-        default:
-          sendJson(res, 404, { error: "not_found" });
+        default: {
+          const route = oauth2[url.pathname];
+          if (route) await route(req, res, log);
+          else sendJson(res, 404, { error: "not_found" });
+        }
       }
     } catch (err) {
       log.error({ err: errorSummary(err) }, "request failed");

@@ -70,7 +70,15 @@ export function aliasLimitRule(maxAliases: number) {
 }
 
 /** Root fields that check a credential: each may appear once per document. */
-export const CREDENTIAL_FIELDS = new Set(["signIn", "refresh", "revoke", "signUp", "confirmSignUp", "changePassword"]);
+export const CREDENTIAL_FIELDS = new Set([
+  "signIn",
+  "refresh",
+  "revoke",
+  "signUp",
+  "confirmSignUp",
+  "changePassword",
+  "clientCredentials",
+]);
 
 export function singleCredentialFieldRule(context: ValidationContext): ASTVisitor {
   let count = 0;

@@ -1,16 +1,21 @@
-/**
- * Discovery and the public keys (DESIGN §6). Every URL derives from the issuer. Only
- * endpoints that exist are advertised: the /oauth2/* endpoints join when they are served.
- */
+/** Discovery and the public keys (DESIGN §6). Every URL derives from the issuer. */
 import type { JSONWebKeySet } from "jose";
 
 export function openidConfiguration(issuer: string, scopes: readonly string[]): Record<string, unknown> {
   return {
     issuer,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
+    token_endpoint: `${issuer}/oauth2/token`,
+    revocation_endpoint: `${issuer}/oauth2/revoke`,
+    userinfo_endpoint: `${issuer}/oauth2/userInfo`,
+    introspection_endpoint: `${issuer}/oauth2/introspect`,
     response_types_supported: ["token"],
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: ["RS256"],
+    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+    revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+    introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+    grant_types_supported: ["refresh_token", "client_credentials"],
     scopes_supported: [...scopes],
     claims_supported: ["sub", "iss", "aud", "token_use", "auth_time", "cognito:username", "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified", "name", "given_name", "family_name"],
   };

@@ -6,6 +6,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { PoolgateError } from "../errors";
 import type { ClientRecord, Store } from "../store/store";
 import { safeEqual, storageHash } from "../tokens/secrets";
+import type { ResourceServerService } from "./resourceServers";
 import type { RevocationState } from "./revocations";
 import { isValidScopeName } from "./scopes";
 
@@ -57,6 +58,7 @@ export class ClientService {
     private readonly hashKey: Uint8Array,
     private readonly defaultReuseGraceSeconds: number,
     private readonly revocations: Pick<RevocationState, "markClientBlocked">,
+    private readonly resourceServers: Pick<ResourceServerService, "assertKnown">,
   ) {}
 
   async create(input: CreateClientInput, nowMs: number): Promise<CreatedClient> {
@@ -68,6 +70,7 @@ export class ClientService {
     for (const s of allowedScopes) {
       if (!isValidScopeName(s)) throw new PoolgateError("BAD_USER_INPUT", `Invalid scope name "${s.slice(0, 100)}"`);
     }
+    await this.resourceServers.assertKnown(allowedScopes);
     const grace = input.refreshTokenReuseGraceSeconds ?? this.defaultReuseGraceSeconds;
     if (!Number.isInteger(grace) || grace < 0 || grace > 3600) {
       throw new PoolgateError("BAD_USER_INPUT", "refreshTokenReuseGraceSeconds must be from 0 to 3600");

@@ -14,7 +14,9 @@ import { ClientService } from "./clients";
 import { UserDirectory } from "./directory";
 import type { CodeSender, IdentityDeps } from "./deps";
 import { KeyService } from "./keys";
+import { MachineService } from "./machine";
 import { PasswordHasher } from "./passwords";
+import { ResourceServerService } from "./resourceServers";
 import { RevocationState } from "./revocations";
 import { ADMIN_SCOPE } from "./scopes";
 import { SessionService } from "./sessions";
@@ -51,6 +53,8 @@ export class UserPool {
   readonly sessions: SessionService;
   readonly users: UserService;
   readonly clients: ClientService;
+  readonly resourceServers: ResourceServerService;
+  readonly machine: MachineService;
   readonly keys: KeyService;
   readonly revocations: RevocationState;
   readonly hasher: PasswordHasher;
@@ -66,6 +70,8 @@ export class UserPool {
     this.config = d.config;
     this.now = d.now;
     this.clients = d.clients;
+    this.resourceServers = new ResourceServerService(d.store);
+    this.machine = new MachineService(d, this.resourceServers, (token) => this.authenticate(token));
     this.keys = d.keys;
     this.revocations = d.revocations;
     this.hasher = d.hasher;
@@ -102,7 +108,7 @@ export class UserPool {
       logger,
       hasher: new PasswordHasher({ memoryKib: config.passwordHashMemoryKib, iterations: config.passwordHashIterations }),
       keys,
-      clients: new ClientService(store, secrets.storageHashKey, config.refreshTokenReuseGraceSeconds, revocations),
+      clients: new ClientService(store, secrets.storageHashKey, config.refreshTokenReuseGraceSeconds, revocations, new ResourceServerService(store)),
       revocations,
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
       now,

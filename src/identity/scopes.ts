@@ -10,7 +10,8 @@ export const ADMIN_SCOPE = "poolgate/admin";
 export const OIDC_SCOPES = ["openid", "email", "phone", "profile"] as const;
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/; // RFC 6749 §3.3 scope-token
-const CUSTOM_SCOPE = /^[A-Za-z0-9_.:-]+(?:\/[A-Za-z0-9_.:/-]+)+$/;
+/** `resource-server-identifier/scope-name`: the name is what follows the last "/". */
+const CUSTOM_SCOPE = /^.+\/[^/]+$/;
 
 export function isValidScopeName(scope: string): boolean {
   if (!SCOPE_TOKEN.test(scope)) return false;

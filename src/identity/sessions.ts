@@ -145,6 +145,12 @@ export class SessionService {
    */
   async refresh(req: RefreshRequest): Promise<AuthenticationResult> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    return this.refreshFor(client, req.refreshToken);
+  }
+
+  /** Refresh for a client already authenticated (the /oauth2/token endpoint does that itself). */
+  async refreshFor(client: ClientRecord, refreshToken: string): Promise<AuthenticationResult> {
+    const req = { refreshToken };
     const invalid = (why: string) =>
       new PoolgateError("INVALID_REFRESH_TOKEN", "Invalid refresh token", { logDetail: `refresh: ${why}` });
     const payload = await openRefreshToken(this.d.secrets.refreshTokenKey, req.refreshToken, this.d.config.maxTokenBytes);
@@ -248,6 +254,12 @@ export class SessionService {
    */
   async revoke(req: { clientId: string; clientSecret?: string | null; token: string }): Promise<boolean> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    return this.revokeFor(client, req.token);
+  }
+
+  /** RevokeToken for a client already authenticated. */
+  async revokeFor(client: ClientRecord, token: string): Promise<boolean> {
+    const req = { token };
     const payload = await openRefreshToken(this.d.secrets.refreshTokenKey, req.token, this.d.config.maxTokenBytes);
     if (!payload) return true;
     if (payload.cid !== client.clientId) {

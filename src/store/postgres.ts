@@ -1,6 +1,17 @@
 import pg from "pg";
 import { postgresMigrations } from "./migrations/postgres";
 import { StoreConflictError, StoreUnavailableError } from "./store";
+
+interface ResourceServerRow {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_at_ms: number;
+}
+
+function resourceServerFromRow(row: ResourceServerRow): ResourceServerRecord {
+  return { id: row.id, name: row.name, scopes: row.scopes, createdAtMs: row.created_at_ms };
+}
 import type {
   ChangeEvent,
   ChangeKind,
@@ -8,6 +19,7 @@ import type {
   ClientRecord,
   KeyRecord,
   LockoutRecord,
+  ResourceServerRecord,
   RevocationReason,
   RotationOutcome,
   SessionRecord,
@@ -466,6 +478,46 @@ export class PostgresStore implements Store {
 
   async deleteClient(clientId: string): Promise<boolean> {
     const { rowCount } = await this.query("DELETE FROM clients WHERE client_id = $1", [clientId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  // resource servers
+
+  async createResourceServer(server: ResourceServerRecord): Promise<void> {
+    await this.query("INSERT INTO resource_servers (id, name, scopes, created_at_ms) VALUES ($1, $2, $3, $4)", [
+      server.id,
+      server.name,
+      JSON.stringify(server.scopes),
+      server.createdAtMs,
+    ]);
+  }
+
+  async getResourceServer(id: string): Promise<ResourceServerRecord | undefined> {
+    const { rows } = await this.query<ResourceServerRow>(
+      "SELECT id, name, scopes, created_at_ms FROM resource_servers WHERE id = $1",
+      [id],
+    );
+    return rows[0] === undefined ? undefined : resourceServerFromRow(rows[0]);
+  }
+
+  async listResourceServers(): Promise<ResourceServerRecord[]> {
+    const { rows } = await this.query<ResourceServerRow>(
+      'SELECT id, name, scopes, created_at_ms FROM resource_servers ORDER BY id COLLATE "C"',
+    );
+    return rows.map(resourceServerFromRow);
+  }
+
+  async updateResourceServer(id: string, patch: { name: string; scopes: string[] }): Promise<boolean> {
+    const { rowCount } = await this.query("UPDATE resource_servers SET name = $2, scopes = $3 WHERE id = $1", [
+      id,
+      patch.name,
+      JSON.stringify(patch.scopes),
+    ]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async deleteResourceServer(id: string): Promise<boolean> {
+    const { rowCount } = await this.query("DELETE FROM resource_servers WHERE id = $1", [id]);
     return (rowCount ?? 0) > 0;
   }
 

@@ -11,6 +11,7 @@ import type {
   ClientRecord,
   KeyRecord,
   LockoutRecord,
+  ResourceServerRecord,
   RevocationReason,
   RotationOutcome,
   SessionRecord,
@@ -40,6 +41,17 @@ export function openSqliteStore(options: { path: string }): SqliteStore {
 }
 
 // Row shapes as the STRICT tables store them: booleans are 0/1, JSON columns are text.
+
+interface ResourceServerRow {
+  id: string;
+  name: string;
+  scopes: string;
+  created_at_ms: number;
+}
+
+function resourceServerFromRow(row: ResourceServerRow): ResourceServerRecord {
+  return { id: row.id, name: row.name, scopes: JSON.parse(row.scopes) as string[], createdAtMs: row.created_at_ms };
+}
 
 interface UserRow {
   sub: string;
@@ -369,6 +381,47 @@ export class SqliteStore implements Store {
     return this.guard(
       () => this.statement("DELETE FROM clients WHERE client_id = ?").run(clientId).changes > 0,
     );
+  }
+
+  // resource servers
+
+  createResourceServer(server: ResourceServerRecord): Promise<void> {
+    return this.guard(() => {
+      this.statement("INSERT INTO resource_servers (id, name, scopes, created_at_ms) VALUES (?, ?, ?, ?)").run(
+        server.id,
+        server.name,
+        JSON.stringify(server.scopes),
+        server.createdAtMs,
+      );
+    });
+  }
+
+  getResourceServer(id: string): Promise<ResourceServerRecord | undefined> {
+    return this.guard(() => {
+      const row = this.statement<ResourceServerRow>("SELECT * FROM resource_servers WHERE id = ?").get(id);
+      return row === undefined ? undefined : resourceServerFromRow(row);
+    });
+  }
+
+  listResourceServers(): Promise<ResourceServerRecord[]> {
+    return this.guard(() =>
+      this.statement<ResourceServerRow>("SELECT * FROM resource_servers ORDER BY id").all().map(resourceServerFromRow),
+    );
+  }
+
+  updateResourceServer(id: string, patch: { name: string; scopes: string[] }): Promise<boolean> {
+    return this.guard(
+      () =>
+        this.statement("UPDATE resource_servers SET name = ?, scopes = ? WHERE id = ?").run(
+          patch.name,
+          JSON.stringify(patch.scopes),
+          id,
+        ).changes > 0,
+    );
+  }
+
+  deleteResourceServer(id: string): Promise<boolean> {
+    return this.guard(() => this.statement("DELETE FROM resource_servers WHERE id = ?").run(id).changes > 0);
   }
 
   // sessions

@@ -63,6 +63,15 @@ export interface ClientRecord {
 
 export type ClientPatch = Partial<Omit<ClientRecord, "clientId" | "createdAtMs">>;
 
+/** A resource server (Cognito's term): an identifier and the custom scopes `id/scope` it defines. */
+export interface ResourceServerRecord {
+  id: string;
+  name: string;
+  /** Scope names without the `id/` prefix. */
+  scopes: string[];
+  createdAtMs: number;
+}
+
 export type RevocationReason =
   | "revoked"
   | "global_sign_out"
@@ -163,6 +172,15 @@ export interface Store {
   listClients(): Promise<ClientRecord[]>;
   updateClient(clientId: string, patch: ClientPatch): Promise<boolean>;
   deleteClient(clientId: string): Promise<boolean>;
+
+  // resource servers
+  createResourceServer(server: ResourceServerRecord): Promise<void>;
+  getResourceServer(id: string): Promise<ResourceServerRecord | undefined>;
+  /** Ordered by id. */
+  listResourceServers(): Promise<ResourceServerRecord[]>;
+  /** Replaces name and scopes; false when unknown. */
+  updateResourceServer(id: string, patch: { name: string; scopes: string[] }): Promise<boolean>;
+  deleteResourceServer(id: string): Promise<boolean>;
 
   // sessions
   createSession(session: SessionRecord): Promise<void>;

@@ -807,6 +807,33 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
     });
 
+    describe("resource servers", () => {
+      it("creates, reads, lists by id, updates and deletes a resource server", async () => {
+        const id = `rs-${randomUUID()}`;
+        expect(await store.getResourceServer(id)).toBeUndefined();
+        await store.createResourceServer({ id, name: "Orders", scopes: ["read", "write"], createdAtMs: T0 });
+        expect(await store.getResourceServer(id)).toEqual({ id, name: "Orders", scopes: ["read", "write"], createdAtMs: T0 });
+        const other = `${id}-b`;
+        await store.createResourceServer({ id: other, name: "B", scopes: [], createdAtMs: T0 + 1 });
+        const ids = (await store.listResourceServers()).map((r) => r.id);
+        expect(ids.indexOf(id)).toBeLessThan(ids.indexOf(other));
+        expect(await store.updateResourceServer(id, { name: "Orders v2", scopes: ["read"] })).toBe(true);
+        expect(await store.getResourceServer(id)).toMatchObject({ name: "Orders v2", scopes: ["read"] });
+        expect(await store.updateResourceServer(`nope-${id}`, { name: "x", scopes: [] })).toBe(false);
+        expect(await store.deleteResourceServer(id)).toBe(true);
+        expect(await store.deleteResourceServer(id)).toBe(false);
+        expect(await store.getResourceServer(id)).toBeUndefined();
+      });
+
+      it("error flow: a duplicate resource server id is a conflict", async () => {
+        const id = `rs-${randomUUID()}`;
+        await store.createResourceServer({ id, name: "A", scopes: [], createdAtMs: T0 });
+        await expect(store.createResourceServer({ id, name: "B", scopes: [], createdAtMs: T0 })).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+      });
+    });
+
     describe("failed sign-ins", () => {
       const RESET_AFTER_MS = 15 * 60_000;
       const neverLock = (): number => 0;

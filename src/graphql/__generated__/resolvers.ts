@@ -56,6 +56,24 @@ export type ChangePasswordInput = {
   proposedPassword: Scalars['String']['input'];
 };
 
+export type ClientCredentialsInput = {
+  clientId: Scalars['ID']['input'];
+  clientSecret: Scalars['String']['input'];
+  /** Custom scopes (resource-server/scope); default: every custom scope the client is allowed. */
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+export type ClientCredentialsResult = {
+  __typename?: 'ClientCredentialsResult';
+  accessToken: Scalars['String']['output'];
+  /** The access token's lifetime in seconds. */
+  expiresIn: Scalars['Int']['output'];
+  /** The granted scopes, space-separated. */
+  scope: Scalars['String']['output'];
+  /** Always Bearer. */
+  tokenType: Scalars['String']['output'];
+};
+
 export type ConfirmSignUpInput = {
   clientId: Scalars['ID']['input'];
   clientSecret?: InputMaybe<Scalars['String']['input']>;
@@ -66,15 +84,20 @@ export type ConfirmSignUpInput = {
 export type Mutation = {
   __typename?: 'Mutation';
   adminAddUserToGroup: Scalars['Boolean']['output'];
+  adminCreateResourceServer: ResourceServer;
   adminCreateUser: User;
+  adminDeleteResourceServer: Scalars['Boolean']['output'];
   adminDeleteUser: Scalars['Boolean']['output'];
   adminDisableUser: Scalars['Boolean']['output'];
   adminEnableUser: Scalars['Boolean']['output'];
   adminRemoveUserFromGroup: Scalars['Boolean']['output'];
   adminResetUserPassword: Scalars['Boolean']['output'];
   adminSetUserPassword: Scalars['Boolean']['output'];
+  adminUpdateResourceServer: ResourceServer;
   adminUserGlobalSignOut: Scalars['Boolean']['output'];
   changePassword: Scalars['Boolean']['output'];
+  /** The client-credentials grant for GraphQL-only callers: an access token for a confidential client. */
+  clientCredentials: ClientCredentialsResult;
   confirmSignUp: Scalars['Boolean']['output'];
   /** Revokes every session of the caller. */
   globalSignOut: Scalars['Boolean']['output'];
@@ -95,8 +118,18 @@ export type MutationAdminAddUserToGroupArgs = {
 };
 
 
+export type MutationAdminCreateResourceServerArgs = {
+  input: ResourceServerInput;
+};
+
+
 export type MutationAdminCreateUserArgs = {
   input: AdminCreateUserInput;
+};
+
+
+export type MutationAdminDeleteResourceServerArgs = {
+  id: Scalars['String']['input'];
 };
 
 
@@ -133,6 +166,11 @@ export type MutationAdminSetUserPasswordArgs = {
 };
 
 
+export type MutationAdminUpdateResourceServerArgs = {
+  input: ResourceServerInput;
+};
+
+
 export type MutationAdminUserGlobalSignOutArgs = {
   username: Scalars['String']['input'];
 };
@@ -140,6 +178,11 @@ export type MutationAdminUserGlobalSignOutArgs = {
 
 export type MutationChangePasswordArgs = {
   input: ChangePasswordInput;
+};
+
+
+export type MutationClientCredentialsArgs = {
+  input: ClientCredentialsInput;
 };
 
 
@@ -171,6 +214,8 @@ export type Query = {
   __typename?: 'Query';
   /** An admin's view of any user. */
   adminGetUser?: Maybe<User>;
+  /** Resource servers and the custom scopes they define. */
+  adminResourceServers: Array<ResourceServer>;
   /** The caller's ID-token claims, read fresh from the store. */
   me?: Maybe<User>;
 };
@@ -184,6 +229,21 @@ export type RefreshInput = {
   clientId: Scalars['ID']['input'];
   clientSecret?: InputMaybe<Scalars['String']['input']>;
   refreshToken: Scalars['String']['input'];
+};
+
+export type ResourceServer = {
+  __typename?: 'ResourceServer';
+  id: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  scopes: Array<Scalars['String']['output']>;
+};
+
+export type ResourceServerInput = {
+  /** The identifier: the prefix of its scopes (e.g. orders in orders/read). */
+  id: Scalars['String']['input'];
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Scope names without the prefix (e.g. read, write). */
+  scopes: Array<Scalars['String']['input']>;
 };
 
 export type RevokeInput = {
@@ -316,12 +376,16 @@ export type ResolversTypes = {
   AuthenticationResult: ResolverTypeWrapper<AuthenticationResult>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ChangePasswordInput: ChangePasswordInput;
+  ClientCredentialsInput: ClientCredentialsInput;
+  ClientCredentialsResult: ResolverTypeWrapper<ClientCredentialsResult>;
   ConfirmSignUpInput: ConfirmSignUpInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefreshInput: RefreshInput;
+  ResourceServer: ResolverTypeWrapper<ResourceServer>;
+  ResourceServerInput: ResourceServerInput;
   RevokeInput: RevokeInput;
   SignInInput: SignInInput;
   SignUpInput: SignUpInput;
@@ -340,12 +404,16 @@ export type ResolversParentTypes = {
   AuthenticationResult: AuthenticationResult;
   Boolean: Scalars['Boolean']['output'];
   ChangePasswordInput: ChangePasswordInput;
+  ClientCredentialsInput: ClientCredentialsInput;
+  ClientCredentialsResult: ClientCredentialsResult;
   ConfirmSignUpInput: ConfirmSignUpInput;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
   RefreshInput: RefreshInput;
+  ResourceServer: ResourceServer;
+  ResourceServerInput: ResourceServerInput;
   RevokeInput: RevokeInput;
   SignInInput: SignInInput;
   SignUpInput: SignUpInput;
@@ -386,17 +454,28 @@ export type AuthenticationResultResolvers<ContextType = GatewayContext, ParentTy
   tokenType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type ClientCredentialsResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ClientCredentialsResult'] = ResolversParentTypes['ClientCredentialsResult']> = {
+  accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresIn?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  tokenType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   adminAddUserToGroup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminAddUserToGroupArgs, 'group' | 'username'>>;
+  adminCreateResourceServer?: Resolver<ResolversTypes['ResourceServer'], ParentType, ContextType, RequireFields<MutationAdminCreateResourceServerArgs, 'input'>>;
   adminCreateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationAdminCreateUserArgs, 'input'>>;
+  adminDeleteResourceServer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminDeleteResourceServerArgs, 'id'>>;
   adminDeleteUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminDeleteUserArgs, 'username'>>;
   adminDisableUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminDisableUserArgs, 'username'>>;
   adminEnableUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminEnableUserArgs, 'username'>>;
   adminRemoveUserFromGroup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminRemoveUserFromGroupArgs, 'group' | 'username'>>;
   adminResetUserPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminResetUserPasswordArgs, 'username'>>;
   adminSetUserPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminSetUserPasswordArgs, 'password' | 'permanent' | 'username'>>;
+  adminUpdateResourceServer?: Resolver<ResolversTypes['ResourceServer'], ParentType, ContextType, RequireFields<MutationAdminUpdateResourceServerArgs, 'input'>>;
   adminUserGlobalSignOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminUserGlobalSignOutArgs, 'username'>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'input'>>;
+  clientCredentials?: Resolver<ResolversTypes['ClientCredentialsResult'], ParentType, ContextType, RequireFields<MutationClientCredentialsArgs, 'input'>>;
   confirmSignUp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmSignUpArgs, 'input'>>;
   globalSignOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   refresh?: Resolver<ResolversTypes['AuthenticationResult'], ParentType, ContextType, RequireFields<MutationRefreshArgs, 'input'>>;
@@ -407,7 +486,14 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   adminGetUser?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryAdminGetUserArgs, 'username'>>;
+  adminResourceServers?: Resolver<Array<ResolversTypes['ResourceServer']>, ParentType, ContextType>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+};
+
+export type ResourceServerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ResourceServer'] = ResolversParentTypes['ResourceServer']> = {
+  id?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type SignUpResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SignUpResult'] = ResolversParentTypes['SignUpResult']> = {
@@ -444,8 +530,10 @@ export interface Federation__ScopeScalarConfig extends GraphQLScalarTypeConfig<R
 export type Resolvers<ContextType = GatewayContext> = {
   Attribute?: AttributeResolvers<ContextType>;
   AuthenticationResult?: AuthenticationResultResolvers<ContextType>;
+  ClientCredentialsResult?: ClientCredentialsResultResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ResourceServer?: ResourceServerResolvers<ContextType>;
   SignUpResult?: SignUpResultResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;

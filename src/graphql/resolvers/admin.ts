@@ -12,10 +12,13 @@ type AdminMutations =
   | "adminRemoveUserFromGroup"
   | "adminUserGlobalSignOut"
   | "adminSetUserPassword"
-  | "adminResetUserPassword";
+  | "adminResetUserPassword"
+  | "adminCreateResourceServer"
+  | "adminUpdateResourceServer"
+  | "adminDeleteResourceServer";
 
-function audit(ctx: GatewayContext, action: string, username: string): void {
-  ctx.logger.info({ event: "admin", action, target: username, actor: ctx.principal?.sub }, "admin action");
+function audit(ctx: GatewayContext, action: string, target: string): void {
+  ctx.logger.info({ event: "admin", action, target, actor: ctx.principal?.sub }, "admin action");
 }
 
 export const adminMutations: Pick<MutationResolvers<GatewayContext>, AdminMutations> = {
@@ -64,6 +67,28 @@ export const adminMutations: Pick<MutationResolvers<GatewayContext>, AdminMutati
     await ctx.pool.users.setPassword(username, password, permanent);
     audit(ctx, "set_password", username);
     return true;
+  },
+  async adminCreateResourceServer(_parent, { input }, ctx) {
+    const server = await ctx.pool.resourceServers.create(
+      { id: input.id, ...(input.name ? { name: input.name } : {}), scopes: input.scopes },
+      ctx.pool.deps.now(),
+    );
+    audit(ctx, "create_resource_server", input.id);
+    return server;
+  },
+  async adminUpdateResourceServer(_parent, { input }, ctx) {
+    const server = await ctx.pool.resourceServers.update({
+      id: input.id,
+      ...(input.name ? { name: input.name } : {}),
+      scopes: input.scopes,
+    });
+    audit(ctx, "update_resource_server", input.id);
+    return server;
+  },
+  async adminDeleteResourceServer(_parent, { id }, ctx) {
+    const deleted = await ctx.pool.resourceServers.delete(id);
+    audit(ctx, "delete_resource_server", id);
+    return deleted;
   },
   async adminResetUserPassword(_parent, { username }, ctx) {
     await ctx.pool.users.requirePasswordReset(username);

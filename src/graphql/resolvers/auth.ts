@@ -12,7 +12,8 @@ type AuthMutations =
   | "globalSignOut"
   | "signUp"
   | "confirmSignUp"
-  | "changePassword";
+  | "changePassword"
+  | "clientCredentials";
 
 function toGraphQL(result: AuthenticationResult) {
   return {
@@ -69,6 +70,12 @@ export const authMutations: Pick<MutationResolvers<GatewayContext>, AuthMutation
   async confirmSignUp(_parent, { input }, ctx) {
     await ctx.pool.clients.authenticate(input.clientId, input.clientSecret);
     return ctx.pool.users.confirmSignUp(input.username, input.code);
+  },
+  async clientCredentials(_parent, { input }, ctx) {
+    const client = await ctx.pool.clients.authenticate(input.clientId, input.clientSecret);
+    const result = await ctx.pool.machine.clientCredentials(client, input.scopes);
+    ctx.logger.info({ event: "client_credentials", clientId: client.clientId }, "issued a client token");
+    return result;
   },
   async changePassword(_parent, { input }, ctx) {
     const p = requireUserPrincipal(ctx);

@@ -18,7 +18,10 @@ export function requireUserPrincipal(ctx: GatewayContext): Principal & { usernam
   return p as Principal & { username: string };
 }
 
-export const userQueries: Pick<QueryResolvers<GatewayContext>, "me" | "adminGetUser"> = {
+export const userQueries: Pick<QueryResolvers<GatewayContext>, "me" | "adminGetUser" | "adminResourceServers"> = {
+  adminResourceServers(_parent, _args, ctx) {
+    return ctx.pool.resourceServers.list();
+  },
   async me(_parent, _args, ctx) {
     const principal = ctx.principal;
     if (!principal || principal.username === undefined) return null;

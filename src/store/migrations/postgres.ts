@@ -105,4 +105,16 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX changes_at_ms ON changes (at_ms);
     `,
   },
+  {
+    version: 2,
+    name: "resource servers",
+    sql: `
+      CREATE TABLE resource_servers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scopes JSONB NOT NULL,
+        created_at_ms BIGINT NOT NULL
+      );
+    `,
+  },
 ];

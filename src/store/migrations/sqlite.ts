@@ -103,4 +103,16 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX changes_at_ms ON changes (at_ms);
     `,
   },
+  {
+    version: 2,
+    name: "resource servers",
+    sql: `
+      CREATE TABLE resource_servers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        scopes TEXT NOT NULL CHECK (json_valid(scopes)),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

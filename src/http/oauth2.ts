@@ -1,0 +1,175 @@
+/**
+ * The OAuth 2.0 endpoints of a Cognito user-pool domain, plus introspection (DESIGN §6):
+ * each is a short list of named steps over the same identity services as GraphQL.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { isPoolgateError, type PoolgateError } from "../errors";
+import type { UserPool } from "../identity/pool";
+import type { ClientRecord } from "../store/store";
+import {
+  clientCredentialsOf,
+  invalidClient,
+  OAuthError,
+  readForm,
+  sendOAuthError,
+  type ClientCredentials,
+} from "./form";
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, log: Logger) => Promise<void>;
+
+const BEARER = /^Bearer +([^\s]+) *$/i;
+
+function sendJson(res: ServerResponse, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, {
+    "content-type": "application/json;charset=UTF-8",
+    "cache-control": "no-store",
+    pragma: "no-cache",
+  });
+  res.end(text);
+}
+
+/** poolgate's error codes → RFC 6749 §5.2 errors, in one place. */
+function oauthErrorOf(err: PoolgateError): OAuthError {
+  switch (err.code) {
+    case "INVALID_REFRESH_TOKEN":
+    case "REFRESH_TOKEN_EXPIRED":
+    case "REFRESH_TOKEN_REVOKED":
+      return new OAuthError("invalid_grant", err.message, 400, {}, err.code);
+    case "INVALID_SCOPE":
+      return new OAuthError("invalid_scope", err.message);
+    case "UNAUTHORIZED_CLIENT":
+    case "NOT_AUTHORIZED":
+      return new OAuthError("unauthorized_client", err.message);
+    case "BAD_USER_INPUT":
+      return new OAuthError("invalid_request", err.message);
+    case "SERVICE_UNAVAILABLE":
+      return new OAuthError("temporarily_unavailable", err.message, 503);
+    default:
+      return new OAuthError("server_error", "Internal server error", 500);
+  }
+}
+
+async function handle(res: ServerResponse, log: Logger, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (err instanceof OAuthError) return sendOAuthError(res, err);
+    if (isPoolgateError(err)) {
+      if (err.logDetail) log.info({ code: err.code, detail: err.logDetail }, "oauth2 request refused");
+      return sendOAuthError(res, oauthErrorOf(err));
+    }
+    throw err;
+  }
+}
+
+export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<string, Handler> {
+  /** Client authentication is its own step, so its failure is always `invalid_client` (401). */
+  const authenticateClient = async (creds: ClientCredentials): Promise<ClientRecord> => {
+    try {
+      return await pool.clients.authenticate(creds.clientId, creds.clientSecret);
+    } catch (err) {
+      if (isPoolgateError(err) && err.code === "NOT_AUTHORIZED") throw invalidClient();
+      throw err;
+    }
+  };
+
+  const required = (form: Map<string, string>, name: string): string => {
+    const value = form.get(name);
+    if (value === undefined) throw new OAuthError("invalid_request", `Missing parameter "${name}"`);
+    return value;
+  };
+
+  const token: Handler = (req, res, log) =>
+    handle(res, log, async () => {
+      const form = await readForm(req, maxBodyBytes);
+      const grantType = required(form, "grant_type");
+      const client = await authenticateClient(clientCredentialsOf(req, form));
+      switch (grantType) {
+        case "client_credentials": {
+          const scope = form.get("scope");
+          const result = await pool.machine.clientCredentials(client, scope?.split(" ").filter(Boolean));
+          log.info({ event: "client_credentials", clientId: client.clientId }, "issued a client token");
+          return sendJson(res, { access_token: result.accessToken, token_type: "Bearer", expires_in: result.expiresIn });
+        }
+        case "refresh_token": {
+          const result = await pool.sessions.refreshFor(client, required(form, "refresh_token"));
+          log.info({ event: "refresh", clientId: client.clientId, sessionId: result.sessionId }, "refreshed");
+          return sendJson(res, {
+            access_token: result.accessToken,
+            id_token: result.idToken,
+            ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
+            token_type: "Bearer",
+            expires_in: result.expiresIn,
+          });
+        }
+        default:
+          throw new OAuthError("unsupported_grant_type", "Supported grants: client_credentials, refresh_token");
+      }
+    });
+
+  const revoke: Handler = (req, res, log) =>
+    handle(res, log, async () => {
+      const form = await readForm(req, maxBodyBytes);
+      const tokenValue = required(form, "token");
+      const client = await authenticateClient(clientCredentialsOf(req, form));
+      // Cognito's rule: only refresh tokens can be revoked here; an access token is refused.
+      if (tokenValue.split(".").length === 3) {
+        throw new OAuthError("unsupported_token_type", "Only refresh tokens can be revoked; revoke the session's refresh token");
+      }
+      await pool.sessions.revokeFor(client, tokenValue);
+      res.writeHead(200, { "cache-control": "no-store", "content-length": 0 });
+      res.end();
+    });
+
+  const userInfo: Handler = async (req, res, log) => {
+    if (req.method !== "GET" && req.method !== "POST") {
+      res.writeHead(405, { allow: "GET, POST" });
+      res.end();
+      return;
+    }
+    const match = BEARER.exec(req.headers.authorization ?? "");
+    if (!match || match[1] === undefined) {
+      return sendOAuthError(res, new OAuthError("invalid_token", "A bearer access token is required", 401, { "www-authenticate": 'Bearer realm="poolgate"' }));
+    }
+    const invalidToken = new OAuthError("invalid_token", "The access token is invalid", 401, {
+      "www-authenticate": 'Bearer realm="poolgate", error="invalid_token"',
+    });
+    try {
+      const claims = await pool.authenticate(match[1]);
+      sendJson(res, await pool.machine.userInfo(claims));
+    } catch (err) {
+      if (!isPoolgateError(err)) throw err;
+      if (err.code === "UNAUTHENTICATED") {
+        log.info({ reason: err.logDetail }, "userInfo refused: bad bearer token");
+        return sendOAuthError(res, invalidToken);
+      }
+      if (err.code === "FORBIDDEN") {
+        return sendOAuthError(
+          res,
+          new OAuthError("insufficient_scope", err.message, 403, {
+            "www-authenticate": 'Bearer realm="poolgate", error="insufficient_scope", scope="openid"',
+          }),
+        );
+      }
+      return sendOAuthError(res, oauthErrorOf(err));
+    }
+  };
+
+  const introspect: Handler = (req, res, log) =>
+    handle(res, log, async () => {
+      const form = await readForm(req, maxBodyBytes);
+      const tokenValue = required(form, "token");
+      const client = await authenticateClient(clientCredentialsOf(req, form));
+      if (client.secretHash === null) throw invalidClient("Introspection needs a client with a secret");
+      sendJson(res, await pool.machine.introspect(client, tokenValue));
+    });
+
+  return {
+    "/oauth2/token": token,
+    "/oauth2/revoke": revoke,
+    "/oauth2/userInfo": userInfo,
+    "/oauth2/introspect": introspect,
+  };
+}

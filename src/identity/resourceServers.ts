@@ -1,0 +1,74 @@
+/**
+ * Resource servers and their custom scopes (`identifier/scope`), as in Cognito. `poolgate`
+ * is reserved: it defines the built-in `poolgate/admin` scope.
+ */
+import { PoolgateError } from "../errors";
+import { StoreConflictError, type ResourceServerRecord, type Store } from "../store/store";
+import { ADMIN_SCOPE, OIDC_SCOPES, USER_ADMIN_SCOPE } from "./scopes";
+
+/** RFC 6749 scope-token characters; the identifier may contain "/" (URLs), a scope name may not. */
+const IDENTIFIER = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/;
+const SCOPE_NAME = /^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]{1,256}$/;
+const RESERVED = "poolgate";
+
+function validate(id: string, name: string, scopes: readonly string[]): string[] {
+  if (!IDENTIFIER.test(id)) throw new PoolgateError("BAD_USER_INPUT", "Resource server identifier must be 1 to 256 visible characters");
+  if (id === RESERVED) throw new PoolgateError("BAD_USER_INPUT", `"${RESERVED}" is reserved for poolgate's own scopes`);
+  if (name.length === 0 || name.length > 256 || /\p{Cc}/u.test(name)) {
+    throw new PoolgateError("BAD_USER_INPUT", "Resource server name must be 1 to 256 characters");
+  }
+  if (scopes.length > 100) throw new PoolgateError("BAD_USER_INPUT", "At most 100 scopes per resource server");
+  for (const s of scopes) {
+    if (!SCOPE_NAME.test(s)) throw new PoolgateError("BAD_USER_INPUT", `Invalid scope name "${s.slice(0, 64)}" (no "/", spaces or quotes)`);
+  }
+  return [...new Set(scopes)];
+}
+
+export class ResourceServerService {
+  constructor(private readonly store: Store) {}
+
+  async create(input: { id: string; name?: string; scopes: readonly string[] }, nowMs: number): Promise<ResourceServerRecord> {
+    const name = input.name ?? input.id;
+    const server: ResourceServerRecord = { id: input.id, name, scopes: validate(input.id, name, input.scopes), createdAtMs: nowMs };
+    try {
+      await this.store.createResourceServer(server);
+    } catch (err) {
+      if (err instanceof StoreConflictError) throw new PoolgateError("BAD_USER_INPUT", "A resource server with this identifier exists");
+      throw err;
+    }
+    return server;
+  }
+
+  async update(input: { id: string; name?: string; scopes: readonly string[] }): Promise<ResourceServerRecord> {
+    const current = await this.store.getResourceServer(input.id);
+    if (!current) throw new PoolgateError("BAD_USER_INPUT", "No such resource server");
+    const name = input.name ?? current.name;
+    const scopes = validate(input.id, name, input.scopes);
+    await this.store.updateResourceServer(input.id, { name, scopes });
+    return { ...current, name, scopes };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.store.deleteResourceServer(id);
+  }
+
+  list(): Promise<ResourceServerRecord[]> {
+    return this.store.listResourceServers();
+  }
+
+  /** Every scope a client may be allowed: OIDC, Cognito's, poolgate's own, and each server's. */
+  async knownScopes(): Promise<Set<string>> {
+    const known = new Set<string>([...OIDC_SCOPES, USER_ADMIN_SCOPE, ADMIN_SCOPE]);
+    for (const rs of await this.store.listResourceServers()) for (const s of rs.scopes) known.add(`${rs.id}/${s}`);
+    return known;
+  }
+
+  /** Throws INVALID_SCOPE naming the first scope no resource server defines. */
+  async assertKnown(scopes: readonly string[]): Promise<void> {
+    const known = await this.knownScopes();
+    const unknown = scopes.find((s) => !known.has(s));
+    if (unknown !== undefined) {
+      throw new PoolgateError("INVALID_SCOPE", `Scope "${unknown.slice(0, 100)}" is not defined by any resource server`);
+    }
+  }
+}
