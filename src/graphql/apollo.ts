@@ -1,7 +1,7 @@
 /** The Apollo Server of the gateway: schema, directives, hardening, error masking. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { Logger } from "pino";
 import type { Config } from "../config";
@@ -17,6 +17,21 @@ export const SCHEMA_PATH = join(__dirname, "..", "..", "schema.graphql");
 export function loadTypeDefs(): string {
   return readFileSync(SCHEMA_PATH, "utf8");
 }
+
+/** A request that failed only because the store is down answers 503, so load balancers see it. */
+const serviceUnavailableStatus: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== "single") return;
+        const { data, errors } = response.body.singleResult;
+        if ((data === null || data === undefined) && errors?.some((e) => e.extensions?.["code"] === "SERVICE_UNAVAILABLE")) {
+          response.http.status = 503;
+        }
+      },
+    };
+  },
+};
 
 export function createApollo(config: Readonly<Config>, logger: Logger): ApolloServer<GatewayContext> {
   const production = config.environment === "production";
@@ -39,6 +54,7 @@ export function createApollo(config: Readonly<Config>, logger: Logger): ApolloSe
     formatError: createFormatError(logger, config.dangerouslyExposeErrorDetails),
     plugins: [
       authDirectives({ mode: config.authorizationMode }),
+      serviceUnavailableStatus,
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
     logger: {

@@ -20,7 +20,11 @@ export class KeyService {
     const records = await this.store.listKeys();
     const live = records.filter((r) => r.status === "active" && (r.expiresAtMs === null || r.expiresAtMs > nowMs));
     if (live.length === 0) {
-      await this.store.insertKey({ ...(await createSealedKey(this.keyEncryptionKey, nowMs)), retiredAtMs: null });
+      const sealed = await createSealedKey(this.keyEncryptionKey, nowMs);
+      await this.store.insertKey({ ...sealed, retiredAtMs: null });
+      // Instances starting together on an empty store may each create one; the event makes
+      // every instance reload and publish both (the newest signs).
+      await this.store.appendChange("keys_changed", sealed.kid, nowMs);
     }
     return this.reload(nowMs);
   }

@@ -113,8 +113,9 @@ export class UserPool {
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
       now,
     };
-    await keys.open(now());
+    // The feed position first: a key created or rotated from here on arrives as an event.
     await revocations.load(now());
+    await keys.open(now());
     if (options.backgroundSync ?? true) await revocations.start(config.syncIntervalMs);
     return new UserPool(deps, options.sender ?? logSender(logger, config));
   }
