@@ -62,8 +62,11 @@ export async function readForm(req: IncomingMessage, maxBytes: number): Promise<
     throw err;
   }
   const form = new Map<string, string>();
+  const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(raw.toString("utf8"))) {
-    if (form.has(name)) throw new OAuthError("invalid_request", `Parameter "${name.slice(0, 40)}" given more than once`);
+    if (seen.has(name)) throw new OAuthError("invalid_request", `Parameter "${name.slice(0, 40)}" given more than once`);
+    seen.add(name);
+    // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
     if (value !== "") form.set(name, value);
   }
   return form;

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { isPoolgateError, type PoolgateError } from "../errors";
-import type { UserPool } from "../identity/pool";
+import { errorSummary, type UserPool } from "../identity/pool";
 import type { ClientRecord } from "../store/store";
 import {
   clientCredentialsOf,
@@ -60,7 +60,8 @@ async function handle(res: ServerResponse, log: Logger, work: () => Promise<void
       if (err.logDetail) log.info({ code: err.code, detail: err.logDetail }, "oauth2 request refused");
       return sendOAuthError(res, oauthErrorOf(err));
     }
-    throw err;
+    log.error({ err: errorSummary(err) }, "oauth2 request failed");
+    return sendOAuthError(res, new OAuthError("server_error", "Internal server error", 500));
   }
 }
 
@@ -91,7 +92,13 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
           const scope = form.get("scope");
           const result = await pool.machine.clientCredentials(client, scope?.split(" ").filter(Boolean));
           log.info({ event: "client_credentials", clientId: client.clientId }, "issued a client token");
-          return sendJson(res, { access_token: result.accessToken, token_type: "Bearer", expires_in: result.expiresIn });
+          // RFC 6749 §5.1: the granted scope, since it may differ from the request.
+          return sendJson(res, {
+            access_token: result.accessToken,
+            token_type: "Bearer",
+            expires_in: result.expiresIn,
+            scope: result.scope,
+          });
         }
         case "refresh_token": {
           const result = await pool.sessions.refreshFor(client, required(form, "refresh_token"));
@@ -140,7 +147,10 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
       const claims = await pool.authenticate(match[1]);
       sendJson(res, await pool.machine.userInfo(claims));
     } catch (err) {
-      if (!isPoolgateError(err)) throw err;
+      if (!isPoolgateError(err)) {
+        log.error({ err: errorSummary(err) }, "userInfo failed");
+        return sendOAuthError(res, new OAuthError("server_error", "Internal server error", 500));
+      }
       if (err.code === "UNAUTHENTICATED") {
         log.info({ reason: err.logDetail }, "userInfo refused: bad bearer token");
         return sendOAuthError(res, invalidToken);

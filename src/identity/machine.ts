@@ -10,6 +10,7 @@ import { openRefreshToken } from "../tokens/refresh";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
 import type { ResourceServerService } from "./resourceServers";
+import { ADMIN_SCOPE } from "./scopes";
 
 export interface ClientCredentialsResult {
   accessToken: string;
@@ -42,7 +43,8 @@ export class MachineService {
     const allowed = client.allowedScopes.filter((s) => isCustomScope(s) && known.has(s));
     let scopes: string[];
     if (requested === null || requested === undefined || requested.length === 0) {
-      scopes = allowed;
+      // Admin power is never granted by default: whoever holds the secret must ask for it.
+      scopes = allowed.filter((s) => s !== ADMIN_SCOPE);
       if (scopes.length === 0) throw new PoolgateError("INVALID_SCOPE", "The client is allowed no custom scope");
     } else {
       for (const s of requested) {
@@ -93,6 +95,8 @@ export class MachineService {
     if (!session || session.revokedAtMs !== null || session.expiresAtMs <= nowMs) return { active: false };
     const hash = storageHash(this.d.secrets.storageHashKey, "refresh-token", token);
     if (!safeEqual(hash, session.refreshTokenHash)) return { active: false };
+    const owner = await this.d.store.getClient(session.clientId);
+    if (!owner || !owner.enabled) return { active: false };
     const user = await this.d.store.getUserBySub(session.sub);
     if (!user || !user.enabled) return { active: false };
     return {
