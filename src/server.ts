@@ -90,7 +90,7 @@ async function handleGraphQL(
   }
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method, headers: toHeaderMap(req), search: url.search, body },
-    context: () => buildContext(pool, req.headers.authorization, requestId, log),
+    context: () => buildContext(pool, req.headersDistinct.authorization, requestId, log),
   });
   for (const [name, value] of result.headers) res.setHeader(name, value);
   res.setHeader("cache-control", "no-store");
@@ -107,6 +107,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config);
   const store = options.store ?? (await openStore(config.databaseUrl));
+  try {
+    return await startOn(store, options, logger);
+  } catch (err) {
+    // A failed start (wrong master key, unreachable keys) must not leave the store open.
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startOn(store: Store, options: GatewayOptions, logger: Logger): Promise<Gateway> {
+  const { config } = options;
   const master = resolveMasterKey(config);
   if (master.generatedAt) logger.warn({ file: master.generatedAt }, "development master key generated; set POOLGATE_MASTER_KEY in production");
   const pool = await UserPool.open({
@@ -129,16 +140,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.setHeader("x-request-id", requestId);
     const log = logger.child({ requestId });
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? "/", "http://gateway.invalid");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://gateway.invalid");
+    } catch {
+      // e.g. a request target of "//": not a path this server could serve.
+      sendJson(res, 400, { error: "invalid_request_target" });
+      return;
+    }
     try {
       switch (url.pathname) {
         case "/graphql":
           await handleGraphQL(req, res, url, apollo, pool, config, requestId, log);
           break;
-        case "/.well-known/jwks.json":
+        case "/.well-known/jwks.json": {
+          const body = jwksBody(pool.keys.ring().jwks());
           res.writeHead(200, { "content-type": "application/json", "cache-control": "public, max-age=300" });
-          res.end(jwksBody(pool.keys.ring().jwks()));
+          res.end(body);
           break;
+        }
         case "/.well-known/openid-configuration": {
           // Scopes include every resource server's, so the document is built per request.
           const scopes = [...(await pool.resourceServers.knownScopes())];
@@ -172,7 +192,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const server: Server = createServer((req, res) => {
     inFlight++;
-    handle(req, res).finally(() => {
+    handle(req, res)
+      .catch((err: unknown) => {
+        // handle() answers its own errors; this is the last line of defence for the process.
+        logger.error({ err: errorSummary(err) }, "request handler failed");
+        if (!res.headersSent) sendGraphQLError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
+        else res.destroy();
+      })
+      .finally(() => {
       inFlight--;
       if (inFlight === 0) drained?.();
     });

@@ -8,7 +8,7 @@ import type { Config } from "../config";
 import type { GatewayContext } from "./context";
 import { authDirectives } from "./directives";
 import { createFormatError } from "./errors";
-import { aliasLimitRule, depthLimitRule, singleCredentialFieldRule } from "./hardening";
+import { aliasLimitRule, depthLimitRule, knownOperationTypesRule, singleCredentialFieldRule } from "./hardening";
 import { resolvers } from "./resolvers";
 
 /** schema.graphql sits at the package root, two levels above both src/graphql and dist/graphql. */
@@ -50,6 +50,7 @@ export function createApollo(config: Readonly<Config>, logger: Logger): ApolloSe
       depthLimitRule(config.maxQueryDepth),
       aliasLimitRule(config.maxAliases),
       singleCredentialFieldRule,
+      knownOperationTypesRule,
     ],
     formatError: createFormatError(logger, config.dangerouslyExposeErrorDetails),
     plugins: [

@@ -35,11 +35,20 @@ export function unauthenticated(): GraphQLError {
 }
 
 export async function authenticateBearer(
-  authorization: string | undefined,
+  authorization: string | readonly string[] | undefined,
   verify: (token: string) => Promise<AccessTokenClaims>,
   onReject: (reason: string | undefined) => void = () => undefined,
 ): Promise<Principal | null> {
-  if (authorization === undefined || authorization === "") return null;
+  if (typeof authorization !== "string") {
+    if (authorization === undefined || authorization.length === 0) return null;
+    // Two Authorization headers: a proxy may read one and us the other. Refuse both.
+    if (authorization.length > 1) {
+      onReject("more than one authorization header");
+      throw unauthenticated();
+    }
+    authorization = authorization[0]!;
+  }
+  if (authorization === "") return null;
   const match = BEARER.exec(authorization);
   if (!match || match[1] === undefined) {
     onReject("authorization header is not a bearer token");

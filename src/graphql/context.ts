@@ -17,7 +17,7 @@ export interface GatewayContext extends AuthContext {
 
 export async function buildContext(
   pool: UserPool,
-  authorization: string | undefined,
+  authorization: string | readonly string[] | undefined,
   requestId: string,
   logger: Logger,
 ): Promise<GatewayContext> {

@@ -35,6 +35,13 @@ export function createFormatError(logger: Logger, exposeDetails: boolean) {
       return { message: original.message, ...where, extensions: { code: original.code } };
     }
     const code = formatted.extensions?.["code"];
+    // Apollo fills a missing code with INTERNAL_SERVER_ERROR before formatError sees it.
+    const uncoded = code === undefined || code === "INTERNAL_SERVER_ERROR";
+    if (uncoded && original instanceof GraphQLError && !original.originalError && !original.path) {
+      // Raised by graphql-js or Apollo about the request itself (e.g. a subscription on a
+      // schema without one, a malformed persisted-query extension): the client's mistake.
+      return { message: formatted.message, ...where, extensions: { code: "BAD_REQUEST" } };
+    }
     if (typeof code === "string" && REQUEST_ERROR_CODES.has(code)) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };

@@ -21,32 +21,47 @@ function reject(context: ValidationContext, message: string): void {
   context.reportError(new GraphQLError(message, { originalError: new PoolgateError("BAD_USER_INPUT", message) }));
 }
 
-/** Deepest selection nesting, following fragment spreads (cycles are another rule's job). */
+/**
+ * Deepest selection nesting, following fragment spreads. Each fragment's depth is computed
+ * once per document (memoised by name), so fragments spreading each other many times cannot
+ * make the rule itself exponential; a cycle counts as depth 0 here (graphql-js's
+ * NoFragmentCycles rule reports it).
+ */
 export function depthLimitRule(maxDepth: number) {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const def of context.getDocument().definitions) {
       if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
     }
-    const depthOf = (set: SelectionSetNode, seen: Set<string>): number => {
+    const fragmentDepth = new Map<string, number>();
+    const inProgress = new Set<string>();
+    const depthOfFragment = (name: string): number => {
+      const known = fragmentDepth.get(name);
+      if (known !== undefined) return known;
+      const frag = fragments.get(name);
+      if (!frag || inProgress.has(name)) return 0;
+      inProgress.add(name);
+      const depth = depthOf(frag.selectionSet);
+      inProgress.delete(name);
+      fragmentDepth.set(name, depth);
+      return depth;
+    };
+    const depthOf = (set: SelectionSetNode): number => {
       let max = 0;
       for (const sel of set.selections) {
         if (sel.kind === Kind.FIELD) {
-          max = Math.max(max, sel.selectionSet ? 1 + depthOf(sel.selectionSet, seen) : 1);
+          max = Math.max(max, sel.selectionSet ? 1 + depthOf(sel.selectionSet) : 1);
         } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-          max = Math.max(max, depthOf(sel.selectionSet, seen));
+          max = Math.max(max, depthOf(sel.selectionSet));
         } else {
-          const frag = fragments.get(sel.name.value);
-          if (!frag || seen.has(sel.name.value)) continue;
-          max = Math.max(max, depthOf(frag.selectionSet, new Set([...seen, sel.name.value])));
+          max = Math.max(max, depthOfFragment(sel.name.value));
         }
-        if (max > maxDepth) return max;
       }
       return max;
     };
     return {
       OperationDefinition(node) {
-        if (depthOf(node.selectionSet, new Set()) > maxDepth) {
+        if (depthOf(node.selectionSet) > maxDepth) {
           reject(context, `Query is too deep (maximum depth ${maxDepth})`);
         }
       },
@@ -91,6 +106,28 @@ export function singleCredentialFieldRule(context: ValidationContext): ASTVisito
           reported = true;
           reject(context, "Only one credential-checking field is allowed per request");
         }
+      }
+    },
+  };
+}
+
+/**
+ * An operation whose root type the schema lacks (e.g. a subscription here) is invalid
+ * before execution, as graphql-js 17's KnownOperationTypes rule has it, instead of failing
+ * in the executor.
+ */
+export function knownOperationTypesRule(context: ValidationContext): ASTVisitor {
+  return {
+    OperationDefinition(node) {
+      const schema = context.getSchema();
+      const root =
+        node.operation === "query"
+          ? schema.getQueryType()
+          : node.operation === "mutation"
+            ? schema.getMutationType()
+            : schema.getSubscriptionType();
+      if (!root) {
+        context.reportError(new GraphQLError(`This schema does not support ${node.operation} operations`, { nodes: [node] }));
       }
     },
   };

@@ -136,7 +136,9 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
       res.end();
       return;
     }
-    const match = BEARER.exec(req.headers.authorization ?? "");
+    const headers = req.headersDistinct.authorization ?? [];
+    // Two Authorization headers are refused outright, as on /graphql.
+    const match = headers.length === 1 ? BEARER.exec(headers[0]!) : null;
     if (!match || match[1] === undefined) {
       return sendOAuthError(res, new OAuthError("invalid_token", "A bearer access token is required", 401, { "www-authenticate": 'Bearer realm="poolgate"' }));
     }
