@@ -20,17 +20,27 @@ async function verifierBench() {
   const { privateKey, publicKey } = await generateKeyPair("RS256");
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({
-    sub: "u", client_id: "c", token_use: "access", scope: "openid", auth_time: now, jti: "j", username: "u",
+    sub: "u",
+    client_id: "c",
+    token_use: "access",
+    scope: "openid",
+    auth_time: now,
+    jti: "j",
+    username: "u",
   })
     .setProtectedHeader({ alg: "RS256", kid: "k" })
-    .setIssuer(issuer).setIssuedAt(now).setExpirationTime(now + 3600)
+    .setIssuer(issuer)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
     .sign(privateKey);
   const keys = (kid) => (kid === "k" ? publicKey : undefined);
   const cold = new AccessTokenVerifier({ issuer, keys, cacheSize: 0 });
   const cached = new AccessTokenVerifier({ issuer, keys, cacheSize: 1000 });
   const n = Number(process.env.BENCH_ITERATIONS ?? 5000);
   const rows = [
-    await measure("jose jwtVerify (baseline)", n, () => jwtVerify(token, publicKey, { issuer, algorithms: ["RS256"] })),
+    await measure("jose jwtVerify (baseline)", n, () =>
+      jwtVerify(token, publicKey, { issuer, algorithms: ["RS256"] }),
+    ),
     await measure("poolgate verifier, cold", n, () => cold.verify(token)),
     await measure("poolgate verifier, cached", n * 10, () => cached.verify(token)),
   ];
@@ -69,7 +79,14 @@ async function enumerationBench() {
     const { client } = await gateway.pool.clients.create({ name: "bench" }, Date.now());
     const users = [];
     for (let i = 0; i < tries; i++) {
-      users.push((await gateway.pool.users.adminCreate({ username: `bench-${i}`, password: "Bench-passw0rd!" })).username);
+      users.push(
+        (
+          await gateway.pool.users.adminCreate({
+            username: `bench-${i}`,
+            password: "Bench-passw0rd!",
+          })
+        ).username,
+      );
     }
     const attempt = async (username) => {
       const started = performance.now();
@@ -100,9 +117,16 @@ async function enumerationBench() {
     };
     const u = stats(unknown);
     const w = stats(wrong);
-    console.log("\nUser enumeration by timing (%d sign-ins each, production argon2id cost, real HTTP)", tries);
-    console.log(`  unknown username   median ${u.median.toFixed(2)} ms  p90 ${u.p90.toFixed(2)} ms  mean ${u.mean.toFixed(2)} ms`);
-    console.log(`  wrong password     median ${w.median.toFixed(2)} ms  p90 ${w.p90.toFixed(2)} ms  mean ${w.mean.toFixed(2)} ms`);
+    console.log(
+      "\nUser enumeration by timing (%d sign-ins each, production argon2id cost, real HTTP)",
+      tries,
+    );
+    console.log(
+      `  unknown username   median ${u.median.toFixed(2)} ms  p90 ${u.p90.toFixed(2)} ms  mean ${u.mean.toFixed(2)} ms`,
+    );
+    console.log(
+      `  wrong password     median ${w.median.toFixed(2)} ms  p90 ${w.p90.toFixed(2)} ms  mean ${w.mean.toFixed(2)} ms`,
+    );
     console.log(
       `  difference         median ${(u.median - w.median).toFixed(2)} ms (${((u.median / w.median - 1) * 100).toFixed(1)}%)  mean ${(u.mean - w.mean).toFixed(2)} ms`,
     );

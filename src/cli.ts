@@ -36,12 +36,21 @@ function output(json: boolean): Out {
   };
 }
 
-async function withPool<T>(config: Readonly<Config>, fn: (pool: UserPool) => Promise<T>): Promise<T> {
+async function withPool<T>(
+  config: Readonly<Config>,
+  fn: (pool: UserPool) => Promise<T>,
+): Promise<T> {
   const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel });
   const store = await openStore(config.databaseUrl);
   try {
     const { key } = resolveMasterKey(config);
-    const pool = await UserPool.open({ store, config, masterKey: key, logger, backgroundSync: false });
+    const pool = await UserPool.open({
+      store,
+      config,
+      masterKey: key,
+      logger,
+      backgroundSync: false,
+    });
     try {
       return await fn(pool);
     } finally {
@@ -54,7 +63,8 @@ async function withPool<T>(config: Readonly<Config>, fn: (pool: UserPool) => Pro
 
 function int(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new PoolgateError("BAD_USER_INPUT", `--${name} must be a whole number of seconds`);
+  if (!/^\d+$/.test(value))
+    throw new PoolgateError("BAD_USER_INPUT", `--${name} must be a whole number of seconds`);
   return Number(value);
 }
 
@@ -62,14 +72,23 @@ async function serve(config: Readonly<Config>): Promise<number> {
   const gateway = await createGateway({ config });
   const { pool, logger } = gateway;
   if (config.environment === "development" && (await pool.clients.list()).length === 0) {
-    const { client } = await pool.clients.create({ name: "default", allowedScopes: ["openid", "email", "profile"] }, Date.now());
+    const { client } = await pool.clients.create(
+      { name: "default", allowedScopes: ["openid", "email", "profile"] },
+      Date.now(),
+    );
     logger.info(
-      { clientId: client.clientId, next: "npx poolgate users create --username alice --password 'Passw0rd!'" },
+      {
+        clientId: client.clientId,
+        next: "npx poolgate users create --username alice --password 'Passw0rd!'",
+      },
       "development: created a public app client",
     );
   }
   const url = await gateway.listen();
-  logger.info({ url: `${url}/graphql`, issuer: config.issuer, environment: config.environment }, "poolgate listening");
+  logger.info(
+    { url: `${url}/graphql`, issuer: config.issuer, environment: config.environment },
+    "poolgate listening",
+  );
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info({ signal }, "draining and shutting down");
@@ -109,13 +128,18 @@ function parse(argv: readonly string[]) {
   });
 }
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
   } catch (err) {
     // A mistyped option is a usage error, like an unknown command.
-    process.stderr.write(`poolgate: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
+    process.stderr.write(
+      `poolgate: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`,
+    );
     return 2;
   }
   const { values, positionals } = parsed;
@@ -137,17 +161,30 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
             {
               name: values.name,
               generateSecret: values.secret,
-              ...(values.scopes !== undefined ? { allowedScopes: values.scopes.split(/\s+/).filter(Boolean) } : {}),
+              ...(values.scopes !== undefined
+                ? { allowedScopes: values.scopes.split(/\s+/).filter(Boolean) }
+                : {}),
               rotateRefreshTokens: values["rotate-refresh-tokens"],
-              accessTokenValiditySeconds: int(values["access-token-validity"], "access-token-validity"),
+              accessTokenValiditySeconds: int(
+                values["access-token-validity"],
+                "access-token-validity",
+              ),
               idTokenValiditySeconds: int(values["id-token-validity"], "id-token-validity"),
-              refreshTokenValiditySeconds: int(values["refresh-token-validity"], "refresh-token-validity"),
+              refreshTokenValiditySeconds: int(
+                values["refresh-token-validity"],
+                "refresh-token-validity",
+              ),
             },
             Date.now(),
           );
           out(
-            `clientId: ${client.clientId}` + (clientSecret ? `\nclientSecret: ${clientSecret}  (shown once)` : ""),
-            { clientId: client.clientId, ...(clientSecret ? { clientSecret } : {}), allowedScopes: client.allowedScopes },
+            `clientId: ${client.clientId}` +
+              (clientSecret ? `\nclientSecret: ${clientSecret}  (shown once)` : ""),
+            {
+              clientId: client.clientId,
+              ...(clientSecret ? { clientSecret } : {}),
+              allowedScopes: client.allowedScopes,
+            },
           );
           return 0;
         });
@@ -161,7 +198,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
             rotateRefreshTokens: c.rotateRefreshTokens,
             enabled: c.enabled,
           }));
-          out(clients.map((c) => `${c.clientId}  ${c.name}  ${c.allowedScopes.join(" ")}`).join("\n"), clients);
+          out(
+            clients.map((c) => `${c.clientId}  ${c.name}  ${c.allowedScopes.join(" ")}`).join("\n"),
+            clients,
+          );
           return 0;
         });
       case "clients disable":
@@ -169,7 +209,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       case "clients delete":
         return await withPool(config, async (pool) => {
           const clientId = rest[0];
-          if (!clientId) throw new PoolgateError("BAD_USER_INPUT", `usage: poolgate clients ${sub} CLIENT_ID`);
+          if (!clientId)
+            throw new PoolgateError("BAD_USER_INPUT", `usage: poolgate clients ${sub} CLIENT_ID`);
           if (sub === "delete") await pool.clients.delete(clientId, Date.now());
           else await pool.clients.setEnabled(clientId, sub === "enable", Date.now());
           out(`${clientId}: ${sub}d`, { clientId, action: sub });
@@ -184,7 +225,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
           if (values.email) attributes["email"] = values.email;
           for (const pair of values.attribute ?? []) {
             const eq = pair.indexOf("=");
-            if (eq <= 0) throw new PoolgateError("BAD_USER_INPUT", `--attribute must be name=value, got "${pair}"`);
+            if (eq <= 0)
+              throw new PoolgateError(
+                "BAD_USER_INPUT",
+                `--attribute must be name=value, got "${pair}"`,
+              );
             attributes[pair.slice(0, eq)] = pair.slice(eq + 1);
           }
           const user = await pool.users.adminCreate({
@@ -193,7 +238,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
             attributes,
             groups: values.group ?? [],
           });
-          out(`sub: ${user.sub}`, { sub: user.sub, username: user.username, groups: values.group ?? [] });
+          out(`sub: ${user.sub}`, {
+            sub: user.sub,
+            username: user.username,
+            groups: values.group ?? [],
+          });
           return 0;
         });
       case "users disable":
@@ -201,7 +250,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       case "users delete":
         return await withPool(config, async (pool) => {
           const username = rest[0];
-          if (!username) throw new PoolgateError("BAD_USER_INPUT", `usage: poolgate users ${sub} USERNAME`);
+          if (!username)
+            throw new PoolgateError("BAD_USER_INPUT", `usage: poolgate users ${sub} USERNAME`);
           if (sub === "delete") await pool.users.delete(username);
           else await pool.users.setEnabled(username, sub === "enable");
           out(`${username}: ${sub}d`, { username, action: sub });
@@ -210,7 +260,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       case "users add-to-group":
         return await withPool(config, async (pool) => {
           const [username, group] = rest;
-          if (!username || !group) throw new PoolgateError("BAD_USER_INPUT", "usage: poolgate users add-to-group USERNAME GROUP");
+          if (!username || !group)
+            throw new PoolgateError(
+              "BAD_USER_INPUT",
+              "usage: poolgate users add-to-group USERNAME GROUP",
+            );
           await pool.users.addToGroup(username, group);
           out(`${username} added to ${group}`, { username, group });
           return 0;
@@ -221,7 +275,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
             throw new PoolgateError("BAD_USER_INPUT", "--id and --scopes are required");
           }
           const server = await pool.resourceServers.create(
-            { id: values.id, ...(values.name ? { name: values.name } : {}), scopes: values.scopes.split(/\s+/).filter(Boolean) },
+            {
+              id: values.id,
+              ...(values.name ? { name: values.name } : {}),
+              scopes: values.scopes.split(/\s+/).filter(Boolean),
+            },
             Date.now(),
           );
           out(`${server.id}: ${server.scopes.map((s) => `${server.id}/${s}`).join(" ")}`, server);
@@ -236,7 +294,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       case "resource-servers delete":
         return await withPool(config, async (pool) => {
           const id = rest[0];
-          if (!id) throw new PoolgateError("BAD_USER_INPUT", "usage: poolgate resource-servers delete ID");
+          if (!id)
+            throw new PoolgateError("BAD_USER_INPUT", "usage: poolgate resource-servers delete ID");
           const deleted = await pool.resourceServers.delete(id);
           out(deleted ? `${id}: deleted` : `${id}: no such resource server`, { id, deleted });
           return deleted ? 0 : 1;
@@ -265,7 +324,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
   } catch (err) {
     if (isPoolgateError(err)) {
-      if (values.json) process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message } }) + "\n");
+      if (values.json)
+        process.stdout.write(
+          JSON.stringify({ error: { code: err.code, message: err.message } }) + "\n",
+        );
       else process.stderr.write(`poolgate: ${err.message} (${err.code})\n`);
       return 1;
     }

@@ -145,7 +145,8 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     env: "POOLGATE_MASTER_KEY",
     key: "masterKey",
     shown: "generated into `<data dir>/master.key` in development; required in production",
-    meaning: "32 random bytes, base64 (`openssl rand -base64 32`); encrypts signing keys and refresh tokens.",
+    meaning:
+      "32 random bytes, base64 (`openssl rand -base64 32`); encrypts signing keys and refresh tokens.",
     parse: (raw, env, name) => {
       if (raw === undefined || raw.trim() === "") {
         if (isDev(env)) return undefined;
@@ -204,7 +205,10 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     parse: (raw, _env, name) => {
       const v = raw === undefined ? PASSWORD_RULES.join(",") : raw.trim();
       const rules = new Set<PasswordRule>();
-      for (const part of v.split(",").map((s) => s.trim()).filter(Boolean)) {
+      for (const part of v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const rule = PASSWORD_RULES.find((r) => r === part);
         if (!rule) bad(name, `unknown rule "${part}" (known: ${PASSWORD_RULES.join(", ")})`);
         rules.add(rule);
@@ -230,14 +234,16 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     env: "POOLGATE_REFRESH_REUSE_GRACE_SECONDS",
     key: "refreshTokenReuseGraceSeconds",
     shown: "`60`",
-    meaning: "Default for new clients: how long a rotated refresh token still works before reuse revokes the session.",
+    meaning:
+      "Default for new clients: how long a rotated refresh token still works before reuse revokes the session.",
     parse: int(0, 3600, 60),
   },
   {
     env: "POOLGATE_AUTHORIZATION_MODE",
     key: "authorizationMode",
     shown: "`filter`",
-    meaning: "`filter`: unauthorized fields are null with an error; `reject`: the whole operation fails.",
+    meaning:
+      "`filter`: unauthorized fields are null with an error; `reject`: the whole operation fails.",
     parse: (raw, _env, name) => {
       const v = (raw ?? "").trim() || "filter";
       if (v !== "filter" && v !== "reject") return bad(name, "must be filter or reject");
@@ -283,7 +289,8 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     env: "POOLGATE_MAX_TOKEN_BYTES",
     key: "maxTokenBytes",
     shown: "`8192`",
-    meaning: "Longest bearer or refresh token accepted; longer ones are rejected before any crypto.",
+    meaning:
+      "Longest bearer or refresh token accepted; longer ones are rejected before any crypto.",
     parse: int(512, 65536, 8192),
   },
   {
@@ -304,7 +311,8 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     env: "POOLGATE_KEY_ROTATION_GRACE_SECONDS",
     key: "keyRotationGraceSeconds",
     shown: "`86400`",
-    meaning: "How long a retired signing key stays in the JWKS (the longest access/ID token lifetime).",
+    meaning:
+      "How long a retired signing key stays in the JWKS (the longest access/ID token lifetime).",
     parse: int(300, 10 * 365 * 86400, 86400),
   },
   {

@@ -55,7 +55,11 @@ export class PoolgateError extends Error {
   /** Detail for the log only; never sent to a client. */
   readonly logDetail: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { logDetail?: string; httpStatus?: number } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { logDetail?: string; httpStatus?: number } = {},
+  ) {
     super(message);
     this.code = code;
     this.httpStatus = options.httpStatus ?? STATUS[code];

@@ -9,7 +9,11 @@ import type { AuthContext, Principal } from "./graphql/principal";
 import type { AccessTokenClaims } from "./tokens/claims";
 import { AccessTokenVerifier } from "./tokens/verify";
 
-export { authDirectives, authDirectivesTypeDefs, type AuthDirectivesOptions } from "./graphql/directives";
+export {
+  authDirectives,
+  authDirectivesTypeDefs,
+  type AuthDirectivesOptions,
+} from "./graphql/directives";
 export type { AuthContext, Principal } from "./graphql/principal";
 export type { AccessTokenClaims, IdTokenClaims } from "./tokens/claims";
 export { PoolgateError, type ErrorCode } from "./errors";
@@ -58,7 +62,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
 /** An Apollo Server context function: anonymous without a header, 401 for a bad token. */
 export function createAuthContext(verifier: Verifier) {
-  return async ({ req }: { req: { headers: Record<string, string | string[] | undefined> } }): Promise<AuthContext> => {
+  return async ({
+    req,
+  }: {
+    req: { headers: Record<string, string | string[] | undefined> };
+  }): Promise<AuthContext> => {
     const header = req.headers["authorization"];
     const principal: Principal | null = await authenticateBearer(
       typeof header === "string" ? header : undefined,

@@ -25,7 +25,10 @@ const SECRET_FIELDS = [
   "privateJwkEncrypted",
 ];
 
-export function createLogger(config: Pick<Config, "logLevel">, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  config: Pick<Config, "logLevel">,
+  destination?: pino.DestinationStream,
+): Logger {
   const paths = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
   return pino(
     {

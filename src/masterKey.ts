@@ -14,19 +14,25 @@ export function dataDirectory(databaseUrl: string): string {
   return databaseUrl.startsWith("sqlite:") ? dirname(databaseUrl.slice("sqlite:".length)) : "data";
 }
 
-export function resolveMasterKey(config: Pick<Config, "masterKey" | "databaseUrl" | "environment">): {
+export function resolveMasterKey(
+  config: Pick<Config, "masterKey" | "databaseUrl" | "environment">,
+): {
   key: Buffer;
   generatedAt: string | undefined;
 } {
   if (config.masterKey) return { key: config.masterKey, generatedAt: undefined };
   if (config.environment !== "development") {
-    throw new PoolgateError("BAD_USER_INPUT", "Invalid configuration: POOLGATE_MASTER_KEY is required in production");
+    throw new PoolgateError(
+      "BAD_USER_INPUT",
+      "Invalid configuration: POOLGATE_MASTER_KEY is required in production",
+    );
   }
   const dir = dataDirectory(config.databaseUrl);
   const file = join(dir, "master.key");
   try {
     const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
-    if (key.length !== 32) throw new PoolgateError("BAD_USER_INPUT", `${file} does not hold 32 bytes of base64`);
+    if (key.length !== 32)
+      throw new PoolgateError("BAD_USER_INPUT", `${file} does not hold 32 bytes of base64`);
     return { key, generatedAt: undefined };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;

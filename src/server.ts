@@ -71,13 +71,21 @@ async function handleGraphQL(
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
         res.setHeader("connection", "close");
-        sendGraphQLError(res, 413, "BAD_REQUEST", `Request body larger than ${config.maxBodyBytes} bytes`);
+        sendGraphQLError(
+          res,
+          413,
+          "BAD_REQUEST",
+          `Request body larger than ${config.maxBodyBytes} bytes`,
+        );
         return;
       }
       throw err;
     }
     const type = (req.headers["content-type"] ?? "").toLowerCase();
-    if (type.startsWith("application/json") || type.startsWith("application/graphql-response+json")) {
+    if (
+      type.startsWith("application/json") ||
+      type.startsWith("application/graphql-response+json")
+    ) {
       try {
         body = JSON.parse(raw.toString("utf8"));
       } catch {
@@ -119,7 +127,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 async function startOn(store: Store, options: GatewayOptions, logger: Logger): Promise<Gateway> {
   const { config } = options;
   const master = resolveMasterKey(config);
-  if (master.generatedAt) logger.warn({ file: master.generatedAt }, "development master key generated; set POOLGATE_MASTER_KEY in production");
+  if (master.generatedAt)
+    logger.warn(
+      { file: master.generatedAt },
+      "development master key generated; set POOLGATE_MASTER_KEY in production",
+    );
   const pool = await UserPool.open({
     store,
     config,
@@ -136,7 +148,8 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
   let drained: (() => void) | undefined;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const headerId = req.headers["x-request-id"];
-    const requestId = typeof headerId === "string" && REQUEST_ID.test(headerId) ? headerId : randomUUID();
+    const requestId =
+      typeof headerId === "string" && REQUEST_ID.test(headerId) ? headerId : randomUUID();
     res.setHeader("x-request-id", requestId);
     const log = logger.child({ requestId });
     const started = process.hrtime.bigint();
@@ -155,14 +168,20 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
           break;
         case "/.well-known/jwks.json": {
           const body = jwksBody(pool.keys.ring().jwks());
-          res.writeHead(200, { "content-type": "application/json", "cache-control": "public, max-age=300" });
+          res.writeHead(200, {
+            "content-type": "application/json",
+            "cache-control": "public, max-age=300",
+          });
           res.end(body);
           break;
         }
         case "/.well-known/openid-configuration": {
           // Scopes include every resource server's, so the document is built per request.
           const scopes = [...(await pool.resourceServers.knownScopes())];
-          res.writeHead(200, { "content-type": "application/json", "cache-control": "public, max-age=300" });
+          res.writeHead(200, {
+            "content-type": "application/json",
+            "cache-control": "public, max-age=300",
+          });
           res.end(JSON.stringify(openidConfiguration(config.issuer, scopes)));
           break;
         }
@@ -182,11 +201,15 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
       }
     } catch (err) {
       log.error({ err: errorSummary(err) }, "request failed");
-      if (!res.headersSent) sendGraphQLError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
+      if (!res.headersSent)
+        sendGraphQLError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
       else res.destroy();
     } finally {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      log.debug({ method: req.method, path: url.pathname, status: res.statusCode, durationMs }, "request");
+      log.debug(
+        { method: req.method, path: url.pathname, status: res.statusCode, durationMs },
+        "request",
+      );
     }
   };
 
@@ -196,13 +219,14 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
       .catch((err: unknown) => {
         // handle() answers its own errors; this is the last line of defence for the process.
         logger.error({ err: errorSummary(err) }, "request handler failed");
-        if (!res.headersSent) sendGraphQLError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
+        if (!res.headersSent)
+          sendGraphQLError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
         else res.destroy();
       })
       .finally(() => {
-      inFlight--;
-      if (inFlight === 0) drained?.();
-    });
+        inFlight--;
+        if (inFlight === 0) drained?.();
+      });
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -42,7 +42,12 @@ export interface TestGateway {
   gateway: Gateway;
   clock: TestClock | undefined;
   sentCodes: { username: string; code: string; destination: string | undefined }[];
-  gql(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GqlResult>;
+  gql(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<GqlResult>;
   /** Stops the server and keeps the data folder (for restart tests). */
   stop(): Promise<void>;
   /** Stops and removes the data folder. */
@@ -145,7 +150,12 @@ export async function createClient(
 let userCounter = 0;
 export async function createUser(
   gw: TestGateway,
-  input: { username?: string; password?: string; attributes?: Record<string, string>; groups?: string[] } = {},
+  input: {
+    username?: string;
+    password?: string;
+    attributes?: Record<string, string>;
+    groups?: string[];
+  } = {},
 ): Promise<{ sub: string; username: string; password: string }> {
   const username = input.username ?? `user${++userCounter}-${randomBytes(3).toString("hex")}`;
   const password = input.password ?? PASSWORD;
@@ -190,7 +200,8 @@ export async function signInAs(
       ...(scopes ? { scopes } : {}),
     },
   });
-  if (!res.body.data?.["signIn"]) throw new Error(`sign-in failed: ${JSON.stringify(res.body.errors)}`);
+  if (!res.body.data?.["signIn"])
+    throw new Error(`sign-in failed: ${JSON.stringify(res.body.errors)}`);
   return res.body.data["signIn"] as Tokens;
 }
 
@@ -200,7 +211,10 @@ export function codeOf(res: GqlResult): string | undefined {
 }
 
 export function expectCode(res: GqlResult, code: string): void {
-  expect({ code: codeOf(res), errors: res.body.errors?.length ?? 0 }).toEqual({ code, errors: expect.any(Number) });
+  expect({ code: codeOf(res), errors: res.body.errors?.length ?? 0 }).toEqual({
+    code,
+    errors: expect.any(Number),
+  });
   expect(res.body.errors?.length ?? 0).toBeGreaterThan(0);
 }
 

@@ -8,7 +8,12 @@ import type { Config } from "../config";
 import type { GatewayContext } from "./context";
 import { authDirectives } from "./directives";
 import { createFormatError } from "./errors";
-import { aliasLimitRule, depthLimitRule, knownOperationTypesRule, singleCredentialFieldRule } from "./hardening";
+import {
+  aliasLimitRule,
+  depthLimitRule,
+  knownOperationTypesRule,
+  singleCredentialFieldRule,
+} from "./hardening";
 import { resolvers } from "./resolvers";
 
 /** schema.graphql sits at the package root, two levels above both src/graphql and dist/graphql. */
@@ -25,7 +30,10 @@ const serviceUnavailableStatus: ApolloServerPlugin<GatewayContext> = {
       async willSendResponse({ response }) {
         if (response.body.kind !== "single") return;
         const { data, errors } = response.body.singleResult;
-        if ((data === null || data === undefined) && errors?.some((e) => e.extensions?.["code"] === "SERVICE_UNAVAILABLE")) {
+        if (
+          (data === null || data === undefined) &&
+          errors?.some((e) => e.extensions?.["code"] === "SERVICE_UNAVAILABLE")
+        ) {
           response.http.status = 503;
         }
       },
@@ -33,7 +41,10 @@ const serviceUnavailableStatus: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
-export function createApollo(config: Readonly<Config>, logger: Logger): ApolloServer<GatewayContext> {
+export function createApollo(
+  config: Readonly<Config>,
+  logger: Logger,
+): ApolloServer<GatewayContext> {
   const production = config.environment === "production";
   return new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),

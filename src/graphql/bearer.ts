@@ -29,7 +29,10 @@ export function unauthenticated(): GraphQLError {
   return new GraphQLError("Unauthorized", {
     extensions: {
       code: "UNAUTHENTICATED",
-      http: { status: 401, headers: new HeaderMap([["www-authenticate", 'Bearer error="invalid_token"']]) },
+      http: {
+        status: 401,
+        headers: new HeaderMap([["www-authenticate", 'Bearer error="invalid_token"']]),
+      },
     },
   });
 }

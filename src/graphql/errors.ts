@@ -27,11 +27,18 @@ export function createFormatError(logger: Logger, exposeDetails: boolean) {
     const unwrapped = unwrapResolverError(error);
     // Validation rules report a PoolgateError as the cause of Apollo's ValidationError.
     const original =
-      unwrapped instanceof GraphQLError && isPoolgateError(unwrapped.originalError) ? unwrapped.originalError : unwrapped;
+      unwrapped instanceof GraphQLError && isPoolgateError(unwrapped.originalError)
+        ? unwrapped.originalError
+        : unwrapped;
     const where = { path: formatted.path, locations: formatted.locations };
     if (isPoolgateError(original)) {
-      if (original.code === "SERVICE_UNAVAILABLE") logger.error({ detail: original.logDetail }, "store unavailable");
-      else if (original.logDetail) logger.info({ code: original.code, detail: original.logDetail, path: formatted.path }, "request error");
+      if (original.code === "SERVICE_UNAVAILABLE")
+        logger.error({ detail: original.logDetail }, "store unavailable");
+      else if (original.logDetail)
+        logger.info(
+          { code: original.code, detail: original.logDetail, path: formatted.path },
+          "request error",
+        );
       return { message: original.message, ...where, extensions: { code: original.code } };
     }
     const code = formatted.extensions?.["code"];
@@ -46,10 +53,14 @@ export function createFormatError(logger: Logger, exposeDetails: boolean) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    const detail = original instanceof Error ? { type: original.name, message: original.message, stack: original.stack } : { type: typeof original };
+    const detail =
+      original instanceof Error
+        ? { type: original.name, message: original.message, stack: original.stack }
+        : { type: typeof original };
     logger.error({ err: detail, path: formatted.path }, "unexpected error");
     return {
-      message: exposeDetails && original instanceof Error ? original.message : "Internal server error",
+      message:
+        exposeDetails && original instanceof Error ? original.message : "Internal server error",
       ...where,
       extensions: { code: "INTERNAL_SERVER_ERROR" },
     };

@@ -18,7 +18,9 @@ import { PoolgateError } from "../errors";
  * `originalError` lets formatError restore the stable code (BAD_USER_INPUT).
  */
 function reject(context: ValidationContext, message: string): void {
-  context.reportError(new GraphQLError(message, { originalError: new PoolgateError("BAD_USER_INPUT", message) }));
+  context.reportError(
+    new GraphQLError(message, { originalError: new PoolgateError("BAD_USER_INPUT", message) }),
+  );
 }
 
 /**
@@ -101,7 +103,11 @@ export function singleCredentialFieldRule(context: ValidationContext): ASTVisito
   return {
     Field(node) {
       const parent = context.getParentType();
-      if (parent && parent === context.getSchema().getMutationType() && CREDENTIAL_FIELDS.has(node.name.value)) {
+      if (
+        parent &&
+        parent === context.getSchema().getMutationType() &&
+        CREDENTIAL_FIELDS.has(node.name.value)
+      ) {
         if (++count > 1 && !reported) {
           reported = true;
           reject(context, "Only one credential-checking field is allowed per request");
@@ -127,7 +133,11 @@ export function knownOperationTypesRule(context: ValidationContext): ASTVisitor 
             ? schema.getMutationType()
             : schema.getSubscriptionType();
       if (!root) {
-        context.reportError(new GraphQLError(`This schema does not support ${node.operation} operations`, { nodes: [node] }));
+        context.reportError(
+          new GraphQLError(`This schema does not support ${node.operation} operations`, {
+            nodes: [node],
+          }),
+        );
       }
     },
   };

@@ -57,7 +57,8 @@ async function handle(res: ServerResponse, log: Logger, work: () => Promise<void
   } catch (err) {
     if (err instanceof OAuthError) return sendOAuthError(res, err);
     if (isPoolgateError(err)) {
-      if (err.logDetail) log.info({ code: err.code, detail: err.logDetail }, "oauth2 request refused");
+      if (err.logDetail)
+        log.info({ code: err.code, detail: err.logDetail }, "oauth2 request refused");
       return sendOAuthError(res, oauthErrorOf(err));
     }
     log.error({ err: errorSummary(err) }, "oauth2 request failed");
@@ -90,8 +91,14 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
       switch (grantType) {
         case "client_credentials": {
           const scope = form.get("scope");
-          const result = await pool.machine.clientCredentials(client, scope?.split(" ").filter(Boolean));
-          log.info({ event: "client_credentials", clientId: client.clientId }, "issued a client token");
+          const result = await pool.machine.clientCredentials(
+            client,
+            scope?.split(" ").filter(Boolean),
+          );
+          log.info(
+            { event: "client_credentials", clientId: client.clientId },
+            "issued a client token",
+          );
           // RFC 6749 §5.1: the granted scope, since it may differ from the request.
           return sendJson(res, {
             access_token: result.accessToken,
@@ -102,7 +109,10 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
         }
         case "refresh_token": {
           const result = await pool.sessions.refreshFor(client, required(form, "refresh_token"));
-          log.info({ event: "refresh", clientId: client.clientId, sessionId: result.sessionId }, "refreshed");
+          log.info(
+            { event: "refresh", clientId: client.clientId, sessionId: result.sessionId },
+            "refreshed",
+          );
           return sendJson(res, {
             access_token: result.accessToken,
             id_token: result.idToken,
@@ -112,7 +122,10 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
           });
         }
         default:
-          throw new OAuthError("unsupported_grant_type", "Supported grants: client_credentials, refresh_token");
+          throw new OAuthError(
+            "unsupported_grant_type",
+            "Supported grants: client_credentials, refresh_token",
+          );
       }
     });
 
@@ -123,7 +136,10 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
       const client = await authenticateClient(clientCredentialsOf(req, form));
       // Cognito's rule: only refresh tokens can be revoked here; an access token is refused.
       if (tokenValue.split(".").length === 3) {
-        throw new OAuthError("unsupported_token_type", "Only refresh tokens can be revoked; revoke the session's refresh token");
+        throw new OAuthError(
+          "unsupported_token_type",
+          "Only refresh tokens can be revoked; revoke the session's refresh token",
+        );
       }
       await pool.sessions.revokeFor(client, tokenValue);
       res.writeHead(200, { "cache-control": "no-store", "content-length": 0 });
@@ -140,7 +156,12 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
     // Two Authorization headers are refused outright, as on /graphql.
     const match = headers.length === 1 ? BEARER.exec(headers[0]!) : null;
     if (!match || match[1] === undefined) {
-      return sendOAuthError(res, new OAuthError("invalid_token", "A bearer access token is required", 401, { "www-authenticate": 'Bearer realm="poolgate"' }));
+      return sendOAuthError(
+        res,
+        new OAuthError("invalid_token", "A bearer access token is required", 401, {
+          "www-authenticate": 'Bearer realm="poolgate"',
+        }),
+      );
     }
     const invalidToken = new OAuthError("invalid_token", "The access token is invalid", 401, {
       "www-authenticate": 'Bearer realm="poolgate", error="invalid_token"',
@@ -161,7 +182,8 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
         return sendOAuthError(
           res,
           new OAuthError("insufficient_scope", err.message, 403, {
-            "www-authenticate": 'Bearer realm="poolgate", error="insufficient_scope", scope="openid"',
+            "www-authenticate":
+              'Bearer realm="poolgate", error="insufficient_scope", scope="openid"',
           }),
         );
       }
@@ -174,7 +196,8 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
       const form = await readForm(req, maxBodyBytes);
       const tokenValue = required(form, "token");
       const client = await authenticateClient(clientCredentialsOf(req, form));
-      if (client.secretHash === null) throw invalidClient("Introspection needs a client with a secret");
+      if (client.secretHash === null)
+        throw invalidClient("Introspection needs a client with a secret");
       sendJson(res, await pool.machine.introspect(client, tokenValue));
     });
 

@@ -1,7 +1,10 @@
 /** Discovery and the public keys (DESIGN §6). Every URL derives from the issuer. */
 import type { JSONWebKeySet } from "jose";
 
-export function openidConfiguration(issuer: string, scopes: readonly string[]): Record<string, unknown> {
+export function openidConfiguration(
+  issuer: string,
+  scopes: readonly string[],
+): Record<string, unknown> {
   return {
     issuer,
     jwks_uri: `${issuer}/.well-known/jwks.json`,
@@ -13,11 +16,30 @@ export function openidConfiguration(issuer: string, scopes: readonly string[]): 
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: ["RS256"],
     token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
-    revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+    revocation_endpoint_auth_methods_supported: [
+      "client_secret_basic",
+      "client_secret_post",
+      "none",
+    ],
     introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
     grant_types_supported: ["refresh_token", "client_credentials"],
     scopes_supported: [...scopes],
-    claims_supported: ["sub", "iss", "aud", "token_use", "auth_time", "cognito:username", "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified", "name", "given_name", "family_name"],
+    claims_supported: [
+      "sub",
+      "iss",
+      "aud",
+      "token_use",
+      "auth_time",
+      "cognito:username",
+      "cognito:groups",
+      "email",
+      "email_verified",
+      "phone_number",
+      "phone_number_verified",
+      "name",
+      "given_name",
+      "family_name",
+    ],
   };
 }
 

@@ -17,6 +17,11 @@ export function sendJson(
 }
 
 /** A GraphQL-shaped error response for failures before Apollo sees the request. */
-export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string): void {
+export function sendGraphQLError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+): void {
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }

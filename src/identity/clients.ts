@@ -47,7 +47,10 @@ function lifetime(name: keyof typeof LIFETIMES, value: number | undefined): numb
   const bounds = LIFETIMES[name];
   if (value === undefined) return bounds.default;
   if (!Number.isInteger(value) || value < bounds.min || value > bounds.max) {
-    throw new PoolgateError("BAD_USER_INPUT", `${name} must be an integer from ${bounds.min} to ${bounds.max}`);
+    throw new PoolgateError(
+      "BAD_USER_INPUT",
+      `${name} must be an integer from ${bounds.min} to ${bounds.max}`,
+    );
   }
   return value;
 }
@@ -68,12 +71,16 @@ export class ClientService {
     }
     const allowedScopes = [...new Set(input.allowedScopes ?? ["openid", "email", "profile"])];
     for (const s of allowedScopes) {
-      if (!isValidScopeName(s)) throw new PoolgateError("BAD_USER_INPUT", `Invalid scope name "${s.slice(0, 100)}"`);
+      if (!isValidScopeName(s))
+        throw new PoolgateError("BAD_USER_INPUT", `Invalid scope name "${s.slice(0, 100)}"`);
     }
     await this.resourceServers.assertKnown(allowedScopes);
     const grace = input.refreshTokenReuseGraceSeconds ?? this.defaultReuseGraceSeconds;
     if (!Number.isInteger(grace) || grace < 0 || grace > 3600) {
-      throw new PoolgateError("BAD_USER_INPUT", "refreshTokenReuseGraceSeconds must be from 0 to 3600");
+      throw new PoolgateError(
+        "BAD_USER_INPUT",
+        "refreshTokenReuseGraceSeconds must be from 0 to 3600",
+      );
     }
     const clientId = newClientId();
     const clientSecret = input.generateSecret ? randomBytes(36).toString("base64url") : undefined;
@@ -82,9 +89,15 @@ export class ClientService {
       name,
       secretHash: clientSecret ? this.hashSecret(clientId, clientSecret) : null,
       allowedScopes,
-      accessTokenValiditySeconds: lifetime("accessTokenValiditySeconds", input.accessTokenValiditySeconds),
+      accessTokenValiditySeconds: lifetime(
+        "accessTokenValiditySeconds",
+        input.accessTokenValiditySeconds,
+      ),
       idTokenValiditySeconds: lifetime("idTokenValiditySeconds", input.idTokenValiditySeconds),
-      refreshTokenValiditySeconds: lifetime("refreshTokenValiditySeconds", input.refreshTokenValiditySeconds),
+      refreshTokenValiditySeconds: lifetime(
+        "refreshTokenValiditySeconds",
+        input.refreshTokenValiditySeconds,
+      ),
       rotateRefreshTokens: input.rotateRefreshTokens ?? false,
       refreshTokenReuseGraceSeconds: grace,
       enabled: true,
@@ -102,10 +115,16 @@ export class ClientService {
    * Authenticates an app client. Confidential clients must present their secret (compared
    * in constant time against the stored HMAC); public clients must not present one.
    */
-  async authenticate(clientId: string, clientSecret: string | null | undefined): Promise<ClientRecord> {
+  async authenticate(
+    clientId: string,
+    clientSecret: string | null | undefined,
+  ): Promise<ClientRecord> {
     const fail = (why: string) =>
-      new PoolgateError("NOT_AUTHORIZED", "Client authentication failed", { logDetail: `client auth: ${why}` });
-    if (typeof clientId !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(clientId)) throw fail("malformed id");
+      new PoolgateError("NOT_AUTHORIZED", "Client authentication failed", {
+        logDetail: `client auth: ${why}`,
+      });
+    if (typeof clientId !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(clientId))
+      throw fail("malformed id");
     const client = await this.store.getClient(clientId);
     if (!client) throw fail("unknown client");
     if (!client.enabled) throw fail("client disabled");
@@ -114,7 +133,8 @@ export class ClientService {
       return client;
     }
     if (!clientSecret || clientSecret.length > 512) throw fail("secret missing");
-    if (!safeEqual(this.hashSecret(clientId, clientSecret), client.secretHash)) throw fail("wrong secret");
+    if (!safeEqual(this.hashSecret(clientId, clientSecret), client.secretHash))
+      throw fail("wrong secret");
     return client;
   }
 

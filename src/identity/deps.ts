@@ -25,5 +25,9 @@ export interface IdentityDeps {
 
 /** Where sign-up confirmation codes go. */
 export interface CodeSender {
-  sendConfirmationCode(message: { username: string; destination: string | undefined; code: string }): Promise<void>;
+  sendConfirmationCode(message: {
+    username: string;
+    destination: string | undefined;
+    code: string;
+  }): Promise<void>;
 }

@@ -18,7 +18,9 @@ export class KeyService {
   /** Opens the ring, creating the first key when the store has none. */
   async open(nowMs: number): Promise<KeyRing> {
     const records = await this.store.listKeys();
-    const live = records.filter((r) => r.status === "active" && (r.expiresAtMs === null || r.expiresAtMs > nowMs));
+    const live = records.filter(
+      (r) => r.status === "active" && (r.expiresAtMs === null || r.expiresAtMs > nowMs),
+    );
     if (live.length === 0) {
       const sealed = await createSealedKey(this.keyEncryptionKey, nowMs);
       await this.store.insertKey({ ...sealed, retiredAtMs: null });

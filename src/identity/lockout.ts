@@ -32,6 +32,11 @@ export async function reserveAttempt(
   nowMs: number,
   message: string,
 ): Promise<void> {
-  const { allowed } = await store.reserveSignInAttempt(key, nowMs, LOCKOUT_RESET_AFTER_MS, lockoutDurationMs);
+  const { allowed } = await store.reserveSignInAttempt(
+    key,
+    nowMs,
+    LOCKOUT_RESET_AFTER_MS,
+    lockoutDurationMs,
+  );
   if (!allowed) throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", message);
 }

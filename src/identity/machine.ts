@@ -35,9 +35,15 @@ export class MachineService {
    * custom scopes only (default: every custom scope the client is allowed and a resource
    * server still defines), an access token only, `sub = client_id`.
    */
-  async clientCredentials(client: ClientRecord, requested: readonly string[] | null | undefined): Promise<ClientCredentialsResult> {
+  async clientCredentials(
+    client: ClientRecord,
+    requested: readonly string[] | null | undefined,
+  ): Promise<ClientCredentialsResult> {
     if (client.secretHash === null) {
-      throw new PoolgateError("UNAUTHORIZED_CLIENT", "Only a client with a secret may use the client credentials grant");
+      throw new PoolgateError(
+        "UNAUTHORIZED_CLIENT",
+        "Only a client with a secret may use the client credentials grant",
+      );
     }
     const known = await this.resourceServers.knownScopes();
     const allowed = client.allowedScopes.filter((s) => isCustomScope(s) && known.has(s));
@@ -45,10 +51,15 @@ export class MachineService {
     if (requested === null || requested === undefined || requested.length === 0) {
       // Admin power is never granted by default: whoever holds the secret must ask for it.
       scopes = allowed.filter((s) => s !== ADMIN_SCOPE);
-      if (scopes.length === 0) throw new PoolgateError("INVALID_SCOPE", "The client is allowed no custom scope");
+      if (scopes.length === 0)
+        throw new PoolgateError("INVALID_SCOPE", "The client is allowed no custom scope");
     } else {
       for (const s of requested) {
-        if (!allowed.includes(s)) throw new PoolgateError("INVALID_SCOPE", `Scope "${s.slice(0, 100)}" is not allowed for this grant`);
+        if (!allowed.includes(s))
+          throw new PoolgateError(
+            "INVALID_SCOPE",
+            `Scope "${s.slice(0, 100)}" is not allowed for this grant`,
+          );
       }
       scopes = [...new Set(requested)];
     }
@@ -59,7 +70,12 @@ export class MachineService {
       client,
       scopes,
     });
-    return { accessToken, expiresIn: client.accessTokenValiditySeconds, tokenType: "Bearer", scope: scopes.join(" ") };
+    return {
+      accessToken,
+      expiresIn: client.accessTokenValiditySeconds,
+      tokenType: "Bearer",
+      scope: scopes.join(" "),
+    };
   }
 
   /**
@@ -70,7 +86,10 @@ export class MachineService {
    */
   async introspect(caller: ClientRecord, token: string): Promise<IntrospectionResult> {
     if (caller.secretHash === null) {
-      throw new PoolgateError("UNAUTHORIZED_CLIENT", "Only a client with a secret may introspect tokens");
+      throw new PoolgateError(
+        "UNAUTHORIZED_CLIENT",
+        "Only a client with a secret may introspect tokens",
+      );
     }
     if (token.length > this.d.config.maxTokenBytes) return { active: false };
     const parts = token.split(".").length;
@@ -79,7 +98,8 @@ export class MachineService {
         const claims = await this.authenticateAccessToken(token);
         return { ...claims, active: true, token_type: "Bearer" };
       } catch (err) {
-        if (err instanceof PoolgateError && err.code === "UNAUTHENTICATED") return { active: false };
+        if (err instanceof PoolgateError && err.code === "UNAUTHENTICATED")
+          return { active: false };
         throw err;
       }
     }
@@ -88,11 +108,16 @@ export class MachineService {
   }
 
   private async introspectRefreshToken(token: string): Promise<IntrospectionResult> {
-    const payload = await openRefreshToken(this.d.secrets.refreshTokenKey, token, this.d.config.maxTokenBytes);
+    const payload = await openRefreshToken(
+      this.d.secrets.refreshTokenKey,
+      token,
+      this.d.config.maxTokenBytes,
+    );
     const nowMs = this.d.now();
     if (!payload || payload.exp * 1000 <= nowMs) return { active: false };
     const session = await this.d.store.getSession(payload.sid);
-    if (!session || session.revokedAtMs !== null || session.expiresAtMs <= nowMs) return { active: false };
+    if (!session || session.revokedAtMs !== null || session.expiresAtMs <= nowMs)
+      return { active: false };
     const hash = storageHash(this.d.secrets.storageHashKey, "refresh-token", token);
     if (!safeEqual(hash, session.refreshTokenHash)) return { active: false };
     const owner = await this.d.store.getClient(session.clientId);
@@ -121,7 +146,10 @@ export class MachineService {
       throw new PoolgateError("FORBIDDEN", "The access token lacks the openid scope");
     }
     const user = await this.d.store.getUserBySub(claims.sub);
-    if (!user) throw new PoolgateError("UNAUTHENTICATED", "Unauthorized", { logDetail: "userInfo: user gone" });
+    if (!user)
+      throw new PoolgateError("UNAUTHENTICATED", "Unauthorized", {
+        logDetail: "userInfo: user gone",
+      });
     const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
     return {
       ...profileClaims(user.attributes),

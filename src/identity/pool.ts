@@ -41,7 +41,10 @@ function logSender(logger: Logger, config: Readonly<Config>): CodeSender {
   return {
     async sendConfirmationCode({ username, destination, code }) {
       if (config.environment === "development") {
-        logger.info({ username, destination, confirmationCode: code }, "sign-up confirmation code (development sender)");
+        logger.info(
+          { username, destination, confirmationCode: code },
+          "sign-up confirmation code (development sender)",
+        );
       } else {
         logger.warn({ username }, "no confirmation-code sender configured: code not delivered");
       }
@@ -65,7 +68,10 @@ export class UserPool {
   readonly config: Readonly<Config>;
   private readonly now: () => number;
 
-  private constructor(private readonly d: IdentityDeps, sender: CodeSender) {
+  private constructor(
+    private readonly d: IdentityDeps,
+    sender: CodeSender,
+  ) {
     this.store = d.store;
     this.config = d.config;
     this.now = d.now;
@@ -92,7 +98,11 @@ export class UserPool {
     const { store, config, logger } = options;
     const now = options.now ?? Date.now;
     const secrets = deriveSecrets(options.masterKey);
-    const keys = new KeyService(store, secrets.keyEncryptionKey, config.keyRotationGraceSeconds * 1000);
+    const keys = new KeyService(
+      store,
+      secrets.keyEncryptionKey,
+      config.keyRotationGraceSeconds * 1000,
+    );
     const revocations = new RevocationState(store, {
       windowMs: MAX_TOKEN_LIFETIME_MS,
       onKeysChanged: async () => {
@@ -106,9 +116,18 @@ export class UserPool {
       config,
       secrets,
       logger,
-      hasher: new PasswordHasher({ memoryKib: config.passwordHashMemoryKib, iterations: config.passwordHashIterations }),
+      hasher: new PasswordHasher({
+        memoryKib: config.passwordHashMemoryKib,
+        iterations: config.passwordHashIterations,
+      }),
       keys,
-      clients: new ClientService(store, secrets.storageHashKey, config.refreshTokenReuseGraceSeconds, revocations, new ResourceServerService(store)),
+      clients: new ClientService(
+        store,
+        secrets.storageHashKey,
+        config.refreshTokenReuseGraceSeconds,
+        revocations,
+        new ResourceServerService(store),
+      ),
       revocations,
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
       now,
@@ -126,10 +145,16 @@ export class UserPool {
    */
   async authenticate(token: string): Promise<AccessTokenClaims> {
     const claims = await this.verifier.verify(token);
-    const denied = (why: string) => new PoolgateError("UNAUTHENTICATED", "Unauthorized", { logDetail: `access token rejected: ${why}` });
-    if (this.revocations.isClientBlocked(claims.client_id)) throw denied("client disabled or deleted");
-    if (claims.origin_jti !== undefined && this.revocations.isSessionRevoked(claims.origin_jti)) throw denied("session revoked");
-    if (claims.username !== undefined && this.revocations.isUserBlocked(claims.sub)) throw denied("user disabled or deleted");
+    const denied = (why: string) =>
+      new PoolgateError("UNAUTHENTICATED", "Unauthorized", {
+        logDetail: `access token rejected: ${why}`,
+      });
+    if (this.revocations.isClientBlocked(claims.client_id))
+      throw denied("client disabled or deleted");
+    if (claims.origin_jti !== undefined && this.revocations.isSessionRevoked(claims.origin_jti))
+      throw denied("session revoked");
+    if (claims.username !== undefined && this.revocations.isUserBlocked(claims.sub))
+      throw denied("user disabled or deleted");
     return claims;
   }
 
@@ -137,7 +162,9 @@ export class UserPool {
   async ready(): Promise<boolean> {
     try {
       await this.store.ping();
-      return this.revocations.staleness(this.now()) < Math.max(5000, this.config.syncIntervalMs * 10);
+      return (
+        this.revocations.staleness(this.now()) < Math.max(5000, this.config.syncIntervalMs * 10)
+      );
     } catch {
       return false;
     }

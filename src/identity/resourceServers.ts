@@ -12,14 +12,27 @@ const SCOPE_NAME = /^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]{1,256}$/;
 const RESERVED = "poolgate";
 
 function validate(id: string, name: string, scopes: readonly string[]): string[] {
-  if (!IDENTIFIER.test(id)) throw new PoolgateError("BAD_USER_INPUT", "Resource server identifier must be 1 to 256 visible characters");
-  if (id === RESERVED) throw new PoolgateError("BAD_USER_INPUT", `"${RESERVED}" is reserved for poolgate's own scopes`);
+  if (!IDENTIFIER.test(id))
+    throw new PoolgateError(
+      "BAD_USER_INPUT",
+      "Resource server identifier must be 1 to 256 visible characters",
+    );
+  if (id === RESERVED)
+    throw new PoolgateError(
+      "BAD_USER_INPUT",
+      `"${RESERVED}" is reserved for poolgate's own scopes`,
+    );
   if (name.length === 0 || name.length > 256 || /\p{Cc}/u.test(name)) {
     throw new PoolgateError("BAD_USER_INPUT", "Resource server name must be 1 to 256 characters");
   }
-  if (scopes.length > 100) throw new PoolgateError("BAD_USER_INPUT", "At most 100 scopes per resource server");
+  if (scopes.length > 100)
+    throw new PoolgateError("BAD_USER_INPUT", "At most 100 scopes per resource server");
   for (const s of scopes) {
-    if (!SCOPE_NAME.test(s)) throw new PoolgateError("BAD_USER_INPUT", `Invalid scope name "${s.slice(0, 64)}" (no "/", spaces or quotes)`);
+    if (!SCOPE_NAME.test(s))
+      throw new PoolgateError(
+        "BAD_USER_INPUT",
+        `Invalid scope name "${s.slice(0, 64)}" (no "/", spaces or quotes)`,
+      );
   }
   return [...new Set(scopes)];
 }
@@ -27,19 +40,32 @@ function validate(id: string, name: string, scopes: readonly string[]): string[]
 export class ResourceServerService {
   constructor(private readonly store: Store) {}
 
-  async create(input: { id: string; name?: string; scopes: readonly string[] }, nowMs: number): Promise<ResourceServerRecord> {
+  async create(
+    input: { id: string; name?: string; scopes: readonly string[] },
+    nowMs: number,
+  ): Promise<ResourceServerRecord> {
     const name = input.name ?? input.id;
-    const server: ResourceServerRecord = { id: input.id, name, scopes: validate(input.id, name, input.scopes), createdAtMs: nowMs };
+    const server: ResourceServerRecord = {
+      id: input.id,
+      name,
+      scopes: validate(input.id, name, input.scopes),
+      createdAtMs: nowMs,
+    };
     try {
       await this.store.createResourceServer(server);
     } catch (err) {
-      if (err instanceof StoreConflictError) throw new PoolgateError("BAD_USER_INPUT", "A resource server with this identifier exists");
+      if (err instanceof StoreConflictError)
+        throw new PoolgateError("BAD_USER_INPUT", "A resource server with this identifier exists");
       throw err;
     }
     return server;
   }
 
-  async update(input: { id: string; name?: string; scopes: readonly string[] }): Promise<ResourceServerRecord> {
+  async update(input: {
+    id: string;
+    name?: string;
+    scopes: readonly string[];
+  }): Promise<ResourceServerRecord> {
     const current = await this.store.getResourceServer(input.id);
     if (!current) throw new PoolgateError("BAD_USER_INPUT", "No such resource server");
     const name = input.name ?? current.name;
@@ -59,7 +85,8 @@ export class ResourceServerService {
   /** Every scope a client may be allowed: OIDC, Cognito's, poolgate's own, and each server's. */
   async knownScopes(): Promise<Set<string>> {
     const known = new Set<string>([...OIDC_SCOPES, USER_ADMIN_SCOPE, ADMIN_SCOPE]);
-    for (const rs of await this.store.listResourceServers()) for (const s of rs.scopes) known.add(`${rs.id}/${s}`);
+    for (const rs of await this.store.listResourceServers())
+      for (const s of rs.scopes) known.add(`${rs.id}/${s}`);
     return known;
   }
 
@@ -68,7 +95,10 @@ export class ResourceServerService {
     const known = await this.knownScopes();
     const unknown = scopes.find((s) => !known.has(s));
     if (unknown !== undefined) {
-      throw new PoolgateError("INVALID_SCOPE", `Scope "${unknown.slice(0, 100)}" is not defined by any resource server`);
+      throw new PoolgateError(
+        "INVALID_SCOPE",
+        `Scope "${unknown.slice(0, 100)}" is not defined by any resource server`,
+      );
     }
   }
 }

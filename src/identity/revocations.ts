@@ -192,6 +192,10 @@ export class RevocationState {
     return this.blockedClients.has(clientId);
   }
   size(): { sessions: number; users: number; clients: number } {
-    return { sessions: this.revokedSessions.size, users: this.blockedUsers.size, clients: this.blockedClients.size };
+    return {
+      sessions: this.revokedSessions.size,
+      users: this.blockedUsers.size,
+      clients: this.blockedClients.size,
+    };
   }
 }

@@ -15,7 +15,11 @@ const CUSTOM_SCOPE = /^.+\/[^/]+$/;
 
 export function isValidScopeName(scope: string): boolean {
   if (!SCOPE_TOKEN.test(scope)) return false;
-  return (OIDC_SCOPES as readonly string[]).includes(scope) || scope === USER_ADMIN_SCOPE || CUSTOM_SCOPE.test(scope);
+  return (
+    (OIDC_SCOPES as readonly string[]).includes(scope) ||
+    scope === USER_ADMIN_SCOPE ||
+    CUSTOM_SCOPE.test(scope)
+  );
 }
 
 export interface ScopeRules {
@@ -47,10 +51,16 @@ export function grantUserScopes(
   for (const s of requested) {
     if (s === USER_ADMIN_SCOPE) continue;
     if (!allowed.includes(s)) {
-      throw new PoolgateError("INVALID_SCOPE", `Scope "${s.slice(0, 100)}" is not allowed for this client`);
+      throw new PoolgateError(
+        "INVALID_SCOPE",
+        `Scope "${s.slice(0, 100)}" is not allowed for this client`,
+      );
     }
     if (!mayHave(rules, s, groups)) {
-      throw new PoolgateError("INVALID_SCOPE", `Scope "${s.slice(0, 100)}" is not granted to this user`);
+      throw new PoolgateError(
+        "INVALID_SCOPE",
+        `Scope "${s.slice(0, 100)}" is not granted to this user`,
+      );
     }
     granted.add(s);
   }

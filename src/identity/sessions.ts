@@ -58,11 +58,15 @@ export class SessionService {
     const username = req.username;
     if (req.password.length > MAX_PASSWORD_LENGTH) {
       // Refused before hashing: an attacker must not choose how much work a hash costs.
-      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, { logDetail: "sign-in: password too long" });
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
+        logDetail: "sign-in: password too long",
+      });
     }
     if (!isValidUsername(username)) {
       // No user can have such a name, so answering without hashing reveals nothing.
-      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, { logDetail: "sign-in: invalid username" });
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
+        logDetail: "sign-in: invalid username",
+      });
     }
     const lockKey = `signin:${username}`;
     await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");
@@ -79,12 +83,22 @@ export class SessionService {
     // Checked after the password, as Cognito does: only the password's owner learns these.
     if (!user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
     if (!user.confirmed) throw new PoolgateError("USER_NOT_CONFIRMED", "User is not confirmed.");
-    if (user.passwordResetRequired) throw new PoolgateError("PASSWORD_RESET_REQUIRED", "Password reset required for the user");
+    if (user.passwordResetRequired)
+      throw new PoolgateError("PASSWORD_RESET_REQUIRED", "Password reset required for the user");
 
     const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
-    const scopes = grantUserScopes(this.d.scopeRules, client.allowedScopes, req.scopes, groups ?? []);
+    const scopes = grantUserScopes(
+      this.d.scopeRules,
+      client.allowedScopes,
+      req.scopes,
+      groups ?? [],
+    );
     if (this.d.hasher.needsRehash(user.passwordHash)) {
-      await this.d.store.updateUser(user.sub, { passwordHash: await this.d.hasher.hash(req.password) }, this.d.now());
+      await this.d.store.updateUser(
+        user.sub,
+        { passwordHash: await this.d.hasher.hash(req.password) },
+        this.d.now(),
+      );
     }
     return this.startSession(client, user, groups ?? [], scopes);
   }
@@ -152,16 +166,25 @@ export class SessionService {
   async refreshFor(client: ClientRecord, refreshToken: string): Promise<AuthenticationResult> {
     const req = { refreshToken };
     const invalid = (why: string) =>
-      new PoolgateError("INVALID_REFRESH_TOKEN", "Invalid refresh token", { logDetail: `refresh: ${why}` });
-    const payload = await openRefreshToken(this.d.secrets.refreshTokenKey, req.refreshToken, this.d.config.maxTokenBytes);
+      new PoolgateError("INVALID_REFRESH_TOKEN", "Invalid refresh token", {
+        logDetail: `refresh: ${why}`,
+      });
+    const payload = await openRefreshToken(
+      this.d.secrets.refreshTokenKey,
+      req.refreshToken,
+      this.d.config.maxTokenBytes,
+    );
     if (!payload) throw invalid("not a refresh token of this pool");
     if (payload.cid !== client.clientId) throw invalid("issued to another client");
     const nowMs = this.d.now();
-    if (payload.exp * 1000 <= nowMs) throw new PoolgateError("REFRESH_TOKEN_EXPIRED", "Refresh token has expired");
+    if (payload.exp * 1000 <= nowMs)
+      throw new PoolgateError("REFRESH_TOKEN_EXPIRED", "Refresh token has expired");
     const session = await this.d.store.getSession(payload.sid);
     if (!session || session.clientId !== client.clientId) throw invalid("unknown session");
-    if (session.revokedAtMs !== null) throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked");
-    if (session.expiresAtMs <= nowMs) throw new PoolgateError("REFRESH_TOKEN_EXPIRED", "Refresh token has expired");
+    if (session.revokedAtMs !== null)
+      throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked");
+    if (session.expiresAtMs <= nowMs)
+      throw new PoolgateError("REFRESH_TOKEN_EXPIRED", "Refresh token has expired");
 
     const presented = this.refreshHash(req.refreshToken);
     let nextRefreshToken: string | undefined;
@@ -176,7 +199,9 @@ export class SessionService {
 
     const user = await this.d.store.getUserBySub(current.sub);
     if (!user || !user.enabled) {
-      throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked", { logDetail: "refresh: user blocked" });
+      throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked", {
+        logDetail: "refresh: user blocked",
+      });
     }
     const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
     const tokens = await issueUserTokens({
@@ -184,7 +209,12 @@ export class SessionService {
       signer: this.d.keys.ring().signingKey(),
       nowSeconds: Math.floor(nowMs / 1000),
       client,
-      user: { sub: user.sub, username: user.username, attributes: user.attributes, groups: groups ?? [] },
+      user: {
+        sub: user.sub,
+        username: user.username,
+        attributes: user.attributes,
+        groups: groups ?? [],
+      },
       sessionId: current.id,
       authTimeSeconds: current.authTimeSeconds,
       scopes: current.scope.split(" ").filter(Boolean),
@@ -218,15 +248,23 @@ export class SessionService {
       nowSeconds,
       expiresAtSeconds: Math.floor(session.expiresAtMs / 1000),
     });
-    const result = await this.d.store.rotateRefreshToken(session.id, presented, this.refreshHash(next), nowMs);
+    const result = await this.d.store.rotateRefreshToken(
+      session.id,
+      presented,
+      this.refreshHash(next),
+      nowMs,
+    );
     switch (result.outcome) {
       case "rotated":
         return { session: result.session, refreshToken: next };
       case "missing":
-        throw new PoolgateError("INVALID_REFRESH_TOKEN", "Invalid refresh token", { logDetail: "refresh: session vanished" });
+        throw new PoolgateError("INVALID_REFRESH_TOKEN", "Invalid refresh token", {
+          logDetail: "refresh: session vanished",
+        });
       case "not_current": {
         const s = result.session;
-        if (s.revokedAtMs !== null) throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked");
+        if (s.revokedAtMs !== null)
+          throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked");
         const withinGrace =
           s.previousRefreshTokenHash !== null &&
           safeEqual(presented, s.previousRefreshTokenHash) &&
@@ -234,7 +272,10 @@ export class SessionService {
           nowMs - s.rotatedAtMs <= client.refreshTokenReuseGraceSeconds * 1000;
         if (withinGrace) return { session: s, refreshToken: undefined };
         await this.revokeSession(s.id, "reuse_detected");
-        this.d.logger.warn({ sessionId: s.id, clientId: client.clientId }, "refresh token reuse detected: session revoked");
+        this.d.logger.warn(
+          { sessionId: s.id, clientId: client.clientId },
+          "refresh token reuse detected: session revoked",
+        );
         throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked", {
           logDetail: "refresh: reuse detected",
         });
@@ -252,7 +293,11 @@ export class SessionService {
    * RevokeToken: revokes the session of a refresh token. RFC 7009 §2.2: an invalid, unknown
    * or already revoked token is not an error. A token of another client is.
    */
-  async revoke(req: { clientId: string; clientSecret?: string | null; token: string }): Promise<boolean> {
+  async revoke(req: {
+    clientId: string;
+    clientSecret?: string | null;
+    token: string;
+  }): Promise<boolean> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
     return this.revokeFor(client, req.token);
   }
@@ -260,7 +305,11 @@ export class SessionService {
   /** RevokeToken for a client already authenticated. */
   async revokeFor(client: ClientRecord, token: string): Promise<boolean> {
     const req = { token };
-    const payload = await openRefreshToken(this.d.secrets.refreshTokenKey, req.token, this.d.config.maxTokenBytes);
+    const payload = await openRefreshToken(
+      this.d.secrets.refreshTokenKey,
+      req.token,
+      this.d.config.maxTokenBytes,
+    );
     if (!payload) return true;
     if (payload.cid !== client.clientId) {
       throw new PoolgateError("NOT_AUTHORIZED", "The token was not issued to this client");
@@ -270,7 +319,10 @@ export class SessionService {
   }
 
   /** Revokes every session of a user: their tokens fail from the next request on. */
-  async signOutEverywhere(sub: string, reason: "global_sign_out" | "user_disabled" | "user_deleted"): Promise<number> {
+  async signOutEverywhere(
+    sub: string,
+    reason: "global_sign_out" | "user_disabled" | "user_deleted",
+  ): Promise<number> {
     const nowMs = this.d.now();
     const ids = await this.d.store.revokeUserSessions(sub, reason, nowMs);
     for (const id of ids) this.d.revocations.markSessionRevoked(id, nowMs);

@@ -30,23 +30,42 @@ export function isValidUsername(username: string): boolean {
 
 function validateUsername(username: string): void {
   if (!isValidUsername(username)) {
-    throw new PoolgateError("BAD_USER_INPUT", "Username must be 1 to 128 letters, digits or symbols, without spaces");
+    throw new PoolgateError(
+      "BAD_USER_INPUT",
+      "Username must be 1 to 128 letters, digits or symbols, without spaces",
+    );
   }
 }
 
 export function validateGroupName(group: string): void {
-  if (!GROUP.test(group)) throw new PoolgateError("BAD_USER_INPUT", "Group name must be 1 to 128 characters without spaces");
+  if (!GROUP.test(group))
+    throw new PoolgateError(
+      "BAD_USER_INPUT",
+      "Group name must be 1 to 128 characters without spaces",
+    );
 }
 
 function validateAttributes(attributes: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(attributes)) {
-    if (!isKnownAttributeName(name)) throw new PoolgateError("BAD_USER_INPUT", `Unknown attribute "${name.slice(0, 64)}"`);
+    if (!isKnownAttributeName(name))
+      throw new PoolgateError("BAD_USER_INPUT", `Unknown attribute "${name.slice(0, 64)}"`);
     // No control characters: PostgreSQL text cannot even hold NUL.
-    if (typeof value !== "string" || value.length > 2048 || /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(value)) {
-      throw new PoolgateError("BAD_USER_INPUT", `Attribute "${name}" must be a string of at most 2048 characters`);
+    if (
+      typeof value !== "string" ||
+      value.length > 2048 ||
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(value)
+    ) {
+      throw new PoolgateError(
+        "BAD_USER_INPUT",
+        `Attribute "${name}" must be a string of at most 2048 characters`,
+      );
     }
-    if ((name === "email_verified" || name === "phone_number_verified") && value !== "true" && value !== "false") {
+    if (
+      (name === "email_verified" || name === "phone_number_verified") &&
+      value !== "true" &&
+      value !== "false"
+    ) {
       throw new PoolgateError("BAD_USER_INPUT", `Attribute "${name}" must be "true" or "false"`);
     }
     out[name] = value;
@@ -69,7 +88,11 @@ export class UserService {
     return storageHash(this.d.secrets.storageHashKey, `confirmation-code:${username}`, code);
   }
 
-  private async insert(input: NewUserInput, confirmed: boolean, code?: string): Promise<UserRecord> {
+  private async insert(
+    input: NewUserInput,
+    confirmed: boolean,
+    code?: string,
+  ): Promise<UserRecord> {
     validateUsername(input.username);
     const attributes = validateAttributes(input.attributes ?? {});
     assertPasswordPolicy(this.policy, input.password);
@@ -91,7 +114,8 @@ export class UserService {
     try {
       await this.d.store.createUser(user);
     } catch (err) {
-      if (err instanceof StoreConflictError) throw new PoolgateError("USERNAME_EXISTS", "User already exists");
+      if (err instanceof StoreConflictError)
+        throw new PoolgateError("USERNAME_EXISTS", "User already exists");
       throw err;
     }
     for (const g of input.groups ?? []) await this.d.store.addUserToGroup(user.sub, g);
@@ -104,7 +128,9 @@ export class UserService {
   }
 
   /** SignUp (self-registration): an unconfirmed user; the code goes to the sender. */
-  async signUp(input: NewUserInput): Promise<{ user: UserRecord; destination: string | undefined }> {
+  async signUp(
+    input: NewUserInput,
+  ): Promise<{ user: UserRecord; destination: string | undefined }> {
     if (!this.d.config.selfSignUp) {
       throw new PoolgateError("NOT_AUTHORIZED", "SignUp is not permitted for this user pool");
     }
@@ -121,30 +147,53 @@ export class UserService {
    */
   async confirmSignUp(username: string, code: string): Promise<true> {
     if (!isValidUsername(username)) {
-      throw new PoolgateError("CODE_MISMATCH", "Invalid verification code provided, please try again.");
+      throw new PoolgateError(
+        "CODE_MISMATCH",
+        "Invalid verification code provided, please try again.",
+      );
     }
     const lockKey = `confirm:${username}`;
     const nowMs = this.d.now();
     await reserveAttempt(this.d.store, lockKey, nowMs, "Too many failed attempts");
     const user = await this.d.store.getUserByUsername(username);
-    if (user?.confirmed) throw new PoolgateError("NOT_AUTHORIZED", "User cannot be confirmed. Current status is CONFIRMED");
+    if (user?.confirmed)
+      throw new PoolgateError(
+        "NOT_AUTHORIZED",
+        "User cannot be confirmed. Current status is CONFIRMED",
+      );
     const matches =
-      user?.confirmationCodeHash != null && safeEqual(this.codeHash(username, code.slice(0, 64)), user.confirmationCodeHash);
+      user?.confirmationCodeHash != null &&
+      safeEqual(this.codeHash(username, code.slice(0, 64)), user.confirmationCodeHash);
     if (!user || !matches) {
-      throw new PoolgateError("CODE_MISMATCH", "Invalid verification code provided, please try again.");
+      throw new PoolgateError(
+        "CODE_MISMATCH",
+        "Invalid verification code provided, please try again.",
+      );
     }
     if ((user.confirmationCodeExpiresAtMs ?? 0) <= nowMs) {
-      throw new PoolgateError("EXPIRED_CODE", "Invalid code provided, please request a code again.");
+      throw new PoolgateError(
+        "EXPIRED_CODE",
+        "Invalid code provided, please request a code again.",
+      );
     }
-    await this.d.store.updateUser(user.sub, { confirmed: true, confirmationCodeHash: null, confirmationCodeExpiresAtMs: null }, nowMs);
+    await this.d.store.updateUser(
+      user.sub,
+      { confirmed: true, confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
+      nowMs,
+    );
     await this.d.store.clearFailedSignIns(lockKey);
     return true;
   }
 
   /** ChangePassword: the caller proves the previous password; failures count towards the lockout. */
-  async changePassword(sub: string, previousPassword: string, proposedPassword: string): Promise<true> {
+  async changePassword(
+    sub: string,
+    previousPassword: string,
+    proposedPassword: string,
+  ): Promise<true> {
     const user = await this.d.store.getUserBySub(sub);
-    if (!user || !user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
+    if (!user || !user.enabled)
+      throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
     const lockKey = `signin:${user.username}`;
     await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");
     if (!(await this.d.hasher.verify(user.passwordHash, previousPassword))) {
@@ -152,16 +201,24 @@ export class UserService {
     }
     await this.d.store.clearFailedSignIns(lockKey);
     assertPasswordPolicy(this.policy, proposedPassword);
-    await this.d.store.updateUser(sub, { passwordHash: await this.d.hasher.hash(proposedPassword) }, this.d.now());
+    await this.d.store.updateUser(
+      sub,
+      { passwordHash: await this.d.hasher.hash(proposedPassword) },
+      this.d.now(),
+    );
     return true;
   }
 
   find(username: string): Promise<UserRecord | undefined> {
-    return isValidUsername(username) ? this.d.store.getUserByUsername(username) : Promise.resolve(undefined);
+    return isValidUsername(username)
+      ? this.d.store.getUserByUsername(username)
+      : Promise.resolve(undefined);
   }
 
   async require(username: string): Promise<UserRecord> {
-    const user = isValidUsername(username) ? await this.d.store.getUserByUsername(username) : undefined;
+    const user = isValidUsername(username)
+      ? await this.d.store.getUserByUsername(username)
+      : undefined;
     if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
     return user;
   }

@@ -484,12 +484,10 @@ export class PostgresStore implements Store {
   // resource servers
 
   async createResourceServer(server: ResourceServerRecord): Promise<void> {
-    await this.query("INSERT INTO resource_servers (id, name, scopes, created_at_ms) VALUES ($1, $2, $3, $4)", [
-      server.id,
-      server.name,
-      JSON.stringify(server.scopes),
-      server.createdAtMs,
-    ]);
+    await this.query(
+      "INSERT INTO resource_servers (id, name, scopes, created_at_ms) VALUES ($1, $2, $3, $4)",
+      [server.id, server.name, JSON.stringify(server.scopes), server.createdAtMs],
+    );
   }
 
   async getResourceServer(id: string): Promise<ResourceServerRecord | undefined> {
@@ -507,12 +505,14 @@ export class PostgresStore implements Store {
     return rows.map(resourceServerFromRow);
   }
 
-  async updateResourceServer(id: string, patch: { name: string; scopes: string[] }): Promise<boolean> {
-    const { rowCount } = await this.query("UPDATE resource_servers SET name = $2, scopes = $3 WHERE id = $1", [
-      id,
-      patch.name,
-      JSON.stringify(patch.scopes),
-    ]);
+  async updateResourceServer(
+    id: string,
+    patch: { name: string; scopes: string[] },
+  ): Promise<boolean> {
+    const { rowCount } = await this.query(
+      "UPDATE resource_servers SET name = $2, scopes = $3 WHERE id = $1",
+      [id, patch.name, JSON.stringify(patch.scopes)],
+    );
     return (rowCount ?? 0) > 0;
   }
 

@@ -50,7 +50,12 @@ interface ResourceServerRow {
 }
 
 function resourceServerFromRow(row: ResourceServerRow): ResourceServerRecord {
-  return { id: row.id, name: row.name, scopes: JSON.parse(row.scopes) as string[], createdAtMs: row.created_at_ms };
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: JSON.parse(row.scopes) as string[],
+    createdAtMs: row.created_at_ms,
+  };
 }
 
 interface UserRow {
@@ -387,25 +392,26 @@ export class SqliteStore implements Store {
 
   createResourceServer(server: ResourceServerRecord): Promise<void> {
     return this.guard(() => {
-      this.statement("INSERT INTO resource_servers (id, name, scopes, created_at_ms) VALUES (?, ?, ?, ?)").run(
-        server.id,
-        server.name,
-        JSON.stringify(server.scopes),
-        server.createdAtMs,
-      );
+      this.statement(
+        "INSERT INTO resource_servers (id, name, scopes, created_at_ms) VALUES (?, ?, ?, ?)",
+      ).run(server.id, server.name, JSON.stringify(server.scopes), server.createdAtMs);
     });
   }
 
   getResourceServer(id: string): Promise<ResourceServerRecord | undefined> {
     return this.guard(() => {
-      const row = this.statement<ResourceServerRow>("SELECT * FROM resource_servers WHERE id = ?").get(id);
+      const row = this.statement<ResourceServerRow>(
+        "SELECT * FROM resource_servers WHERE id = ?",
+      ).get(id);
       return row === undefined ? undefined : resourceServerFromRow(row);
     });
   }
 
   listResourceServers(): Promise<ResourceServerRecord[]> {
     return this.guard(() =>
-      this.statement<ResourceServerRow>("SELECT * FROM resource_servers ORDER BY id").all().map(resourceServerFromRow),
+      this.statement<ResourceServerRow>("SELECT * FROM resource_servers ORDER BY id")
+        .all()
+        .map(resourceServerFromRow),
     );
   }
 
@@ -421,7 +427,9 @@ export class SqliteStore implements Store {
   }
 
   deleteResourceServer(id: string): Promise<boolean> {
-    return this.guard(() => this.statement("DELETE FROM resource_servers WHERE id = ?").run(id).changes > 0);
+    return this.guard(
+      () => this.statement("DELETE FROM resource_servers WHERE id = ?").run(id).changes > 0,
+    );
   }
 
   // sessions

@@ -79,7 +79,9 @@ export function isKnownAttributeName(name: string): boolean {
  * `*_verified` as booleans and `updated_at` as a number, as Cognito does; custom
  * attributes stay strings.
  */
-export function profileClaims(attributes: Readonly<Record<string, string>>): Record<string, unknown> {
+export function profileClaims(
+  attributes: Readonly<Record<string, string>>,
+): Record<string, unknown> {
   const claims: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(attributes)) {
     if (!isKnownAttributeName(name)) continue;

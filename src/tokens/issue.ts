@@ -83,7 +83,10 @@ export async function issueUserTokens(input: UserTokenInput): Promise<IssuedUser
     iat: nowSeconds,
     jti: randomUUID(),
   };
-  const [accessToken, idToken] = await Promise.all([sign(accessClaims, signer), sign(idClaims, signer)]);
+  const [accessToken, idToken] = await Promise.all([
+    sign(accessClaims, signer),
+    sign(idClaims, signer),
+  ]);
   return { idToken, accessToken, accessClaims, idClaims };
 }
 

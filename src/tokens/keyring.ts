@@ -37,7 +37,10 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Generates a new RSA 2048 key and seals its private part. */
-export async function createSealedKey(keyEncryptionKey: Uint8Array, nowMs: number): Promise<SealedKey> {
+export async function createSealedKey(
+  keyEncryptionKey: Uint8Array,
+  nowMs: number,
+): Promise<SealedKey> {
   const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, {
     modulusLength: 2048,
     extractable: true,
@@ -71,7 +74,11 @@ export class KeyRing {
    * verifies and is published. Throws if no active key exists or a key cannot be unsealed
    * (a wrong master key must stop the start, not produce an empty JWKS).
    */
-  static async open(records: readonly SealedKey[], keyEncryptionKey: Uint8Array, nowMs: number): Promise<KeyRing> {
+  static async open(
+    records: readonly SealedKey[],
+    keyEncryptionKey: Uint8Array,
+    nowMs: number,
+  ): Promise<KeyRing> {
     const live = records.filter((r) => r.expiresAtMs === null || r.expiresAtMs > nowMs);
     const active = live
       .filter((r) => r.status === "active")
@@ -83,7 +90,14 @@ export class KeyRing {
     for (const record of live) {
       const jwk = JSON.parse(record.publicJwk) as JWK;
       verificationKeys.set(record.kid, (await importJWK(jwk, SIGNING_ALG)) as CryptoKey);
-      published.push({ kty: jwk.kty, kid: record.kid, alg: SIGNING_ALG, use: "sig", n: jwk.n, e: jwk.e } as JWK);
+      published.push({
+        kty: jwk.kty,
+        kid: record.kid,
+        alg: SIGNING_ALG,
+        use: "sig",
+        n: jwk.n,
+        e: jwk.e,
+      } as JWK);
     }
     const { plaintext } = await compactDecrypt(active.privateJwkEncrypted, keyEncryptionKey);
     const privateJwk = JSON.parse(decoder.decode(plaintext)) as JWK;

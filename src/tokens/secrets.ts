@@ -14,7 +14,9 @@ export interface DerivedSecrets {
 }
 
 function derive(masterKey: Uint8Array, purpose: string): Uint8Array {
-  return new Uint8Array(hkdfSync("sha256", masterKey, new Uint8Array(0), `poolgate:${purpose}:v1`, 32));
+  return new Uint8Array(
+    hkdfSync("sha256", masterKey, new Uint8Array(0), `poolgate:${purpose}:v1`, 32),
+  );
 }
 
 export function deriveSecrets(masterKey: Uint8Array): DerivedSecrets {

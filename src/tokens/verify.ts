@@ -68,7 +68,9 @@ function rejectionOf(err: unknown): TokenRejection {
     case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
       return "bad_signature";
     case "ERR_JWT_CLAIM_VALIDATION_FAILED":
-      return (err as joseErrors.JWTClaimValidationFailed).claim === "nbf" ? "not_yet_valid" : "claim_invalid";
+      return (err as joseErrors.JWTClaimValidationFailed).claim === "nbf"
+        ? "not_yet_valid"
+        : "claim_invalid";
     case "ERR_JOSE_ALG_NOT_ALLOWED":
       return "alg_not_allowed";
     case "ERR_JWS_INVALID":
@@ -135,7 +137,8 @@ export class AccessTokenVerifier {
       throw new TokenRejectedError("malformed");
     }
     if (header["alg"] !== SIGNING_ALG) throw new TokenRejectedError("alg_not_allowed");
-    if (FORBIDDEN_HEADERS.some((h) => h in header)) throw new TokenRejectedError("header_not_allowed");
+    if (FORBIDDEN_HEADERS.some((h) => h in header))
+      throw new TokenRejectedError("header_not_allowed");
     const kid = header["kid"];
     if (typeof kid !== "string") throw new TokenRejectedError("unknown_kid");
     const key = await this.options.keys(kid);
@@ -154,7 +157,8 @@ export class AccessTokenVerifier {
       throw new TokenRejectedError(rejectionOf(err));
     }
     if (payload["token_use"] !== "access") throw new TokenRejectedError("wrong_token_use");
-    if (!hasStringClaims(payload, ["sub", "client_id", "jti"])) throw new TokenRejectedError("claim_invalid");
+    if (!hasStringClaims(payload, ["sub", "client_id", "jti"]))
+      throw new TokenRejectedError("claim_invalid");
     if (typeof payload["scope"] !== "string" || typeof payload["auth_time"] !== "number") {
       throw new TokenRejectedError("claim_invalid");
     }

@@ -4,10 +4,15 @@
  */
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
-import { TokenRejectedError, AccessTokenVerifier, type TokenRejection } from "../../src/tokens/verify";
+import {
+  TokenRejectedError,
+  AccessTokenVerifier,
+  type TokenRejection,
+} from "../../src/tokens/verify";
 
 const ISSUER = "https://issuer.test";
-const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
+const b64 = (v: unknown) =>
+  Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 
 let good: { kid: string; privateKey: CryptoKey; publicKey: CryptoKey };
 let stranger: { privateKey: CryptoKey };
@@ -34,8 +39,14 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
   };
 }
 
-function sign(payload: Record<string, unknown>, header: Record<string, unknown> = {}, key = good.privateKey) {
-  return new SignJWT(payload).setProtectedHeader({ alg: "RS256", kid: good.kid, typ: "JWT", ...header }).sign(key);
+function sign(
+  payload: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  key = good.privateKey,
+) {
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: "RS256", kid: good.kid, typ: "JWT", ...header })
+    .sign(key);
 }
 
 async function rejection(token: string, v = verifier): Promise<TokenRejection> {
@@ -73,7 +84,10 @@ beforeAll(async () => {
 describe("access-token verifier", () => {
   it("happy flow: accepts a well-formed RS256 access token of a known key", async () => {
     const token = await sign(claims());
-    await expect(verifier.verify(token)).resolves.toMatchObject({ sub: "user-1", token_use: "access" });
+    await expect(verifier.verify(token)).resolves.toMatchObject({
+      sub: "user-1",
+      token_use: "access",
+    });
   });
 
   it("stops alg:none tokens", async () => {
@@ -87,7 +101,10 @@ describe("access-token verifier", () => {
     const spki = (await exportJWK(good.publicKey)) as Record<string, string>;
     const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     // Sign with the PEM text of the public key as an HMAC secret, the classic confusion attack.
-    for (const secret of [JSON.stringify(spki), publicKey.export({ type: "spki", format: "pem" }).toString()]) {
+    for (const secret of [
+      JSON.stringify(spki),
+      publicKey.export({ type: "spki", format: "pem" }).toString(),
+    ]) {
       const input = `${b64({ alg: "HS256", kid: good.kid })}.${b64(claims())}`;
       const sig = createHmac("sha256", secret).update(input).digest("base64url");
       expect(await rejection(`${input}.${sig}`)).toBe("alg_not_allowed");
@@ -96,12 +113,16 @@ describe("access-token verifier", () => {
 
   it("stops tokens naming an unknown kid, or none", async () => {
     expect(await rejection(await sign(claims(), { kid: "kid-unknown" }))).toBe("unknown_kid");
-    const noKid = await new SignJWT(claims()).setProtectedHeader({ alg: "RS256" }).sign(good.privateKey);
+    const noKid = await new SignJWT(claims())
+      .setProtectedHeader({ alg: "RS256" })
+      .sign(good.privateKey);
     expect(await rejection(noKid)).toBe("unknown_kid");
   });
 
   it("never follows or trusts jku, x5u, jwk or x5c headers", async () => {
-    const attackerJwk = await exportJWK((await generateKeyPair("RS256", { extractable: true })).publicKey);
+    const attackerJwk = await exportJWK(
+      (await generateKeyPair("RS256", { extractable: true })).publicKey,
+    );
     for (const header of [
       { jku: "http://127.0.0.1:1/jwks.json" },
       { x5u: "http://127.0.0.1:1/cert.pem" },
@@ -118,20 +139,32 @@ describe("access-token verifier", () => {
 
   it("stops a payload tampered with after signing", async () => {
     const [h, , s] = (await sign(claims())).split(".");
-    expect(await rejection(`${h}.${b64(claims({ scope: "poolgate/admin" }))}.${s}`)).toBe("bad_signature");
+    expect(await rejection(`${h}.${b64(claims({ scope: "poolgate/admin" }))}.${s}`)).toBe(
+      "bad_signature",
+    );
   });
 
   it("stops truncated, 2-part, 4-part and non-base64url tokens", async () => {
     const token = await sign(claims());
     const [h, p, s] = token.split(".");
-    for (const bad of [token.slice(0, -10), `${h}.${p}`, `${token}.${s}`, `${h}.${p}.${s}!`, "not a token", "", `${h}.%%%.${s}`]) {
+    for (const bad of [
+      token.slice(0, -10),
+      `${h}.${p}`,
+      `${token}.${s}`,
+      `${h}.${p}.${s}!`,
+      "not a token",
+      "",
+      `${h}.%%%.${s}`,
+    ]) {
       expect(["malformed", "bad_signature"]).toContain(await rejection(bad));
     }
   });
 
   it("stops a 1 MB token before any parsing or key lookup", async () => {
     const before = keyLookups;
-    expect(await rejection(`${b64({ alg: "RS256", kid: good.kid })}.${"A".repeat(1024 * 1024)}.x`)).toBe("too_large");
+    expect(
+      await rejection(`${b64({ alg: "RS256", kid: good.kid })}.${"A".repeat(1024 * 1024)}.x`),
+    ).toBe("too_large");
     expect(keyLookups).toBe(before);
   });
 
@@ -146,7 +179,9 @@ describe("access-token verifier", () => {
   });
 
   it("stops an ID token presented as an access token", async () => {
-    expect(await rejection(await sign(claims({ token_use: "id", aud: "client-1" })))).toBe("wrong_token_use");
+    expect(await rejection(await sign(claims({ token_use: "id", aud: "client-1" })))).toBe(
+      "wrong_token_use",
+    );
   });
 
   it("stops tokens missing exp, sub, client_id or scope", async () => {

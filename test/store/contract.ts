@@ -811,15 +811,32 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       it("creates, reads, lists by id, updates and deletes a resource server", async () => {
         const id = `rs-${randomUUID()}`;
         expect(await store.getResourceServer(id)).toBeUndefined();
-        await store.createResourceServer({ id, name: "Orders", scopes: ["read", "write"], createdAtMs: T0 });
-        expect(await store.getResourceServer(id)).toEqual({ id, name: "Orders", scopes: ["read", "write"], createdAtMs: T0 });
+        await store.createResourceServer({
+          id,
+          name: "Orders",
+          scopes: ["read", "write"],
+          createdAtMs: T0,
+        });
+        expect(await store.getResourceServer(id)).toEqual({
+          id,
+          name: "Orders",
+          scopes: ["read", "write"],
+          createdAtMs: T0,
+        });
         const other = `${id}-b`;
         await store.createResourceServer({ id: other, name: "B", scopes: [], createdAtMs: T0 + 1 });
         const ids = (await store.listResourceServers()).map((r) => r.id);
         expect(ids.indexOf(id)).toBeLessThan(ids.indexOf(other));
-        expect(await store.updateResourceServer(id, { name: "Orders v2", scopes: ["read"] })).toBe(true);
-        expect(await store.getResourceServer(id)).toMatchObject({ name: "Orders v2", scopes: ["read"] });
-        expect(await store.updateResourceServer(`nope-${id}`, { name: "x", scopes: [] })).toBe(false);
+        expect(await store.updateResourceServer(id, { name: "Orders v2", scopes: ["read"] })).toBe(
+          true,
+        );
+        expect(await store.getResourceServer(id)).toMatchObject({
+          name: "Orders v2",
+          scopes: ["read"],
+        });
+        expect(await store.updateResourceServer(`nope-${id}`, { name: "x", scopes: [] })).toBe(
+          false,
+        );
         expect(await store.deleteResourceServer(id)).toBe(true);
         expect(await store.deleteResourceServer(id)).toBe(false);
         expect(await store.getResourceServer(id)).toBeUndefined();
@@ -828,9 +845,9 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       it("error flow: a duplicate resource server id is a conflict", async () => {
         const id = `rs-${randomUUID()}`;
         await store.createResourceServer({ id, name: "A", scopes: [], createdAtMs: T0 });
-        await expect(store.createResourceServer({ id, name: "B", scopes: [], createdAtMs: T0 })).rejects.toBeInstanceOf(
-          StoreConflictError,
-        );
+        await expect(
+          store.createResourceServer({ id, name: "B", scopes: [], createdAtMs: T0 }),
+        ).rejects.toBeInstanceOf(StoreConflictError);
       });
     });
 
@@ -848,13 +865,28 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const username = `u-${randomUUID()}`;
         await attempt(username, T0, RESET_AFTER_MS, () => 5000);
         const lockFor = jest.fn(neverLock);
-        const refused = await store.reserveSignInAttempt(username, T0 + 4999, RESET_AFTER_MS, lockFor);
+        const refused = await store.reserveSignInAttempt(
+          username,
+          T0 + 4999,
+          RESET_AFTER_MS,
+          lockFor,
+        );
         expect(refused).toEqual({
           allowed: false,
-          record: { username, consecutiveFailures: 1, lastFailureAtMs: T0, lockedUntilMs: T0 + 5000 },
+          record: {
+            username,
+            consecutiveFailures: 1,
+            lastFailureAtMs: T0,
+            lockedUntilMs: T0 + 5000,
+          },
         });
         expect(lockFor).not.toHaveBeenCalled();
-        const after = await store.reserveSignInAttempt(username, T0 + 5000, RESET_AFTER_MS, neverLock);
+        const after = await store.reserveSignInAttempt(
+          username,
+          T0 + 5000,
+          RESET_AFTER_MS,
+          neverLock,
+        );
         expect(after.allowed).toBe(true);
         expect(after.record.consecutiveFailures).toBe(2);
       });
@@ -870,7 +902,9 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       it("counts every one of many concurrent attempts", async () => {
         const username = `u-${randomUUID()}`;
         const results = await Promise.all(
-          Array.from({ length: 20 }, () => store.reserveSignInAttempt(username, T0, RESET_AFTER_MS, neverLock)),
+          Array.from({ length: 20 }, () =>
+            store.reserveSignInAttempt(username, T0, RESET_AFTER_MS, neverLock),
+          ),
         );
         expect(results.every((r) => r.allowed)).toBe(true);
         expect((await store.getLockout(username))?.consecutiveFailures).toBe(20);
@@ -927,12 +961,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       it("keeps counting after a quiet period of exactly resetAfterMs", async () => {
         const username = `u-${randomUUID()}`;
         await attempt(username, T0, RESET_AFTER_MS, neverLock);
-        const record = await attempt(
-          username,
-          T0 + RESET_AFTER_MS,
-          RESET_AFTER_MS,
-          neverLock,
-        );
+        const record = await attempt(username, T0 + RESET_AFTER_MS, RESET_AFTER_MS, neverLock);
         expect(record.consecutiveFailures).toBe(2);
       });
 

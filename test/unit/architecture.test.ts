@@ -36,7 +36,12 @@ function edgesOf(file: string): Edge[] {
         return false;
       }
     });
-    if (to) edges.push({ from: relative(SRC, file), to: relative(SRC, to), typeOnly: m[2] !== undefined });
+    if (to)
+      edges.push({
+        from: relative(SRC, file),
+        to: relative(SRC, to),
+        typeOnly: m[2] !== undefined,
+      });
   }
   return edges;
 }
@@ -70,7 +75,10 @@ describe("architecture", () => {
   });
 
   it("lets graphql/ and http/ reach the store only through identity/", () => {
-    expect([...violations("graphql", ["store", "http"]), ...violations("http", ["store", "graphql"])]).toEqual([]);
+    expect([
+      ...violations("graphql", ["store", "http"]),
+      ...violations("http", ["store", "graphql"]),
+    ]).toEqual([]);
   });
 
   it("builds the library entry point (index.ts) without any store or identity code", () => {

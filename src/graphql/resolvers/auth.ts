@@ -25,10 +25,13 @@ function toGraphQL(result: AuthenticationResult) {
   };
 }
 
-export function attributesOf(list: readonly { name: string; value: string }[] | null | undefined): Record<string, string> {
+export function attributesOf(
+  list: readonly { name: string; value: string }[] | null | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const { name, value } of list ?? []) {
-    if (name in out) throw new PoolgateError("BAD_USER_INPUT", `Attribute "${name.slice(0, 64)}" given twice`);
+    if (name in out)
+      throw new PoolgateError("BAD_USER_INPUT", `Attribute "${name.slice(0, 64)}" given twice`);
     out[name] = value;
   }
   return out;
@@ -37,12 +40,18 @@ export function attributesOf(list: readonly { name: string; value: string }[] | 
 export const authMutations: Pick<MutationResolvers<GatewayContext>, AuthMutations> = {
   async signIn(_parent, { input }, ctx) {
     const result = await ctx.pool.sessions.signIn(input);
-    ctx.logger.info({ event: "sign_in", clientId: input.clientId, sessionId: result.sessionId }, "signed in");
+    ctx.logger.info(
+      { event: "sign_in", clientId: input.clientId, sessionId: result.sessionId },
+      "signed in",
+    );
     return toGraphQL(result);
   },
   async refresh(_parent, { input }, ctx) {
     const result = await ctx.pool.sessions.refresh(input);
-    ctx.logger.info({ event: "refresh", clientId: input.clientId, sessionId: result.sessionId }, "refreshed");
+    ctx.logger.info(
+      { event: "refresh", clientId: input.clientId, sessionId: result.sessionId },
+      "refreshed",
+    );
     return toGraphQL(result);
   },
   async revoke(_parent, { input }, ctx) {
@@ -51,7 +60,10 @@ export const authMutations: Pick<MutationResolvers<GatewayContext>, AuthMutation
   async globalSignOut(_parent, _args, ctx) {
     const p = requireUserPrincipal(ctx);
     const count = await ctx.pool.sessions.signOutEverywhere(p.sub, "global_sign_out");
-    ctx.logger.info({ event: "global_sign_out", sub: p.sub, sessions: count }, "signed out everywhere");
+    ctx.logger.info(
+      { event: "global_sign_out", sub: p.sub, sessions: count },
+      "signed out everywhere",
+    );
     return true;
   },
   async signUp(_parent, { input }, ctx) {
@@ -65,7 +77,11 @@ export const authMutations: Pick<MutationResolvers<GatewayContext>, AuthMutation
       password: input.password,
       attributes,
     });
-    return { userSub: user.sub, userConfirmed: user.confirmed, codeDeliveryDestination: destination ?? null };
+    return {
+      userSub: user.sub,
+      userConfirmed: user.confirmed,
+      codeDeliveryDestination: destination ?? null,
+    };
   },
   async confirmSignUp(_parent, { input }, ctx) {
     await ctx.pool.clients.authenticate(input.clientId, input.clientSecret);
@@ -74,7 +90,10 @@ export const authMutations: Pick<MutationResolvers<GatewayContext>, AuthMutation
   async clientCredentials(_parent, { input }, ctx) {
     const client = await ctx.pool.clients.authenticate(input.clientId, input.clientSecret);
     const result = await ctx.pool.machine.clientCredentials(client, input.scopes);
-    ctx.logger.info({ event: "client_credentials", clientId: client.clientId }, "issued a client token");
+    ctx.logger.info(
+      { event: "client_credentials", clientId: client.clientId },
+      "issued a client token",
+    );
     return result;
   },
   async changePassword(_parent, { input }, ctx) {

@@ -13,12 +13,17 @@ export function requirePrincipal(ctx: GatewayContext): Principal {
 export function requireUserPrincipal(ctx: GatewayContext): Principal & { username: string } {
   const p = requirePrincipal(ctx);
   if (p.username === undefined) {
-    throw new PoolgateError("FORBIDDEN", "This operation needs a user's token, not a client's", { httpStatus: 200 });
+    throw new PoolgateError("FORBIDDEN", "This operation needs a user's token, not a client's", {
+      httpStatus: 200,
+    });
   }
   return p as Principal & { username: string };
 }
 
-export const userQueries: Pick<QueryResolvers<GatewayContext>, "me" | "adminGetUser" | "adminResourceServers"> = {
+export const userQueries: Pick<
+  QueryResolvers<GatewayContext>,
+  "me" | "adminGetUser" | "adminResourceServers"
+> = {
   adminResourceServers(_parent, _args, ctx) {
     return ctx.pool.resourceServers.list();
   },
@@ -35,7 +40,8 @@ export const userQueries: Pick<QueryResolvers<GatewayContext>, "me" | "adminGetU
   },
 };
 
-const attr = (name: string) => (m: { record: { attributes: Record<string, string> } }) => m.record.attributes[name] ?? null;
+const attr = (name: string) => (m: { record: { attributes: Record<string, string> } }) =>
+  m.record.attributes[name] ?? null;
 const flag = (name: string) => (m: { record: { attributes: Record<string, string> } }) => {
   const v = m.record.attributes[name];
   return v === undefined ? null : v === "true";
