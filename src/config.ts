@@ -36,7 +36,15 @@ export interface Config {
   tokenCacheSize: number;
   syncIntervalMs: number;
   keyRotationGraceSeconds: number;
+  /** Browser origins allowed to call the API with credentials; `["*"]`: any origin, never with credentials (development only). */
+  corsOrigins: readonly string[];
+  /** The app client of the hosted /login page; undefined: the page takes `?client_id=`. */
+  loginClientId: string | undefined;
+  /** Bearer token that GET /metrics requires; undefined: /metrics is open. */
+  metricsToken: string | undefined;
   dangerouslyExposeErrorDetails: boolean;
+  /** Development only: refresh-token cookies without `__Host-` and `Secure` (plain-http browsers). */
+  dangerouslyInsecureCookies: boolean;
 }
 
 export type PasswordRule = "lowercase" | "uppercase" | "numbers" | "symbols";
@@ -316,10 +324,75 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     parse: int(300, 10 * 365 * 86400, 86400),
   },
   {
+    env: "POOLGATE_CORS_ORIGINS",
+    key: "corsOrigins",
+    shown: "empty (no cross-origin access)",
+    meaning:
+      "Comma-separated browser origins (`https://app.example.com`) allowed to call `/graphql`, `/oauth2/*` and `/.well-known/*` with credentials; `*` (development only) allows any origin without credentials.",
+    parse: (raw, env, name) => {
+      const entries = (raw ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (entries.includes("*")) {
+        if (entries.length > 1) bad(name, "must be either * alone or a list of origins");
+        if (!isDev(env)) bad(name, "must not be * in production (list the origins)");
+        return ["*"];
+      }
+      for (const entry of entries) {
+        let origin: string;
+        try {
+          origin = new URL(entry).origin;
+        } catch {
+          return bad(name, `has "${entry.slice(0, 100)}", which is not an origin`);
+        }
+        // An origin is scheme://host[:port], exactly as browsers send it: no path, no slash.
+        if (origin !== entry || !/^https?:$/.test(new URL(entry).protocol))
+          bad(name, `has "${entry.slice(0, 100)}"; write origins as https://host[:port]`);
+      }
+      return [...new Set(entries)];
+    },
+  },
+  {
+    env: "POOLGATE_LOGIN_CLIENT_ID",
+    key: "loginClientId",
+    shown: "empty (the page takes `?client_id=`)",
+    meaning:
+      "The public app client the hosted `/login` page signs in with; when set, `?client_id=` is ignored.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim();
+      if (v === "") return undefined;
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(v)) bad(name, "must be an app client id");
+      return v;
+    },
+  },
+  {
+    env: "POOLGATE_METRICS_TOKEN",
+    key: "metricsToken",
+    shown: "empty (`/metrics` open)",
+    meaning:
+      "When set, `GET /metrics` requires `Authorization: Bearer <this token>` (16+ characters).",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim();
+      if (v === "") return undefined;
+      if (v.length < 16 || !/^[\x21-\x7e]+$/.test(v))
+        bad(name, "must be at least 16 printable characters without spaces");
+      return v;
+    },
+  },
+  {
     env: "POOLGATE_DANGEROUSLY_EXPOSE_ERROR_DETAILS",
     key: "dangerouslyExposeErrorDetails",
     shown: "`false`",
     meaning: "Put internal error messages in responses (never in production).",
+    parse: bool(() => false),
+  },
+  {
+    env: "POOLGATE_DANGEROUSLY_INSECURE_COOKIES",
+    key: "dangerouslyInsecureCookies",
+    shown: "`false`",
+    meaning:
+      "Development only: refresh-token cookies without the `__Host-` prefix and `Secure`, for browsers that refuse Secure cookies over plain http.",
     parse: bool(() => false),
   },
 ];
@@ -331,6 +404,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const config = out as Config;
   if (config.environment === "production" && config.dangerouslyExposeErrorDetails) {
     bad("POOLGATE_DANGEROUSLY_EXPOSE_ERROR_DETAILS", "must not be set in production");
+  }
+  if (config.environment === "production" && config.dangerouslyInsecureCookies) {
+    bad("POOLGATE_DANGEROUSLY_INSECURE_COOKIES", "must not be set in production");
   }
   return Object.freeze(config);
 }

@@ -10,7 +10,12 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import { createApollo } from "./graphql/apollo";
 import { buildContext, type GatewayContext } from "./graphql/context";
+import { operationMetrics } from "./graphql/operationMetrics";
 import { BodyTooLargeError, readBody } from "./http/body";
+import { cookieJar, originTrusted } from "./http/cookies";
+import { appendVary, corsPolicy, isCorsRoute, type CorsPolicy } from "./http/cors";
+import { serveLogin } from "./http/login";
+import { createMetrics, serveMetrics, timed, type GatewayMetrics } from "./http/metrics";
 import { oauth2Routes } from "./http/oauth2";
 import { jwksBody, openidConfiguration } from "./http/oidc";
 import { sendGraphQLError, sendJson } from "./http/respond";
@@ -33,6 +38,8 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly pool: UserPool;
   readonly logger: Logger;
+  /** This gateway's Prometheus metrics (its own registry). */
+  readonly metrics: GatewayMetrics;
   /** Listens on config.host:config.port; resolves with the base URL. */
   listen(): Promise<string>;
   /** Stops accepting, drains in-flight requests, then closes the pool and the store. */
@@ -40,6 +47,13 @@ export interface Gateway {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The path of a request target, for metrics labels ("" when it is not a path). */
+function pathOf(target: string | undefined): string {
+  if (target === undefined || !target.startsWith("/")) return "";
+  const q = target.indexOf("?");
+  return q < 0 ? target : target.slice(0, q);
+}
 
 function toHeaderMap(req: IncomingMessage): HeaderMap {
   const headers = new HeaderMap();
@@ -49,13 +63,19 @@ function toHeaderMap(req: IncomingMessage): HeaderMap {
   return headers;
 }
 
+interface GraphQLEdges {
+  apollo: ApolloServer<GatewayContext>;
+  pool: UserPool;
+  config: Readonly<Config>;
+  cors: CorsPolicy;
+  metrics: GatewayMetrics;
+}
+
 async function handleGraphQL(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  apollo: ApolloServer<GatewayContext>,
-  pool: UserPool,
-  config: Readonly<Config>,
+  { apollo, pool, config, cors, metrics }: GraphQLEdges,
   requestId: string,
   log: Logger,
 ): Promise<void> {
@@ -96,11 +116,22 @@ async function handleGraphQL(
       body = raw.toString("utf8");
     }
   }
+  // Cookie mode: resolvers read and set the refresh-token cookie through the jar.
+  const cookies = cookieJar(req, {
+    insecure: config.dangerouslyInsecureCookies,
+    trusted: originTrusted(req, config.issuer, cors.isListed),
+  });
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method, headers: toHeaderMap(req), search: url.search, body },
-    context: () => buildContext(pool, req.headersDistinct.authorization, requestId, log),
+    context: () =>
+      buildContext(pool, req.headersDistinct.authorization, requestId, log, { cookies, metrics }),
   });
-  for (const [name, value] of result.headers) res.setHeader(name, value);
+  for (const [name, value] of result.headers) {
+    if (name === "vary") appendVary(res, value);
+    else res.setHeader(name, value);
+  }
+  const setCookies = cookies.setCookieHeaders();
+  if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
   res.setHeader("cache-control", "no-store");
   res.statusCode = result.status ?? 200;
   if (result.body.kind === "complete") {
@@ -115,8 +146,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config);
   const store = options.store ?? (await openStore(config.databaseUrl));
+  let pool: UserPool | undefined;
+  const metrics = createMetrics({
+    tokenCache: () => pool?.verifier.stats() ?? { hits: 0, misses: 0, size: 0 },
+  });
   try {
-    return await startOn(store, options, logger);
+    // Every store call is timed (poolgate_store_operation_duration_seconds).
+    return await startOn(timed(store, metrics.storeCall), options, logger, metrics, (p) => {
+      pool = p;
+    });
   } catch (err) {
     // A failed start (wrong master key, unreachable keys) must not leave the store open.
     await store.close().catch(() => undefined);
@@ -124,7 +162,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 }
 
-async function startOn(store: Store, options: GatewayOptions, logger: Logger): Promise<Gateway> {
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+async function startOn(
+  store: Store,
+  options: GatewayOptions,
+  logger: Logger,
+  metrics: GatewayMetrics,
+  opened: (pool: UserPool) => void,
+): Promise<Gateway> {
   const { config } = options;
   const master = resolveMasterKey(config);
   if (master.generatedAt)
@@ -140,11 +186,22 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
     ...(options.sender ? { sender: options.sender } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  opened(pool);
+  if (config.metricsToken === undefined && !LOOPBACK.has(config.host))
+    logger.warn(
+      { host: config.host },
+      "GET /metrics is open on a non-loopback interface; set POOLGATE_METRICS_TOKEN",
+    );
   const apollo = createApollo(config, logger);
+  apollo.addPlugin(operationMetrics);
   await apollo.start();
-  const oauth2 = oauth2Routes(pool, config.maxBodyBytes);
+  const oauth2 = oauth2Routes(pool, config.maxBodyBytes, metrics);
+  const cors = corsPolicy(config.corsOrigins);
+  const edges: GraphQLEdges = { apollo, pool, config, cors, metrics };
 
   let inFlight = 0;
+  let draining = false;
+  const open = new Set<ServerResponse>();
   let drained: (() => void) | undefined;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const headerId = req.headers["x-request-id"];
@@ -162,9 +219,11 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
       return;
     }
     try {
+      // Browsers' cross-origin calls: CORS headers, and preflights answered here.
+      if (isCorsRoute(url.pathname) && cors.apply(req, res)) return;
       switch (url.pathname) {
         case "/graphql":
-          await handleGraphQL(req, res, url, apollo, pool, config, requestId, log);
+          await handleGraphQL(req, res, url, edges, requestId, log);
           break;
         case "/.well-known/jwks.json": {
           const body = jwksBody(pool.keys.ring().jwks());
@@ -193,6 +252,12 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
           sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable" });
           break;
         }
+        case "/metrics":
+          await serveMetrics(req, res, metrics, config.metricsToken);
+          break;
+        case "/login":
+          await serveLogin(req, res, url, config, pool);
+          break;
         default: {
           const route = oauth2[url.pathname];
           if (route) await route(req, res, log);
@@ -215,6 +280,11 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
 
   const server: Server = createServer((req, res) => {
     inFlight++;
+    open.add(res);
+    metrics.requestStarted();
+    const started = process.hrtime.bigint();
+    // While draining, every answer closes its connection, so keep-alive clients go elsewhere.
+    if (draining) res.setHeader("connection", "close");
     handle(req, res)
       .catch((err: unknown) => {
         // handle() answers its own errors; this is the last line of defence for the process.
@@ -225,6 +295,9 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
       })
       .finally(() => {
         inFlight--;
+        open.delete(res);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        metrics.requestFinished(pathOf(req.url), req.method, res.statusCode, seconds);
         if (inFlight === 0) drained?.();
       });
   });
@@ -236,6 +309,7 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
   return {
     pool,
     logger,
+    metrics,
     listen() {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -248,15 +322,23 @@ async function startOn(store: Store, options: GatewayOptions, logger: Logger): P
     },
     stop() {
       stopped ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          if (inFlight === 0) resolve();
-        });
+        // 1. No new connections; idle keep-alive connections close now.
+        draining = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // 2. In-flight requests finish (bounded by server.requestTimeout); each answer closes
+        //    its connection.
+        for (const res of open) if (!res.headersSent) res.setHeader("connection", "close");
+        const inFlightAtStop = inFlight;
         if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+        // Answers already under way when the drain began may have left a connection idle.
+        server.closeIdleConnections();
+        await closed;
+        // 3. Then the GraphQL server, the background sync and the store.
         await apollo.stop();
         await pool.close();
         await store.close();
+        logger.info({ drainedRequests: inFlightAtStop }, "gateway stopped: store closed");
       })();
       return stopped;
     },

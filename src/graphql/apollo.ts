@@ -2,9 +2,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import type { GraphQLSchema } from "graphql";
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from "@apollo/server/plugin/disabled";
 import type { Logger } from "pino";
 import type { Config } from "../config";
+import { subgraphSchema } from "../federation/subgraphSchema";
 import type { GatewayContext } from "./context";
 import { authDirectives } from "./directives";
 import { createFormatError } from "./errors";
@@ -21,6 +26,11 @@ export const SCHEMA_PATH = join(__dirname, "..", "..", "schema.graphql");
 
 export function loadTypeDefs(): string {
   return readFileSync(SCHEMA_PATH, "utf8");
+}
+
+/** The served schema: schema.graphql as a Federation 2 subgraph (docs/federation.md). */
+export function buildGatewaySchema(): GraphQLSchema {
+  return subgraphSchema(loadTypeDefs(), resolvers);
 }
 
 /** A request that failed only because the store is down answers 503, so load balancers see it. */
@@ -47,8 +57,7 @@ export function createApollo(
 ): ApolloServer<GatewayContext> {
   const production = config.environment === "production";
   return new ApolloServer<GatewayContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers,
+    schema: buildGatewaySchema(),
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
     // The gateway drains HTTP first and then stops Apollo itself (server.ts); Apollo's own
@@ -67,6 +76,9 @@ export function createApollo(
     plugins: [
       authDirectives({ mode: config.authorizationMode }),
       serviceUnavailableStatus,
+      // A subgraph schema turns on inline tracing (ftv1): per-field timings to any caller who
+      // sends `apollo-federation-include-trace`. No internals in responses (DESIGN §8).
+      ApolloServerPluginInlineTraceDisabled(),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
     logger: {

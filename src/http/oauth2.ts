@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { isPoolgateError, type PoolgateError } from "../errors";
+import type { AuthEvents } from "../graphql/context";
 import { errorSummary, type UserPool } from "../identity/pool";
 import type { ClientRecord } from "../store/store";
 import {
@@ -66,7 +67,11 @@ async function handle(res: ServerResponse, log: Logger, work: () => Promise<void
   }
 }
 
-export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<string, Handler> {
+export function oauth2Routes(
+  pool: UserPool,
+  maxBodyBytes: number,
+  events?: Pick<AuthEvents, "refresh" | "revocation">,
+): Record<string, Handler> {
   /** Client authentication is its own step, so its failure is always `invalid_client` (401). */
   const authenticateClient = async (creds: ClientCredentials): Promise<ClientRecord> => {
     try {
@@ -108,7 +113,15 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
           });
         }
         case "refresh_token": {
-          const result = await pool.sessions.refreshFor(client, required(form, "refresh_token"));
+          const refreshToken = required(form, "refresh_token");
+          let result;
+          try {
+            result = await pool.sessions.refreshFor(client, refreshToken);
+          } catch (err) {
+            events?.refresh("oauth2", err);
+            throw err;
+          }
+          events?.refresh("oauth2");
           log.info(
             { event: "refresh", clientId: client.clientId, sessionId: result.sessionId },
             "refreshed",
@@ -142,6 +155,7 @@ export function oauth2Routes(pool: UserPool, maxBodyBytes: number): Record<strin
         );
       }
       await pool.sessions.revokeFor(client, tokenValue);
+      events?.revocation("token", "oauth2");
       res.writeHead(200, { "cache-control": "no-store", "content-length": 0 });
       res.end();
     });

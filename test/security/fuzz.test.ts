@@ -13,7 +13,6 @@ import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 import fc from "fast-check";
 import {
-  buildSchema,
   getNamedType,
   isEnumType,
   isInputObjectType,
@@ -26,7 +25,7 @@ import {
   type GraphQLInputType,
   type GraphQLOutputType,
 } from "graphql";
-import { loadTypeDefs } from "../../src/graphql/apollo";
+import { buildGatewaySchema } from "../../src/graphql/apollo";
 import { createClient, createUser, ME, SIGN_IN, startGateway, type TestGateway } from "../harness";
 
 // ---------------------------------------------------------------------------------------------
@@ -61,7 +60,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 // Vocabulary of the real schema, read from schema.graphql so the generators follow it
 // ---------------------------------------------------------------------------------------------
 
-const schema = buildSchema(loadTypeDefs());
+// The served schema: schema.graphql built as a Federation subgraph (with _entities, _service).
+const schema = buildGatewaySchema();
 const vocab = {
   fields: new Set<string>(["__typename", "__schema", "__type", "_entities", "_service"]),
   args: new Set<string>(),

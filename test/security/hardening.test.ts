@@ -685,7 +685,8 @@ describe.each(["production", "development"] as const)("error masking in %s", (en
     for (const [query, variables] of [
       [`{ me {`, undefined],
       [`{ nope }`, undefined],
-      [REFRESH, { input: { clientId: 1 } }],
+      // A variables error: clientId is required (refreshToken may be omitted: cookie mode).
+      [REFRESH, { input: { refreshToken: "x" } }],
     ] as const) {
       const res = await gw.gql(query, variables as Record<string, unknown> | undefined);
       expect4xx(res.status);

@@ -1,4 +1,4 @@
-import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { UserModel } from '../models';
 import type { GatewayContext } from '../context';
 export type Maybe<T> = T | null;
@@ -16,8 +16,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  federation__FieldSet: { input: string; output: string; }
-  federation__Scope: { input: string; output: string; }
+  _FieldSet: { input: string; output: string; }
 };
 
 export type AdminCreateUserInput = {
@@ -228,7 +227,8 @@ export type QueryAdminGetUserArgs = {
 export type RefreshInput = {
   clientId: Scalars['ID']['input'];
   clientSecret?: InputMaybe<Scalars['String']['input']>;
-  refreshToken: Scalars['String']['input'];
+  /** Omitted: the refresh token of the client's cookie (cookie mode). */
+  refreshToken?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type ResourceServer = {
@@ -249,12 +249,15 @@ export type ResourceServerInput = {
 export type RevokeInput = {
   clientId: Scalars['ID']['input'];
   clientSecret?: InputMaybe<Scalars['String']['input']>;
-  token: Scalars['String']['input'];
+  /** Omitted: the refresh token of the client's cookie (cookie mode), which is then cleared. */
+  token?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type SignInInput = {
   clientId: Scalars['ID']['input'];
   clientSecret?: InputMaybe<Scalars['String']['input']>;
+  /** Browsers: set the refresh token as an HttpOnly __Host- cookie and return refreshToken null (docs/browser.md). */
+  cookie?: InputMaybe<Scalars['Boolean']['input']>;
   password: Scalars['String']['input'];
   /** Requested scopes; default: every scope the client allows and the user may have. */
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -277,6 +280,11 @@ export type SignUpResult = {
   userSub: Scalars['ID']['output'];
 };
 
+/**
+ * A user of the pool: an entity other subgraphs reference by `sub`. Only a signed-in caller
+ * sees any of it (@authenticated); through `_entities` a caller sees only their own user unless
+ * they have `poolgate/admin` (docs/federation.md).
+ */
 export type User = {
   __typename?: 'User';
   /** Every standard and custom:* attribute that is set. */
@@ -301,6 +309,17 @@ export type User = {
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
 
 export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
   resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
@@ -364,24 +383,35 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
   info: GraphQLResolveInfo
 ) => TResult | Promise<TResult>;
 
+/** Mapping of federation types */
+export type FederationTypes = {
+  User: User;
+};
 
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = {
+  User:
+    ( { __typename: 'User' }
+    & GraphQLRecursivePick<FederationTypes['User'], {"sub":true}> );
+};
 
 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   AdminCreateUserInput: AdminCreateUserInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Attribute: ResolverTypeWrapper<Attribute>;
   AttributeInput: AttributeInput;
   AuthenticationResult: ResolverTypeWrapper<AuthenticationResult>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ChangePasswordInput: ChangePasswordInput;
   ClientCredentialsInput: ClientCredentialsInput;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ClientCredentialsResult: ResolverTypeWrapper<ClientCredentialsResult>;
   ConfirmSignUpInput: ConfirmSignUpInput;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefreshInput: RefreshInput;
   ResourceServer: ResolverTypeWrapper<ResourceServer>;
@@ -390,26 +420,24 @@ export type ResolversTypes = {
   SignInInput: SignInInput;
   SignUpInput: SignUpInput;
   SignUpResult: ResolverTypeWrapper<SignUpResult>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   User: ResolverTypeWrapper<UserModel>;
-  federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
-  federation__Scope: ResolverTypeWrapper<Scalars['federation__Scope']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   AdminCreateUserInput: AdminCreateUserInput;
+  String: Scalars['String']['output'];
   Attribute: Attribute;
   AttributeInput: AttributeInput;
   AuthenticationResult: AuthenticationResult;
-  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
   ChangePasswordInput: ChangePasswordInput;
   ClientCredentialsInput: ClientCredentialsInput;
+  ID: Scalars['ID']['output'];
   ClientCredentialsResult: ClientCredentialsResult;
   ConfirmSignUpInput: ConfirmSignUpInput;
-  ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
+  Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
   RefreshInput: RefreshInput;
   ResourceServer: ResourceServer;
@@ -418,28 +446,8 @@ export type ResolversParentTypes = {
   SignInInput: SignInInput;
   SignUpInput: SignUpInput;
   SignUpResult: SignUpResult;
-  String: Scalars['String']['output'];
   User: UserModel;
-  federation__FieldSet: Scalars['federation__FieldSet']['output'];
-  federation__Scope: Scalars['federation__Scope']['output'];
 };
-
-export type AuthenticatedDirectiveArgs = { };
-
-export type AuthenticatedDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = AuthenticatedDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type KeyDirectiveArgs = {
-  fields: Scalars['federation__FieldSet']['input'];
-  resolvable?: Maybe<Scalars['Boolean']['input']>;
-};
-
-export type KeyDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = KeyDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
-
-export type RequiresScopesDirectiveArgs = {
-  scopes: Array<Array<Scalars['federation__Scope']['input']>>;
-};
-
-export type RequiresScopesDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = RequiresScopesDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AttributeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Attribute'] = ResolversParentTypes['Attribute']> = {
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -502,7 +510,8 @@ export type SignUpResultResolvers<ContextType = GatewayContext, ParentType exten
   userSub?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
-export type UserResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
+export type UserResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   attributes?: Resolver<Array<ResolversTypes['Attribute']>, ParentType, ContextType>;
   authTime?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   confirmed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -519,14 +528,6 @@ export type UserResolvers<ContextType = GatewayContext, ParentType extends Resol
   username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
-  name: 'federation__FieldSet';
-}
-
-export interface Federation__ScopeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__Scope'], any> {
-  name: 'federation__Scope';
-}
-
 export type Resolvers<ContextType = GatewayContext> = {
   Attribute?: AttributeResolvers<ContextType>;
   AuthenticationResult?: AuthenticationResultResolvers<ContextType>;
@@ -536,12 +537,5 @@ export type Resolvers<ContextType = GatewayContext> = {
   ResourceServer?: ResourceServerResolvers<ContextType>;
   SignUpResult?: SignUpResultResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
-  federation__FieldSet?: GraphQLScalarType;
-  federation__Scope?: GraphQLScalarType;
 };
 
-export type DirectiveResolvers<ContextType = GatewayContext> = {
-  authenticated?: AuthenticatedDirectiveResolver<any, any, ContextType>;
-  key?: KeyDirectiveResolver<any, any, ContextType>;
-  requiresScopes?: RequiresScopesDirectiveResolver<any, any, ContextType>;
-};

@@ -1,5 +1,6 @@
 /** `me`, `adminGetUser` and the `User` type: claims read fresh from the store. */
 import { PoolgateError } from "../../errors";
+import { ADMIN_SCOPE } from "../../identity/scopes";
 import type { QueryResolvers, UserResolvers } from "../__generated__/resolvers";
 import type { GatewayContext } from "../context";
 import type { Principal } from "../principal";
@@ -47,7 +48,32 @@ const flag = (name: string) => (m: { record: { attributes: Record<string, string
   return v === undefined ? null : v === "true";
 };
 
+/** What a store `sub` can look like: never empty, never a control character (PostgreSQL text holds no NUL). */
+const SUB = /^[^\u0000-\u001F\u007F]{1,256}$/;
+
 export const userType: UserResolvers<GatewayContext> = {
+  /**
+   * Entity resolution (`_entities`), batched: every reference of one request goes through the
+   * request's `userBySub` loader, so N references are one store read. A representation is
+   * only a claim by whoever sent it, so visibility follows the verified caller, decided before
+   * any read (no existence oracle): anonymous callers get nothing (`User @authenticated`), a
+   * signed-in caller only their own user, an admin (`poolgate/admin`) anyone.
+   */
+  async __resolveReference(reference, ctx) {
+    const sub: unknown = reference.sub;
+    if (typeof sub !== "string" || !SUB.test(sub)) {
+      throw new PoolgateError("BAD_USER_INPUT", "A User representation needs its sub");
+    }
+    const principal = ctx.principal;
+    if (!principal) throw new PoolgateError("UNAUTHENTICATED", "Unauthorized", { httpStatus: 200 });
+    if (principal.sub !== sub && !principal.scopes.has(ADMIN_SCOPE)) {
+      throw new PoolgateError("FORBIDDEN", "A user is visible only to themselves and to admins", {
+        httpStatus: 200,
+      });
+    }
+    const record = await ctx.loaders.userBySub.load(sub);
+    return record ? { record } : null;
+  },
   sub: (m) => m.record.sub,
   username: (m) => m.record.username,
   email: attr("email"),

@@ -1,0 +1,37 @@
+/**
+ * Counts every GraphQL operation by name, type and outcome through the context's metrics
+ * (server.ts adds this plugin). The outcome is `success`, or the code of the first error as
+ * the client sees it (after formatError), so the counts match what callers were told.
+ */
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { GatewayContext } from "./context";
+
+export const operationMetrics: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    let name: string | undefined;
+    let type: string | undefined;
+    let resolved = false;
+    return {
+      async didResolveOperation({ operationName, operation }) {
+        resolved = true;
+        name = operationName ?? undefined;
+        type = operation?.operation;
+      },
+      async willSendResponse({ response, contextValue }) {
+        const errors =
+          response.body.kind === "single"
+            ? response.body.singleResult.errors
+            : response.body.initialResult.errors;
+        const code = errors?.[0]?.extensions?.["code"];
+        const outcome =
+          errors === undefined || errors.length === 0
+            ? "success"
+            : typeof code === "string"
+              ? code
+              : "INTERNAL_SERVER_ERROR";
+        // Parse and validation failures never resolve an operation: they count as __invalid.
+        contextValue.metrics.operation(resolved ? (name ?? "") : "__invalid", type, outcome);
+      },
+    };
+  },
+};

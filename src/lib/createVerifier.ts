@@ -1,0 +1,173 @@
+/**
+ * The verifier a subgraph uses to trust poolgate's access tokens: the gateway's own checks
+ * (AccessTokenVerifier: RS256 only, known `kid`, signature, `exp`/`nbf`, `iss`,
+ * `token_use: access`, required claims, the client allow-list, no `jku`/`x5u`/`jwk`/`x5c`/
+ * `crit`) against the gateway's JWKS, plus optional revocation checking by introspection.
+ * Every option is validated here, at start-up, with a message naming it.
+ */
+import type { AccessTokenClaims } from "../tokens/claims";
+import { AccessTokenVerifier } from "../tokens/verify";
+import {
+  IntrospectionCheck,
+  MAX_INTROSPECTION_TTL_SECONDS,
+  type IntrospectionOptions,
+  type IntrospectionStats,
+} from "./introspection";
+import { RemoteJwks, type RemoteJwksStats } from "./remoteJwks";
+
+export interface VerifierOptions {
+  /** The gateway's POOLGATE_ISSUER: tokens must carry exactly this `iss`. */
+  issuer: string;
+  /** @default `${issuer}/.well-known/jwks.json` */
+  jwksUri?: string;
+  /**
+   * Accept only access tokens of these app clients (their `client_id`; access tokens have no
+   * `aud`, as in Cognito). Required: `null` accepts every client of the issuer, and says so.
+   */
+  clientIds: string | readonly string[] | null;
+  /** Only `["RS256"]` is accepted: the gateway signs with nothing else. @default ["RS256"] */
+  algorithms?: readonly string[];
+  /** Tolerance for `exp`/`nbf`, 0 to 300. @default 0 */
+  clockSkewSeconds?: number;
+  /** Verified tokens kept (LRU, each until its `exp`); 0 disables the cache. @default 10000 */
+  cacheSize?: number;
+  /** Each JWKS or introspection request, 1 to 60000 ms. @default 5000 */
+  timeoutMs?: number;
+  /**
+   * Minimum time between two JWKS requests (unknown `kid`, refresh): bounds what made-up
+   * `kid`s can cost, and how long a key rotated in at the gateway can go unrecognised here.
+   * @default 10000
+   */
+  cooldownMs?: number;
+  /** Age after which the JWKS is refreshed on next use (known keys survive a failed refresh). @default 600000 */
+  jwksMaxAgeMs?: number;
+  /** Check every token with the gateway's introspection endpoint, cached briefly. @default null (signature only) */
+  introspection?: IntrospectionOptions | null;
+  /** @default Date.now */
+  nowMs?: () => number;
+}
+
+export interface VerifierStats {
+  tokens: { hits: number; misses: number; size: number };
+  jwks: RemoteJwksStats;
+  introspection: IntrospectionStats | null;
+}
+
+export interface Verifier {
+  /**
+   * The token's claims; throws a PoolgateError with code UNAUTHENTICATED for any bad token
+   * (one message whatever the reason), or SERVICE_UNAVAILABLE when introspection is on and
+   * the gateway cannot answer.
+   */
+  verify(token: string): Promise<AccessTokenClaims>;
+  stats(): VerifierStats;
+}
+
+function option(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new TypeError(`createVerifier: ${name} must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function url(name: string, value: string): URL {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol === "https:" || parsed.protocol === "http:") return parsed;
+  } catch {
+    // reported below
+  }
+  throw new TypeError(`createVerifier: ${name} must be an http(s) URL, got "${value}"`);
+}
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (typeof options.issuer !== "string" || options.issuer === "") {
+    throw new TypeError("createVerifier: issuer is required");
+  }
+  const issuer = options.issuer.replace(/\/+$/, "");
+  if (options.clientIds === undefined) {
+    throw new TypeError(
+      "createVerifier: clientIds is required (a client id, a list, or null to accept every client of the issuer)",
+    );
+  }
+  const clientIds =
+    options.clientIds === null
+      ? null
+      : typeof options.clientIds === "string"
+        ? [options.clientIds]
+        : [...options.clientIds];
+  if (clientIds !== null && (clientIds.length === 0 || clientIds.some((c) => c === ""))) {
+    throw new TypeError("createVerifier: clientIds must name at least one client, or be null");
+  }
+  const algorithms = options.algorithms ?? ["RS256"];
+  if (algorithms.length === 0 || algorithms.some((a) => a !== "RS256")) {
+    throw new TypeError(
+      'createVerifier: algorithms may only be ["RS256"] (what poolgate signs with)',
+    );
+  }
+  const timeoutMs = option("timeoutMs", options.timeoutMs, 1, 60_000, 5000);
+  const nowMs = options.nowMs ?? Date.now;
+
+  const jwks = new RemoteJwks({
+    uri: url("jwksUri", options.jwksUri ?? `${issuer}/.well-known/jwks.json`),
+    timeoutMs,
+    cooldownMs: option("cooldownMs", options.cooldownMs, 0, 3_600_000, 10_000),
+    maxAgeMs: option("jwksMaxAgeMs", options.jwksMaxAgeMs, 1000, 86_400_000, 600_000),
+    nowMs,
+  });
+  const local = new AccessTokenVerifier({
+    issuer,
+    keys: (kid) => jwks.key(kid),
+    clientIds,
+    clockSkewSeconds: option("clockSkewSeconds", options.clockSkewSeconds, 0, 300, 0),
+    cacheSize: option("cacheSize", options.cacheSize, 0, 1_000_000, 10000),
+    nowMs,
+  });
+
+  let introspection: IntrospectionCheck | null = null;
+  const io = options.introspection;
+  if (io !== undefined && io !== null) {
+    if (
+      typeof io.clientId !== "string" ||
+      io.clientId === "" ||
+      typeof io.clientSecret !== "string" ||
+      io.clientSecret === ""
+    ) {
+      throw new TypeError("createVerifier: introspection needs clientId and clientSecret");
+    }
+    const ttl = option(
+      "introspection.cacheTtlSeconds",
+      io.cacheTtlSeconds,
+      0,
+      MAX_INTROSPECTION_TTL_SECONDS,
+      5,
+    );
+    introspection = new IntrospectionCheck(
+      url("introspection.endpoint", io.endpoint ?? `${issuer}/oauth2/introspect`),
+      {
+        ...io,
+        cacheTtlSeconds: ttl,
+        cacheSize: option("introspection.cacheSize", io.cacheSize, 0, 1_000_000, 10000),
+        timeoutMs: option("introspection.timeoutMs", io.timeoutMs, 1, 60_000, timeoutMs),
+      },
+      nowMs,
+    );
+  }
+
+  return {
+    async verify(token) {
+      // Local checks first: nothing unsigned or foreign ever reaches the gateway.
+      const claims = await local.verify(token);
+      if (introspection) await introspection.check(token);
+      return claims;
+    },
+    stats() {
+      return {
+        tokens: local.stats(),
+        jwks: jwks.stats(),
+        introspection: introspection?.stats() ?? null,
+      };
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The gateway's public keys, fetched from its JWKS endpoint and kept in memory, for services
+ * that verify its tokens from another process (DESIGN §5: "remote, cached, refetched on
+ * unknown `kid` at a bounded rate").
+ *
+ * - One request at a time (concurrent callers share it), each bounded by `timeoutMs`.
+ * - At most one request per `cooldownMs`, whatever triggered it (an unknown `kid`, a stale
+ *   set) and whether it succeeded or not: a stream of tokens with made-up `kid`s cannot turn
+ *   the service into a JWKS flooder. Until a first set has been fetched, a failed attempt may
+ *   be retried after `min(cooldownMs, 1 s)`, so a blip at start-up does not lock every caller
+ *   out for a whole cooldown.
+ * - A set older than `maxAgeMs` is refreshed on the next use; if that fails, the keys already
+ *   known keep working (a JWKS outage must not reject tokens that were verifiable a moment
+ *   ago), and the refresh is tried again after the cooldown.
+ * - Only RSA signature keys for RS256 are imported, from their public parts only; `x5u`,
+ *   `x5c` and other indirections are never followed, and redirects are refused.
+ */
+import { importJWK, type CryptoKey } from "jose";
+import { fetchWithRetry } from "./fetchWithRetry";
+
+export interface RemoteJwksOptions {
+  uri: URL;
+  /** Per request, connection to last byte. */
+  timeoutMs: number;
+  /** Minimum time between two requests. */
+  cooldownMs: number;
+  /** Age after which the set is refreshed on next use. */
+  maxAgeMs: number;
+  /** @default Date.now */
+  nowMs?: () => number;
+}
+
+export interface RemoteJwksStats {
+  /** Requests sent to the JWKS endpoint. */
+  requests: number;
+  /** Requests that timed out or failed (status, body, network). */
+  failures: number;
+  /** Keys known now. */
+  keys: number;
+}
+
+const EMPTY_RETRY_MS = 1000;
+const SIGNING_ALG = "RS256";
+
+export class RemoteJwks {
+  private keys = new Map<string, CryptoKey>();
+  private fetchedAtMs: number | undefined;
+  private attemptedAtMs: number | undefined;
+  private pending: Promise<void> | undefined;
+  private requests = 0;
+  private failures = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RemoteJwksOptions) {
+    this.now = options.nowMs ?? Date.now;
+  }
+
+  /** The key for `kid`, or undefined when the endpoint does not list it (or cannot be read). */
+  async key(kid: string): Promise<CryptoKey | undefined> {
+    const now = this.now();
+    const stale = this.fetchedAtMs === undefined || now - this.fetchedAtMs >= this.options.maxAgeMs;
+    if (stale || !this.keys.has(kid)) {
+      if (this.mayRequest(now)) await this.refresh();
+    }
+    return this.keys.get(kid);
+  }
+
+  stats(): RemoteJwksStats {
+    return { requests: this.requests, failures: this.failures, keys: this.keys.size };
+  }
+
+  private mayRequest(now: number): boolean {
+    if (this.pending) return true; // join the request in flight
+    if (this.attemptedAtMs === undefined) return true;
+    const wait =
+      this.fetchedAtMs === undefined
+        ? Math.min(this.options.cooldownMs, EMPTY_RETRY_MS)
+        : this.options.cooldownMs;
+    return now - this.attemptedAtMs >= wait;
+  }
+
+  private refresh(): Promise<void> {
+    this.pending ??= this.fetchKeys().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    this.attemptedAtMs = this.now();
+    this.requests++;
+    try {
+      const response = await fetchWithRetry(this.options.uri, {
+        method: "GET",
+        redirect: "error",
+        headers: { accept: "application/json, application/jwk-set+json" },
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      if (response.status !== 200) throw new Error(`JWKS answered ${response.status}`);
+      const body = (await response.json()) as { keys?: unknown };
+      if (!Array.isArray(body?.keys)) throw new Error("JWKS has no keys array");
+      const next = new Map<string, CryptoKey>();
+      for (const jwk of body.keys as unknown[]) {
+        const key = await importSigningKey(jwk);
+        if (key) next.set(key.kid, key.key);
+      }
+      this.keys = next;
+      this.fetchedAtMs = this.now();
+    } catch {
+      // Keep what we had: the caller sees an unknown kid, never the transport error.
+      this.failures++;
+    }
+  }
+}
+
+async function importSigningKey(
+  jwk: unknown,
+): Promise<{ kid: string; key: CryptoKey } | undefined> {
+  if (typeof jwk !== "object" || jwk === null) return undefined;
+  const { kty, kid, alg, use, n, e } = jwk as Record<string, unknown>;
+  if (kty !== "RSA" || typeof kid !== "string" || typeof n !== "string" || typeof e !== "string")
+    return undefined;
+  if ((alg !== undefined && alg !== SIGNING_ALG) || (use !== undefined && use !== "sig"))
+    return undefined;
+  try {
+    // Public parts only: a JWKS that leaked a private exponent still yields a public key.
+    const key = await importJWK({ kty, n, e }, SIGNING_ALG);
+    return key instanceof Uint8Array ? undefined : { kid, key };
+  } catch {
+    return undefined;
+  }
+}
