@@ -1,148 +1,207 @@
 #!/usr/bin/env node
-// npm run bench — side-by-side ratios measured in one run on this machine (no thresholds).
-// Today it holds the verifier micro-benchmark; the full suite (HTTP load against peer stacks,
-// issuance, sign-in, scale) is tracked by the benchmark issue. Requires `npm run build`.
+// npm run bench — poolgate side by side with the stacks a user would otherwise pick and with
+// the crypto ceilings of this machine, measured in one run, as ratios (issue 7). No
+// thresholds: it reports. Needs `npm run build`; installs bench/peers on first use.
+//
+//   npm run bench                       every section, 3 runs each; writes docs/benchmarks.md
+//   npm run bench -- --quick            shorter runs, smaller scale test; prints only
+//   npm run bench -- --sections=1,4     some sections (1 request, 2 issuance, 3 sign-in,
+//                                       4 verifier, 5 scale); prints only
+//   npm run bench -- --propagation      also bench/propagation.js (PostgreSQL)
+//   npm run bench -- --runs=5 --seconds=5 --write --no-write --profile --no-profile
+//   node bench/run.js verifier | enumeration   (the two original benchmarks alone)
+//   node bench/run.js --report=FILE     rewrite docs/benchmarks.md from a saved results file
+//
+// Servers run in their own processes pinned to core 0 (taskset), the load generator
+// (autocannon, in this process) on core 1. Every load is bounded in time or count, on
+// 127.0.0.1 only. Server CPU is read from /proc/<pid>/stat around each measured window.
 "use strict";
+const { spawnSync } = require("node:child_process");
+const { existsSync, writeFileSync } = require("node:fs");
+const os = require("node:os");
+const { join } = require("node:path");
 const { performance } = require("node:perf_hooks");
+const { ensurePeers } = require("./lib/peers");
+const { pinSelf, PIN, HAS_TASKSET, CORES } = require("./lib/proc");
+const { DIST, ROOT } = require("./lib/root");
+const report = require("./lib/report");
 
-async function measure(name, iterations, fn) {
-  for (let i = 0; i < Math.min(200, iterations); i++) await fn(i); // warm-up
-  const start = performance.now();
-  for (let i = 0; i < iterations; i++) await fn(i);
-  const ms = performance.now() - start;
-  return { name, opsPerSecond: (iterations / ms) * 1000, microsPerOp: (ms * 1000) / iterations };
-}
-
-async function verifierBench() {
-  const { generateKeyPair, SignJWT, jwtVerify } = require("jose");
-  const { AccessTokenVerifier } = require("../dist/tokens/verify.js");
-  const issuer = "https://bench.invalid";
-  const { privateKey, publicKey } = await generateKeyPair("RS256");
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({
-    sub: "u",
-    client_id: "c",
-    token_use: "access",
-    scope: "openid",
-    auth_time: now,
-    jti: "j",
-    username: "u",
-  })
-    .setProtectedHeader({ alg: "RS256", kid: "k" })
-    .setIssuer(issuer)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(privateKey);
-  const keys = (kid) => (kid === "k" ? publicKey : undefined);
-  const cold = new AccessTokenVerifier({ issuer, keys, cacheSize: 0 });
-  const cached = new AccessTokenVerifier({ issuer, keys, cacheSize: 1000 });
-  const n = Number(process.env.BENCH_ITERATIONS ?? 5000);
-  const rows = [
-    await measure("jose jwtVerify (baseline)", n, () =>
-      jwtVerify(token, publicKey, { issuer, algorithms: ["RS256"] }),
-    ),
-    await measure("poolgate verifier, cold", n, () => cold.verify(token)),
-    await measure("poolgate verifier, cached", n * 10, () => cached.verify(token)),
-  ];
-  const base = rows[0].opsPerSecond;
-  console.log("\nVerifier micro-benchmark (one RS256 access token, %d iterations)", n);
-  for (const r of rows) {
-    console.log(
-      `  ${r.name.padEnd(30)} ${r.opsPerSecond.toFixed(0).padStart(10)} ops/s ${r.microsPerOp.toFixed(1).padStart(8)} µs/op  ${(r.opsPerSecond / base).toFixed(2)}× baseline`,
-    );
+function parseArgs(argv) {
+  const a = {
+    sections: null,
+    quick: false,
+    propagation: false,
+    write: undefined,
+    profile: undefined,
+  };
+  for (const arg of argv) {
+    const [k, v] = arg.replace(/^--/, "").split("=");
+    if (k === "quick") a.quick = true;
+    else if (k === "propagation") a.propagation = true;
+    else if (k === "write") a.write = true;
+    else if (k === "profile") a.profile = true;
+    else if (k === "no-profile") a.profile = false;
+    else if (k === "no-write") a.write = false;
+    else if (k === "sections" || k === "only") a.sections = v.split(",").map(Number);
+    else if (k === "runs") a.runs = Number(v);
+    else if (k === "seconds") a.seconds = Number(v);
+    else if (k === "verifier") a.sections = [4];
+    else if (k === "enumeration") a.enumerationOnly = true;
+    else if (k === "report") a.report = v;
+    else if (k === "help" || k === "h") a.help = true;
+    else throw new Error(`unknown option ${arg} (see the head of bench/run.js)`);
   }
-}
-
-/**
- * No user enumeration by timing: sign-in with an unknown username verifies a dummy hash, so
- * it should cost what a wrong password costs. Measured at the production hash cost, over
- * real HTTP, one attempt per username (so the lockout never interferes).
- */
-async function enumerationBench() {
-  const { mkdtempSync, rmSync } = require("node:fs");
-  const { tmpdir } = require("node:os");
-  const { join } = require("node:path");
-  const { randomBytes } = require("node:crypto");
-  const { loadConfig } = require("../dist/config.js");
-  const { createGateway } = require("../dist/server.js");
-  const tries = Number(process.env.BENCH_ENUMERATION_TRIES ?? 200);
-  const dir = mkdtempSync(join(tmpdir(), "poolgate-bench-"));
-  const config = loadConfig({
-    POOLGATE_PORT: "0",
-    POOLGATE_LOG_LEVEL: "silent",
-    POOLGATE_DATABASE_URL: `sqlite:${join(dir, "bench.db")}`,
-    POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
-  });
-  const gateway = await createGateway({ config });
-  try {
-    const url = await gateway.listen();
-    const { client } = await gateway.pool.clients.create({ name: "bench" }, Date.now());
-    const users = [];
-    for (let i = 0; i < tries; i++) {
-      users.push(
-        (
-          await gateway.pool.users.adminCreate({
-            username: `bench-${i}`,
-            password: "Bench-passw0rd!",
-          })
-        ).username,
-      );
-    }
-    const attempt = async (username) => {
-      const started = performance.now();
-      const res = await fetch(`${url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          query: "mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }",
-          variables: { i: { clientId: client.clientId, username, password: "Wrong-passw0rd!" } },
-        }),
-      });
-      const body = await res.json();
-      const code = body.errors?.[0]?.extensions?.code;
-      if (code !== "NOT_AUTHORIZED") throw new Error(`expected NOT_AUTHORIZED, got ${code}`);
-      return performance.now() - started;
-    };
-    const unknown = [];
-    const wrong = [];
-    // Interleaved, so drift in machine load hits both series alike.
-    for (let i = 0; i < tries; i++) {
-      unknown.push(await attempt(`nobody-${i}-${randomBytes(4).toString("hex")}`));
-      wrong.push(await attempt(users[i]));
-    }
-    const stats = (xs) => {
-      const s = [...xs].sort((a, b) => a - b);
-      const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-      return { median: q(0.5), p90: q(0.9), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
-    };
-    const u = stats(unknown);
-    const w = stats(wrong);
-    console.log(
-      "\nUser enumeration by timing (%d sign-ins each, production argon2id cost, real HTTP)",
-      tries,
-    );
-    console.log(
-      `  unknown username   median ${u.median.toFixed(2)} ms  p90 ${u.p90.toFixed(2)} ms  mean ${u.mean.toFixed(2)} ms`,
-    );
-    console.log(
-      `  wrong password     median ${w.median.toFixed(2)} ms  p90 ${w.p90.toFixed(2)} ms  mean ${w.mean.toFixed(2)} ms`,
-    );
-    console.log(
-      `  difference         median ${(u.median - w.median).toFixed(2)} ms (${((u.median / w.median - 1) * 100).toFixed(1)}%)  mean ${(u.mean - w.mean).toFixed(2)} ms`,
-    );
-  } finally {
-    await gateway.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return a;
 }
 
 async function main() {
-  const only = process.argv[2];
-  if (!only || only === "verifier") await verifierBench();
-  if (!only || only === "enumeration") await enumerationBench();
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(
+      require("node:fs").readFileSync(__filename, "utf8").split("\n").slice(1, 18).join("\n"),
+    );
+    return;
+  }
+  if (args.report) {
+    const saved = JSON.parse(require("node:fs").readFileSync(args.report, "utf8"));
+    writeFileSync(join(__dirname, "..", "docs", "benchmarks.md"), report.markdown(saved));
+    console.log(report.console(saved));
+    return;
+  }
+  if (!existsSync(join(DIST, "server.js"))) {
+    throw new Error(`${DIST} is missing: run \`npm run build\` first`);
+  }
+  ensurePeers();
+  const pinned = pinSelf();
+  const ctx = {
+    load: {
+      runs: args.runs ?? 3,
+      seconds: args.seconds ?? (args.quick ? 1.5 : 3),
+      warmupSeconds: args.quick ? 0.5 : 1,
+      connections: 10,
+      issuanceConnections: 10,
+      enumerationTries: args.quick ? 30 : 100,
+      microMs: args.quick ? 250 : 600,
+    },
+    scale: args.quick
+      ? { users: 1_000_000, liveTokens: 20_000, revoked: 100_000, passSeconds: 10 }
+      : { users: 1_000_000, liveTokens: 100_000, revoked: 100_000, passSeconds: 45 },
+    warnings: [],
+    warn(msg) {
+      ctx.warnings.push(msg);
+      console.warn(`  ! ${msg}`);
+    },
+    progress: (msg) => console.log(msg),
+  };
+  if (ctx.load.runs < 3) ctx.warn("fewer than 3 runs: min/median/max are not meaningful");
+  const all = [1, 2, 3, 4, 5];
+  const sections = args.enumerationOnly ? [3] : (args.sections ?? all);
+  if (args.enumerationOnly) ctx.load.runs = 0;
+  const machine = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? "?",
+    cores: CORES,
+    memoryGiB: os.totalmem() / 2 ** 30,
+    loadavg: os.loadavg(),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    pinned: pinned
+      ? "server on core 0, load generator on core 1 (taskset)"
+      : HAS_TASKSET
+        ? "not pinned (one core)"
+        : "not pinned (no taskset)",
+    root: ROOT,
+    commit:
+      process.env.BENCH_POOLGATE_REF ??
+      (spawnSync("git", ["-C", ROOT, "describe", "--always", "--dirty"], {
+        encoding: "utf8",
+      }).stdout.trim() ||
+        "?"),
+    mode: args.quick ? "quick" : "full",
+  };
+  console.log(
+    `poolgate bench — ${machine.date}, Node ${machine.node}, ${machine.cores} × ${machine.cpu}; ${machine.pinned}`,
+  );
+  const t0 = performance.now();
+  const results = { machine, sections: {}, timings: {} };
+  const runners = {
+    1: ["Authenticated request", "./sections/request"],
+    2: ["Token issuance", "./sections/issuance"],
+    3: ["Sign-in", "./sections/signin"],
+    4: ["Verifier micro-benchmark", "./sections/verifier"],
+    5: ["Scale", "./sections/scale"],
+  };
+  for (const n of sections) {
+    const [title, file] = runners[n];
+    console.log(`\n${n}. ${title}`);
+    const s0 = performance.now();
+    try {
+      results.sections[n] = await require(file).run(ctx);
+    } catch (err) {
+      ctx.warn(`section ${n} failed: ${err.stack ?? err}`);
+      results.sections[n] = { error: String(err.message ?? err) };
+    }
+    results.timings[n] = (performance.now() - s0) / 1000;
+  }
+  if (args.propagation) {
+    console.log("\n6. Revocation propagation (PostgreSQL, bench/propagation.js)");
+    const s0 = performance.now();
+    const r = spawnSync(process.execPath, [join(__dirname, "propagation.js")], {
+      env: { ...process.env, BENCH_REVOCATIONS: process.env.BENCH_REVOCATIONS ?? "50" },
+      encoding: "utf8",
+      timeout: 180_000,
+    });
+    results.propagation = {
+      status: r.status,
+      output: `${r.stdout}${r.status === 0 ? "" : r.stderr}`.trim(),
+    };
+    console.log(results.propagation.output);
+    results.timings.propagation = (performance.now() - s0) / 1000;
+  }
+  const complete = sections.length === all.length && !args.quick && !args.enumerationOnly;
+  if (args.profile ?? complete) {
+    console.log("\nProfile (node --cpu-prof on the gateway under load)");
+    const s0 = performance.now();
+    const { profileWorkload } = require("./profile");
+    results.profiles = [];
+    for (const w of ["me", "refresh-oauth"]) {
+      try {
+        const p = await profileWorkload(w, args.quick ? 3 : 5);
+        results.profiles.push(p);
+        console.log(
+          `  ${w}: ` +
+            p.own
+              .slice(0, 4)
+              .map((e) => `${e.fn} ${(100 * e.share).toFixed(1)} %`)
+              .join(", "),
+        );
+      } catch (err) {
+        ctx.warn(`profile ${w} failed: ${err.message}`);
+      }
+    }
+    results.timings.profile = (performance.now() - s0) / 1000;
+  }
+  results.totalSeconds = (performance.now() - t0) / 1000;
+  results.warnings = ctx.warnings;
+  const md = report.markdown(results);
+  console.log("\n" + report.console(results));
+  const write = args.write ?? complete;
+  if (write) {
+    const out = join(__dirname, "..", "docs", "benchmarks.md");
+    writeFileSync(out, md);
+    console.log(`\nwrote ${out}`);
+  }
+  // Raw figures, for --report= (rewriting the markdown without measuring again).
+  writeFileSync(join(os.tmpdir(), "poolgate-bench-results.json"), JSON.stringify(results, null, 2));
+  console.log(
+    `total ${results.totalSeconds.toFixed(0)} s (raw results: ${join(os.tmpdir(), "poolgate-bench-results.json")})`,
+  );
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,527 @@
+// docs/benchmarks.md and the console table, from one run's results.
+"use strict";
+const { fmt, mmm } = require("./stats");
+const { peerVersion } = require("./peers");
+
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
+const x = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "—");
+const verdict = (r, target, strict = false) =>
+  !Number.isFinite(r) ? "—" : (strict ? r > target : r >= target) ? "met" : "**missed**";
+
+function table(header, rows) {
+  const out = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
+  for (const r of rows) out.push(`| ${r.join(" | ")} |`);
+  return out.join("\n");
+}
+
+/** Ratio rows: [what, value, target, verdict]. */
+function targetsOf(results) {
+  const rows = [];
+  const s1 = results.sections[1];
+  if (s1?.stacks) {
+    const by = Object.fromEntries(s1.stacks.map((s) => [s.key, s]));
+    const pg = by.poolgate;
+    for (const [k, t, label] of [
+      ["a", 0.9, "(a) bare Apollo"],
+      ["b", 1.5, "(b) Apollo + jose"],
+      ["c", 1.0, "(c) Yoga + jwt"],
+    ]) {
+      const rr = ratio(pg.rps.median, by[k].rps.median);
+      const rc = ratio(by[k].cpu.median, pg.cpu.median);
+      const strict = k === "c";
+      rows.push([
+        `1. req/s vs ${label}`,
+        x(rr),
+        `${strict ? ">" : "≥"} ${t}×`,
+        verdict(rr, t, strict),
+      ]);
+      rows.push([
+        `1. CPU/request vs ${label} (theirs ÷ ours)`,
+        x(rc),
+        `${strict ? ">" : "≥"} ${t}×`,
+        verdict(rc, t, strict),
+      ]);
+    }
+  }
+  const s2 = results.sections[2];
+  if (s2?.targets) {
+    const by = Object.fromEntries(s2.targets.map((t) => [t.key, t]));
+    const ceil = s2.ceilings;
+    const add = (label, v, t) => rows.push([label, x(v), `≥ ${t}×`, verdict(v, t)]);
+    for (const k of ["pgRefreshGql", "pgRefreshOauth"]) {
+      const n = by[k].name.replace("poolgate ", "");
+      add(
+        `2. ${n} vs its crypto ceiling (req/s)`,
+        ratio(by[k].rps.median, ceil.refresh.rps.median),
+        0.85,
+      );
+      add(
+        `2. ${n} vs its crypto ceiling (CPU: ceiling ÷ ours)`,
+        ratio(ceil.refresh.cpu.median, by[k].cpu.median),
+        0.85,
+      );
+      add(
+        `2. ${n} vs oidc-provider (CPU: theirs ÷ ours)`,
+        ratio(by.oidcRefresh.cpu.median, by[k].cpu.median),
+        1.3,
+      );
+      add(
+        `2. ${n} vs oidc-provider refresh_token`,
+        ratio(by[k].rps.median, by.oidcRefresh.rps.median),
+        1.3,
+      );
+      if (by.cognitoRefresh)
+        add(
+          `2. ${n} vs cognito-local REFRESH_TOKEN_AUTH`,
+          ratio(by[k].rps.median, by.cognitoRefresh.rps.median),
+          4,
+        );
+    }
+    for (const k of ["pgCcOauth", "pgCcGql"]) {
+      const n = by[k].name.replace("poolgate ", "");
+      add(
+        `2. ${n} vs its crypto ceiling (req/s)`,
+        ratio(by[k].rps.median, ceil.sign1.rps.median),
+        0.85,
+      );
+      add(
+        `2. ${n} vs its crypto ceiling (CPU: ceiling ÷ ours)`,
+        ratio(ceil.sign1.cpu.median, by[k].cpu.median),
+        0.85,
+      );
+      add(
+        `2. ${n} vs oidc-provider (CPU: theirs ÷ ours)`,
+        ratio(by.oidcCc.cpu.median, by[k].cpu.median),
+        1.3,
+      );
+      add(
+        `2. ${n} vs oidc-provider client_credentials`,
+        ratio(by[k].rps.median, by.oidcCc.rps.median),
+        1.3,
+      );
+    }
+  }
+  const s3 = results.sections[3];
+  if (s3?.c10) {
+    rows.push([
+      "3. signIn c=10 vs argon2id ceiling",
+      x(ratio(s3.c10.rps.median, s3.ceiling.rps.median)),
+      "≥ 0.9×",
+      verdict(ratio(s3.c10.rps.median, s3.ceiling.rps.median), 0.9),
+    ]);
+    const rc = ratio(s3.ceiling.cpu.median, s3.c10.cpu.median);
+    rows.push([
+      "3. signIn c=10 vs argon2id ceiling (CPU: ceiling ÷ ours)",
+      x(rc),
+      "≥ 0.9×",
+      verdict(rc, 0.9),
+    ]);
+    rows.push([
+      "3. signIn c=1 vs argon2id ceiling",
+      x(ratio(s3.c1.rps.median, s3.ceiling.rps.median)),
+      "(latency-bound)",
+      "—",
+    ]);
+  }
+  return rows;
+}
+
+function section1(s) {
+  const by = Object.fromEntries(s.stacks.map((x) => [x.key, x]));
+  const pg = by.poolgate;
+  return [
+    `\`{ me { sub username email groups } }\` with a valid access token, ${s.connections} connections. Each cell: median (min–max) of the runs.`,
+    "",
+    table(
+      [
+        "stack",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs/req",
+        "poolgate req/s ÷ theirs",
+        "their CPU ÷ poolgate's",
+      ],
+      s.stacks.map((t) => [
+        t.name,
+        mmm(t.rps, 0),
+        mmm(t.p50, 0),
+        mmm(t.p99, 0),
+        mmm(t.cpu, 0),
+        t.key === "poolgate" ? "" : x(ratio(pg.rps.median, t.rps.median)),
+        t.key === "poolgate" ? "" : x(ratio(t.cpu.median, pg.cpu.median)),
+      ]),
+    ),
+    "",
+    `poolgate's verifier cache after the runs: ${s.poolgateStats.verifier.hits.toLocaleString("en-US")} hits, ${s.poolgateStats.verifier.misses} misses; RSS ${fmt(s.poolgateStats.mem.rss / 2 ** 20, 0)} MiB.`,
+  ].join("\n");
+}
+
+function section2(s) {
+  const by = Object.fromEntries(s.targets.map((t) => [t.key, t]));
+  const ceilOf = (t) => (t.group === "refresh" ? s.ceilings.refresh : s.ceilings.sign1);
+  return [
+    `${s.connections} connections. The ceiling is the signing work of one response done alone on the same core with the same thread pool: a refresh is two RS256 signs (ID + access token) and one JWE decrypt (the refresh token, dir + A256GCM); a client-credentials response is one RS256 sign. "cores" is the server's CPU time ÷ wall time (pinned to one core, so at most 1).`,
+    "",
+    table(
+      [
+        "",
+        "responses/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs/resp",
+        "cores",
+        "÷ ceiling",
+        "÷ oidc-provider",
+        "÷ cognito-local",
+      ],
+      [
+        [
+          "ceiling: refresh (2 signs + 1 decrypt)",
+          mmm(s.ceilings.refresh.rps, 0),
+          "",
+          "",
+          mmm(s.ceilings.refresh.cpu, 0),
+          "",
+          "",
+          "",
+          "",
+        ],
+        [
+          "ceiling: client credentials (1 sign)",
+          mmm(s.ceilings.sign1.rps, 0),
+          "",
+          "",
+          mmm(s.ceilings.sign1.cpu, 0),
+          "",
+          "",
+          "",
+          "",
+        ],
+        ...s.targets.map((t) => {
+          const peer = t.group === "refresh" ? by.oidcRefresh : by.oidcCc;
+          return [
+            t.name,
+            mmm(t.rps, 0),
+            mmm(t.p50, 0),
+            mmm(t.p99, 0),
+            mmm(t.cpu, 0),
+            mmm(t.cores, 2),
+            x(ratio(t.rps.median, ceilOf(t).rps.median)),
+            t.key.startsWith("pg") ? x(ratio(t.rps.median, peer.rps.median)) : "",
+            t.key.startsWith("pg") && t.group === "refresh" && by.cognitoRefresh
+              ? x(ratio(t.rps.median, by.cognitoRefresh.rps.median))
+              : "",
+          ];
+        }),
+      ],
+    ),
+    s.cognitoLocal ? "" : "\ncognito-local could not be measured in this run (see the warnings).",
+  ].join("\n");
+}
+
+function section3(s) {
+  const rows = [
+    [
+      `argon2id ceiling (m=${s.params.memoryKib} KiB, t=${s.params.iterations}, p=1; 4 in flight)`,
+      mmm(s.ceiling.rps, 1),
+      "",
+      "",
+      mmm(
+        {
+          ...s.ceiling.cpu,
+          median: s.ceiling.cpu.median / 1000,
+          min: s.ceiling.cpu.min / 1000,
+          max: s.ceiling.cpu.max / 1000,
+        },
+        1,
+      ),
+      "",
+      "",
+    ],
+    [
+      "poolgate signIn, c=1",
+      mmm(s.c1.rps, 1),
+      mmm(s.c1.p50, 0),
+      mmm(s.c1.p99, 0),
+      mmm(
+        {
+          ...s.c1.cpu,
+          median: s.c1.cpu.median / 1000,
+          min: s.c1.cpu.min / 1000,
+          max: s.c1.cpu.max / 1000,
+        },
+        1,
+      ),
+      mmm(s.c1.cores, 2),
+      x(ratio(s.c1.rps.median, s.ceiling.rps.median)),
+    ],
+    [
+      "poolgate signIn, c=10",
+      mmm(s.c10.rps, 1),
+      mmm(s.c10.p50, 0),
+      mmm(s.c10.p99, 0),
+      mmm(
+        {
+          ...s.c10.cpu,
+          median: s.c10.cpu.median / 1000,
+          min: s.c10.cpu.min / 1000,
+          max: s.c10.cpu.max / 1000,
+        },
+        1,
+      ),
+      mmm(s.c10.cores, 2),
+      x(ratio(s.c10.rps.median, s.ceiling.rps.median)),
+    ],
+  ];
+  if (s.cognito) {
+    rows.push([
+      "cognito-local USER_PASSWORD_AUTH, c=10 (no hashing)",
+      mmm(s.cognito.rps, 0),
+      mmm(s.cognito.p50, 0),
+      mmm(s.cognito.p99, 0),
+      mmm(
+        {
+          ...s.cognito.cpu,
+          median: s.cognito.cpu.median / 1000,
+          min: s.cognito.cpu.min / 1000,
+          max: s.cognito.cpu.max / 1000,
+        },
+        2,
+      ),
+      mmm(s.cognito.cores, 2),
+      x(ratio(s.cognito.rps.median, s.ceiling.rps.median)),
+    ]);
+  }
+  const out = [
+    table(
+      ["", "per second", "p50 ms", "p99 ms", "server CPU ms each", "cores", "÷ argon2id ceiling"],
+      rows,
+    ),
+    "",
+    `\`me\` at a fixed ${s.meRate} req/s (2 connections): p50 ${mmm(s.meAlone.p50, 0)} ms, p99 ${mmm(s.meAlone.p99, 0)} ms alone; p50 ${mmm(s.meStorm.p50, 0)} ms, p99 ${mmm(s.meStorm.p99, 0)} ms (max ${mmm(s.meStorm.max, 0)} ms) during a sign-in storm at c=10 (${mmm(s.stormRps, 1)} sign-ins/s), ${s.meStorm.bad} failed.`,
+  ];
+  if (s.enumeration) {
+    const e = s.enumeration;
+    out.push(
+      "",
+      `No user enumeration by timing (${e.tries} sign-ins each, interleaved, production cost): unknown username median ${e.unknown.median.toFixed(2)} ms (p90 ${e.unknown.p90.toFixed(2)}), wrong password median ${e.wrong.median.toFixed(2)} ms (p90 ${e.wrong.p90.toFixed(2)}): difference ${(e.unknown.median - e.wrong.median).toFixed(2)} ms (${((e.unknown.median / e.wrong.median - 1) * 100).toFixed(1)} %).`,
+    );
+  }
+  return out.join("\n");
+}
+
+function section4(s) {
+  const jose = s.rows.find((r) => r.key === "jose");
+  return table(
+    ["verifier", "verifications/s", "µs each", "÷ jose jwtVerify"],
+    s.rows.map((r) => [
+      r.name,
+      mmm(r.ops, 0),
+      mmm(r.micros, 1),
+      x(ratio(r.ops.median, jose.ops.median)),
+    ]),
+  );
+}
+
+function section5(s, s1) {
+  const mib = (b) => fmt(b / 2 ** 20, 0);
+  const pg1 = s1?.stacks?.find((t) => t.key === "poolgate");
+  return [
+    `Store: ${s.users.toLocaleString("en-US")} users (written by SQL in ${s.populateSeconds.toFixed(1)} s, one shared argon2id hash) and ${s.revoked.toLocaleString("en-US")} revoked sessions; the gateway started on it in ${s.startSeconds.toFixed(1)} s. ${s.liveTokens.toLocaleString("en-US")} distinct live access tokens of random users were minted with the gateway's key (${s.mintSeconds.toFixed(0)} s, setup).`,
+    "",
+    table(
+      [
+        "`me`, 10 connections",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs/req",
+        "section 1 poolgate CPU/req (small store, one token) ÷ this",
+      ],
+      [
+        [
+          "1 000 tokens of random users (cache warm), 1M-user store",
+          mmm(s.warm.rps, 0),
+          mmm(s.warm.p50, 0),
+          mmm(s.warm.p99, 0),
+          mmm(s.warm.cpu, 0),
+          pg1 ? x(ratio(pg1.cpu.median, s.warm.cpu.median)) : "",
+        ],
+        [
+          `${s.liveTokens.toLocaleString("en-US")} distinct tokens in turn (verifier cache 10 000: mostly misses)`,
+          mmm(s.wide.rps, 0),
+          mmm(s.wide.p50, 0),
+          mmm(s.wide.p99, 0),
+          mmm(s.wide.cpu, 0),
+          pg1 ? x(ratio(pg1.cpu.median, s.wide.cpu.median)) : "",
+        ],
+      ],
+    ),
+    "",
+    table(
+      [
+        "gateway memory (after a GC)",
+        "heap used MiB",
+        "RSS MiB",
+        "verifier cache entries",
+        "revoked sessions held",
+      ],
+      [
+        [
+          `at start (${s.revoked.toLocaleString("en-US")} revoked sessions loaded)`,
+          mib(s.atStart.mem.heapUsed),
+          mib(s.atStart.mem.rss),
+          s.atStart.verifier.size,
+          s.atStart.revocations.sessions.toLocaleString("en-US"),
+        ],
+        [
+          `after ${s.presented.toLocaleString("en-US")} distinct tokens were presented`,
+          mib(s.atEnd.mem.heapUsed),
+          mib(s.atEnd.mem.rss),
+          s.atEnd.verifier.size.toLocaleString("en-US"),
+          s.atEnd.revocations.sessions.toLocaleString("en-US"),
+        ],
+        ...(pg1
+          ? [
+              [
+                "section 1's gateway (small store, one token), for comparison",
+                mib(s1.poolgateStats.mem.heapUsed),
+                mib(s1.poolgateStats.mem.rss),
+                s1.poolgateStats.verifier.size,
+                "0",
+              ],
+            ]
+          : []),
+      ],
+    ),
+  ].join("\n");
+}
+
+const NOTES = `## What each stack does
+
+- **poolgate**: \`dist/\` of this checkout, \`createGateway\` on a fresh SQLite store, production settings (\`POOLGATE_ENV=production\`: argon2id m=19 MiB t=2 p=1, verifier cache 10 000, introspection off, CSRF prevention, depth/alias/token limits). Per request: bearer parsing, the verifier (LRU keyed by the token's SHA-256; signature, \`exp\`, \`iss\`, \`token_use\` on a miss), the in-memory revocation checks (client, session, user), a request-scoped logger and DataLoaders, the directive check (\`@authenticated\`), and \`me\` read from the store (user row and groups).
+- **(a) bare Apollo**: Apollo Server 5 behind the same \`node:http\` plumbing as poolgate (\`executeHTTPGraphQLRequest\`), \`me\` from memory, no auth. The ceiling of what a GraphQL gateway on Apollo can do.
+- **(b) Apollo + jose**: (a) plus \`jose.jwtVerify(token, publicKey, { issuer, algorithms: ["RS256"] })\` in the context function on every request (what most teams hand-roll); the key is in memory (no JWKS fetch); the user from memory.
+- **(c) Yoga + JWT + generic-auth**: GraphQL Yoga 5 on \`node:http\`, \`@graphql-yoga/plugin-jwt\` (jsonwebtoken, RS256, inline public key, issuer checked) and \`@envelop/generic-auth\` in \`protect-granular\` mode with \`@requiresScopes\` on \`me\`; the user from memory.
+- **oidc-provider** (panva): the reference OpenID Provider for Node, default in-memory adapter, one confidential client, JWT access tokens (resource indicators, RS256), an RS256 ID token on refresh (scope \`openid\`), refresh tokens not rotated (poolgate's default). Its refresh token is created through its own models, as an authorization-code flow would leave it.
+- **cognito-local** (jagregory): the Cognito emulator (Express, StormDB JSON files), started through its own \`createDefaultServer\` with a silent logger. It keeps passwords in plain text (no hash) and signs with jsonwebtoken synchronously; its REFRESH_TOKEN_AUTH returns ID and access tokens.
+- **Ceilings**: jose (the product's copy) signing RS256 with a 2048-bit key and decrypting a dir/A256GCM JWE, and @node-rs/argon2 verifying at poolgate's configured cost, in a process pinned to the server core, with as many operations in flight as the load generator has connections (argon2: 4, the thread-pool size).
+- **Method**: each server in its own process pinned with \`taskset\` to core 0; autocannon (in the bench process) pinned to core 1; loads bounded in time, on 127.0.0.1; stacks measured in interleaved rounds so machine drift hits all alike; server CPU from \`/proc/<pid>/stat\` (all threads) over the measured window ÷ 2xx responses. The machine is shared and noisy: CPU per request is the steadier figure.`;
+
+function markdown(results) {
+  const m = results.machine;
+  const s = results.sections;
+  const out = [
+    "# Benchmarks",
+    "",
+    "Written by `npm run bench` (bench/run.js); see issue 7 for the targets. Ratios are measured in one run on one machine; each figure is the median (min–max) of the runs.",
+    "",
+    "## Machine",
+    "",
+    table(
+      ["", ""],
+      [
+        ["date", m.date],
+        ["machine", `${m.cores} × ${m.cpu}, ${m.memoryGiB.toFixed(0)} GiB, ${m.platform}`],
+        ["Node.js", m.node],
+        ["load average at start", m.loadavg.map((l) => l.toFixed(2)).join(", ")],
+        ["pinning", m.pinned],
+        ["poolgate", `${m.commit} (${m.mode} run)`],
+        [
+          "peers",
+          [
+            "@apollo/server",
+            "graphql",
+            "jose",
+            "graphql-yoga",
+            "@graphql-yoga/plugin-jwt",
+            "@envelop/generic-auth",
+            "oidc-provider",
+            "cognito-local",
+            "aws-jwt-verify",
+            "autocannon",
+            "tinybench",
+          ]
+            .map((p) => `${p} ${peerVersion(p)}`)
+            .join(", "),
+        ],
+        [
+          "duration",
+          `${results.totalSeconds.toFixed(0)} s (${Object.entries(results.timings)
+            .map(([k, v]) => `${k}: ${v.toFixed(0)} s`)
+            .join(", ")})`,
+        ],
+      ],
+    ),
+    "",
+    "## Targets",
+    "",
+    table(["ratio", "measured", "target", ""], targetsOf(results)),
+  ];
+  const sec = (n, title, fn) => {
+    if (!s[n]) return;
+    out.push("", `## ${n}. ${title}`, "", s[n].error ? `Failed: ${s[n].error}` : fn(s[n]));
+  };
+  sec(1, "Authenticated request", section1);
+  sec(2, "Token issuance", section2);
+  sec(3, "Sign-in", section3);
+  sec(4, "Verifier micro-benchmark (tinybench, one token, sequential)", section4);
+  sec(5, "Scale", (x5) => section5(x5, s[1]));
+  if (results.profiles?.length) {
+    out.push(
+      "",
+      "## Profile",
+      "",
+      "`node --cpu-prof` on the gateway (pinned, 10 connections; `node bench/profile.js <workload>` repeats it). Shares are of the main thread's busy samples; with the server on one core, time the thread pool (signing, hashing) takes from the main thread shows up in the frame that woke it (`node:internal/crypto/util`).",
+    );
+    for (const p of results.profiles) {
+      const pct = (e) => `${(100 * e.share).toFixed(1)} %`;
+      out.push(
+        "",
+        `**${p.workload}** (${fmt(p.rps, 0)} req/s, ${fmt(p.cpuUsPerReq, 0)} µs CPU/req with the profiler on). By package: ${p.byPackage
+          .slice(0, 8)
+          .map((e) => `${e.name} ${pct(e)}`)
+          .join(", ")}.`,
+        "",
+        table(
+          ["top self time, all code", "", "top self time, poolgate's dist/", ""],
+          Array.from({ length: 12 }, (_, i) => [
+            p.top[i] ? `\`${p.top[i].fn}\` ${p.top[i].where}` : "",
+            p.top[i] ? pct(p.top[i]) : "",
+            p.own[i] ? `\`${p.own[i].fn}\` ${p.own[i].where}` : "",
+            p.own[i] ? pct(p.own[i]) : "",
+          ]),
+        ),
+      );
+    }
+  }
+  if (results.propagation) {
+    out.push(
+      "",
+      "## Revocation propagation (PostgreSQL, two processes)",
+      "",
+      "```",
+      results.propagation.output,
+      "```",
+    );
+  }
+  if (results.warnings.length)
+    out.push("", "## Warnings", "", ...results.warnings.map((w) => `- ${w.split("\n")[0]}`));
+  out.push("", NOTES, "");
+  return out.join("\n");
+}
+
+function consoleTable(results) {
+  const rows = targetsOf(results);
+  const w = Math.max(...rows.map((r) => r[0].length), 10);
+  return [
+    "Ratios (median of the runs):",
+    ...rows.map(
+      (r) =>
+        `  ${r[0].padEnd(w)}  ${r[1].padStart(7)}  target ${r[2].padEnd(8)} ${r[3].replace(/\*/g, "")}`,
+    ),
+  ].join("\n");
+}
+
+module.exports = { markdown, console: consoleTable, targetsOf };

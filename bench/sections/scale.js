@@ -1,0 +1,170 @@
+// Section 5 — scale: a store of 1 000 000 users and 100 000 revoked sessions (written by
+// SQL), then `me` throughput (a) over 1 000 tokens of random users (verifier cache warm,
+// every request a store read among 1M rows), (b) over 100 000 distinct live tokens (ten times
+// the verifier cache: LRU churn, signature work on most requests), with the gateway's memory
+// before and after every token was presented once: caches stay bounded.
+"use strict";
+const { mkdtempSync, readFileSync, rmSync } = require("node:fs");
+const { randomBytes } = require("node:crypto");
+const { tmpdir } = require("node:os");
+const { join } = require("node:path");
+const { performance } = require("node:perf_hooks");
+const { startServer } = require("../lib/proc");
+const { startPoolgate, gql, post, ISSUER, SERVERS } = require("../lib/fixture");
+const { measureLoad, autocannonRun } = require("../lib/load");
+const { summary } = require("../lib/stats");
+const { dist, ROOT } = require("../lib/root");
+const { populate } = require("../lib/population");
+const { QUERY } = require("./request");
+const { createRequire } = require("node:module");
+
+function rotatingTokens(tokens, state) {
+  return [
+    {
+      setupRequest: (req) => {
+        const t = tokens[state.next++ % tokens.length];
+        return { ...req, headers: { ...req.headers, authorization: `Bearer ${t}` } };
+      },
+    },
+  ];
+}
+
+async function run(ctx) {
+  const { runs, seconds, warmupSeconds, connections } = ctx.load;
+  const { users, liveTokens, revoked } = ctx.scale;
+  const dir = mkdtempSync(join(tmpdir(), "poolgate-bench-scale-"));
+  const path = join(dir, "bench.db");
+  const masterKey = randomBytes(32).toString("base64");
+  const started = [];
+  try {
+    // The schema, then the rows.
+    const { openStore } = dist("store/open.js");
+    await (await openStore(`sqlite:${path}`)).close();
+    const argon2 = createRequire(join(ROOT, "package.json"))("@node-rs/argon2");
+    const passwordHash = await argon2.hash("Bench-passw0rd!", {
+      algorithm: 2,
+      memoryCost: 19456,
+      timeCost: 2,
+      parallelism: 1,
+    });
+    let t0 = performance.now();
+    await populate(path, { users, revoked, passwordHash });
+    const populateSeconds = (performance.now() - t0) / 1000;
+    ctx.progress(
+      `  5. ${users.toLocaleString("en-US")} users and ${revoked.toLocaleString("en-US")} revoked sessions written by SQL in ${populateSeconds.toFixed(1)} s`,
+    );
+
+    t0 = performance.now();
+    const poolgate = await startPoolgate({ dir, env: { POOLGATE_MASTER_KEY: masterKey } });
+    started.push(poolgate);
+    const startSeconds = (performance.now() - t0) / 1000;
+    const clientId = await poolgate.call("createClient");
+    await poolgate.call("gc");
+    const atStart = await poolgate.call("stats");
+
+    const minter = await startServer(join(SERVERS, "mint.js"), {
+      cpus: "0,1",
+      env: { POOLGATE_DATABASE_URL: `sqlite:${path}`, POOLGATE_MASTER_KEY: masterKey },
+    });
+    started.push(minter);
+    const file = join(dir, "tokens.txt");
+    t0 = performance.now();
+    await minter.call("mint", { count: liveTokens, users, clientId, issuer: ISSUER, file });
+    const mintSeconds = (performance.now() - t0) / 1000;
+    await minter.stop();
+    started.pop();
+    const tokens = readFileSync(file, "utf8").trim().split("\n");
+    ctx.progress(
+      `  5. ${tokens.length.toLocaleString("en-US")} access tokens minted in ${mintSeconds.toFixed(1)} s (setup, not measured)`,
+    );
+
+    const url = `${poolgate.url}/graphql`;
+    const check = await post(url, gql(QUERY), { authorization: `Bearer ${tokens[0]}` });
+    if (!check.json?.data?.me?.sub)
+      throw new Error(`section 5: me failed: ${check.text.slice(0, 300)}`);
+
+    const hot = tokens.slice(0, 1000);
+    const hotState = { next: 0 };
+    const wideState = { next: 1000 };
+    const target = (list, state) => ({
+      url,
+      headers: { "content-type": "application/json" },
+      body: gql(QUERY),
+      requests: rotatingTokens(list, state),
+      server: poolgate,
+    });
+    const warm = [];
+    const wide = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await measureLoad(target(hot, hotState), {
+        connections,
+        seconds,
+        warmupSeconds: i === 0 ? warmupSeconds : 0.5,
+      });
+      warm.push(r);
+      ctx.progress(
+        `  5. me, 1M users, 1 000 tokens          run ${i + 1}: ${r.rps.toFixed(0)} req/s, ${r.cpuUsPerReq.toFixed(0)} µs CPU/req`,
+      );
+      const w = await measureLoad(target(tokens, wideState), {
+        connections,
+        seconds,
+        warmupSeconds: 0,
+      });
+      wide.push(w);
+      ctx.progress(
+        `  5. me, 1M users, 100k distinct tokens   run ${i + 1}: ${w.rps.toFixed(0)} req/s, ${w.cpuUsPerReq.toFixed(0)} µs CPU/req`,
+      );
+      if (r.bad + w.bad > 0) ctx.warn(`section 5: ${r.bad + w.bad} failed requests`);
+    }
+    // Present every remaining token once (bounded: at most ctx.scale.passSeconds).
+    const remaining = Math.max(0, tokens.length - wideState.next);
+    let pass = null;
+    if (remaining > 0) {
+      const tp = performance.now();
+      const r = await autocannonRun({
+        ...target(tokens, wideState),
+        method: "POST",
+        connections,
+        amount: remaining,
+        duration: ctx.scale.passSeconds,
+        timeout: 10,
+      });
+      pass = {
+        requests: r["2xx"],
+        seconds: (performance.now() - tp) / 1000,
+        bad: r.non2xx + r.errors + r.timeouts,
+      };
+    }
+    await poolgate.call("gc");
+    const atEnd = await poolgate.call("stats");
+    ctx.progress(
+      `  5. presented ${Math.min(wideState.next, tokens.length).toLocaleString("en-US")} distinct tokens; heap ${(atStart.mem.heapUsed / 2 ** 20).toFixed(0)} → ${(atEnd.mem.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(atStart.mem.rss / 2 ** 20).toFixed(0)} → ${(atEnd.mem.rss / 2 ** 20).toFixed(0)} MiB, verifier cache ${atEnd.verifier.size}`,
+    );
+    const S = (arr, f) => summary(arr.map(f));
+    const load = (arr) => ({
+      rps: S(arr, (r) => r.rps),
+      p50: S(arr, (r) => r.p50),
+      p99: S(arr, (r) => r.p99),
+      cpu: S(arr, (r) => r.cpuUsPerReq),
+    });
+    return {
+      users,
+      revoked,
+      liveTokens: tokens.length,
+      presented: Math.min(wideState.next, tokens.length),
+      populateSeconds,
+      startSeconds,
+      mintSeconds,
+      atStart,
+      atEnd,
+      warm: load(warm),
+      wide: load(wide),
+      pass,
+    };
+  } finally {
+    for (const s of started.reverse()) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { run };

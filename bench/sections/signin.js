@@ -1,0 +1,234 @@
+// Section 3 — sign-in (USER_PASSWORD_AUTH) at concurrency 1 and 10 versus the argon2id
+// ceiling at the configured cost, `me` latency while a sign-in storm runs, cognito-local's
+// USER_PASSWORD_AUTH (which stores passwords in plain text: no hash at all), and the
+// unknown-user vs wrong-password timing comparison (no user enumeration by timing).
+"use strict";
+const { join } = require("node:path");
+const { randomBytes } = require("node:crypto");
+const { performance } = require("node:perf_hooks");
+const { startServer } = require("../lib/proc");
+const { startPoolgate, gql, post, PASSWORD, SERVERS } = require("../lib/fixture");
+const { measureLoad, autocannonRun, waitIdle } = require("../lib/load");
+const { summary } = require("../lib/stats");
+const { QUERY } = require("./request");
+const cognito = require("../lib/cognito");
+
+const SIGN_IN =
+  "mutation($i: SignInInput!) { signIn(input: $i) { accessToken idToken refreshToken expiresIn } }";
+const USERS = 10;
+
+/** autocannon request list: each request signs in the next user (one connection, one user). */
+function rotating(bodies) {
+  let n = 0;
+  return [{ setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }) }];
+}
+
+async function meLatency(url, token, seconds, rate) {
+  const r = await autocannonRun({
+    url,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: gql(QUERY),
+    connections: 2,
+    overallRate: rate,
+    duration: seconds,
+    timeout: 10,
+  });
+  return {
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    ok: r["2xx"],
+    bad: r.non2xx + r.errors + r.timeouts,
+  };
+}
+
+async function enumeration(ctx, poolgate, setup, tries) {
+  const url = `${poolgate.url}/graphql`;
+  const attempt = async (username) => {
+    const started = performance.now();
+    const r = await post(
+      url,
+      gql(SIGN_IN, { i: { clientId: setup.webClientId, username, password: "Wrong-passw0rd!" } }),
+    );
+    const code = r.json?.errors?.[0]?.extensions?.code;
+    if (code !== "NOT_AUTHORIZED") throw new Error(`expected NOT_AUTHORIZED, got ${code}`);
+    return performance.now() - started;
+  };
+  const unknown = [];
+  const wrong = [];
+  // Interleaved, so drift in machine load hits both series alike; one attempt per user so
+  // the lockout (5 failures) never interferes.
+  for (let i = 0; i < tries; i++) {
+    unknown.push(await attempt(`nobody-${i}-${randomBytes(4).toString("hex")}`));
+    wrong.push(await attempt(setup.users[USERS + i]));
+  }
+  const stats = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+    return { median: q(0.5), p90: q(0.9), mean: xs.reduce((a, b) => a + b, 0) / xs.length };
+  };
+  return { tries, unknown: stats(unknown), wrong: stats(wrong) };
+}
+
+async function run(ctx) {
+  const { runs, seconds, warmupSeconds } = ctx.load;
+  const tries = ctx.load.enumerationTries;
+  const started = [];
+  const start = async (p) => {
+    const s = await p;
+    started.push(s);
+    return s;
+  };
+  try {
+    const poolgate = await start(startPoolgate());
+    const ceiling = await start(startServer(join(SERVERS, "ceiling.js")));
+    // USERS for the storm, then one per enumeration attempt (each fails once at most).
+    const setup = await poolgate.call("setup", { users: USERS + tries, password: PASSWORD });
+    const token = setup.sessions[0].accessToken;
+    const bodies = setup.users
+      .slice(0, USERS)
+      .map((username) =>
+        gql(SIGN_IN, { i: { clientId: setup.webClientId, username, password: PASSWORD } }),
+      );
+    const first = await post(`${poolgate.url}/graphql`, bodies[0]);
+    if (!first.json?.data?.signIn?.accessToken)
+      throw new Error(`poolgate signIn: ${first.text.slice(0, 300)}`);
+
+    let cognitoLocal;
+    let cognitoBodies;
+    try {
+      cognitoLocal = await start(startServer(join(SERVERS, "cognito-local.js")));
+      const cs = await cognito.setup(cognitoLocal.url, PASSWORD, USERS);
+      cognitoBodies = cs.usernames.map((u) =>
+        JSON.stringify({
+          ClientId: cs.clientId,
+          AuthFlow: "USER_PASSWORD_AUTH",
+          AuthParameters: { USERNAME: u, PASSWORD: PASSWORD },
+        }),
+      );
+    } catch (err) {
+      ctx.warn(`section 3: cognito-local could not be measured: ${err.message}`);
+      cognitoLocal = undefined;
+    }
+
+    const params = await ceiling.call("params");
+    const out = {
+      params,
+      c1: [],
+      c10: [],
+      ceiling: [],
+      cognito: [],
+      meAlone: [],
+      meStorm: [],
+      stormRps: [],
+    };
+    const meRate = 200;
+    for (let i = 0; i < runs; i++) {
+      const c = await ceiling.call("measure", "argon2", seconds, 4);
+      out.ceiling.push(c);
+      ctx.progress(
+        `  3. argon2id ceiling                      run ${i + 1}: ${c.opsPerSecond.toFixed(1)} verifications/s, ${(c.cpuUsPerOp / 1000).toFixed(1)} ms CPU each`,
+      );
+      for (const [key, connections] of [
+        ["c1", 1],
+        ["c10", 10],
+      ]) {
+        const r = await measureLoad(
+          {
+            url: `${poolgate.url}/graphql`,
+            headers: { "content-type": "application/json" },
+            requests: rotating(bodies),
+            server: poolgate,
+          },
+          { connections, seconds, warmupSeconds: i === 0 ? warmupSeconds : 0 },
+        );
+        if (r.bad > 0)
+          ctx.warn(`section 3: poolgate signIn c=${connections} had ${r.bad} failed requests`);
+        out[key].push(r);
+        ctx.progress(
+          `  3. poolgate signIn c=${String(connections).padEnd(20)} run ${i + 1}: ${r.rps.toFixed(1)} req/s, p99 ${r.p99} ms`,
+        );
+      }
+      // `me` at a fixed rate, alone and then during a sign-in storm (c=10).
+      await waitIdle(poolgate);
+      out.meAlone.push(await meLatency(`${poolgate.url}/graphql`, token, seconds, meRate));
+      await waitIdle(poolgate);
+      const storm = measureLoad(
+        {
+          url: `${poolgate.url}/graphql`,
+          headers: { "content-type": "application/json" },
+          requests: rotating(bodies),
+          server: poolgate,
+        },
+        { connections: 10, seconds: seconds + 0.5, warmupSeconds: 0 },
+      );
+      await new Promise((r) => setTimeout(r, 250));
+      const during = await meLatency(`${poolgate.url}/graphql`, token, seconds, meRate);
+      out.meStorm.push(during);
+      out.stormRps.push((await storm).rps);
+      ctx.progress(
+        `  3. me p99 alone / during storm          run ${i + 1}: ${out.meAlone[i].p99} ms / ${during.p99} ms (${meRate} req/s)`,
+      );
+      if (cognitoLocal) {
+        const r = await measureLoad(
+          {
+            url: `${cognitoLocal.url}/`,
+            headers: cognito.headers("InitiateAuth"),
+            requests: rotating(cognitoBodies),
+            server: cognitoLocal,
+          },
+          { connections: 10, seconds, warmupSeconds: i === 0 ? warmupSeconds : 0 },
+        );
+        if (r.bad > 0) ctx.warn(`section 3: cognito-local had ${r.bad} failed requests`);
+        out.cognito.push(r);
+        ctx.progress(
+          `  3. cognito-local USER_PASSWORD_AUTH c=10 run ${i + 1}: ${r.rps.toFixed(0)} req/s`,
+        );
+      }
+    }
+    const S = (arr, f) => summary(arr.map(f));
+    const load = (arr) => ({
+      rps: S(arr, (r) => r.rps),
+      p50: S(arr, (r) => r.p50),
+      p99: S(arr, (r) => r.p99),
+      cpu: S(arr, (r) => r.cpuUsPerReq),
+      cores: S(arr, (r) => r.cpuCores),
+    });
+    const result = {
+      params,
+      meRate,
+      ceiling: {
+        rps: S(out.ceiling, (c) => c.opsPerSecond),
+        cpu: S(out.ceiling, (c) => c.cpuUsPerOp),
+      },
+      c1: load(out.c1),
+      c10: load(out.c10),
+      cognito: out.cognito.length ? load(out.cognito) : null,
+      meAlone: {
+        p50: S(out.meAlone, (r) => r.p50),
+        p99: S(out.meAlone, (r) => r.p99),
+        max: S(out.meAlone, (r) => r.max),
+      },
+      meStorm: {
+        p50: S(out.meStorm, (r) => r.p50),
+        p99: S(out.meStorm, (r) => r.p99),
+        max: S(out.meStorm, (r) => r.max),
+        bad: out.meStorm.reduce((a, r) => a + r.bad, 0),
+      },
+      stormRps: summary(out.stormRps),
+    };
+    if (tries > 0) {
+      result.enumeration = await enumeration(ctx, poolgate, setup, tries);
+      const e = result.enumeration;
+      ctx.progress(
+        `  3. enumeration: unknown ${e.unknown.median.toFixed(2)} ms vs wrong password ${e.wrong.median.toFixed(2)} ms (median of ${tries})`,
+      );
+    }
+    return result;
+  } finally {
+    for (const s of started.reverse()) await s.stop();
+  }
+}
+
+module.exports = { run };

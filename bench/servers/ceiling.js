@@ -1,0 +1,98 @@
+// The crypto ceilings, measured in a process pinned like the servers (same core, same libuv
+// thread pool): RS256 signs through jose (WebCrypto), poolgate's refresh-token JWE decrypt
+// (dir + A256GCM), and argon2id verifications at poolgate's configured cost through
+// @node-rs/argon2 — the work one response needs, with nothing else around it.
+"use strict";
+const { randomBytes, randomUUID } = require("node:crypto");
+const { performance } = require("node:perf_hooks");
+const { serveChild } = require("../lib/child");
+const { ROOT } = require("../lib/root");
+const { createRequire } = require("node:module");
+const { join } = require("node:path");
+
+// The product's own jose and argon2 (the exact versions poolgate runs).
+const productRequire = createRequire(join(ROOT, "package.json"));
+const jose = productRequire("jose");
+const argon2 = productRequire("@node-rs/argon2");
+
+async function saturate(seconds, concurrency, op) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      await op();
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { opsPerSecond: done / elapsed, cpuUsPerOp: (cpu.user + cpu.system) / done, ops: done };
+}
+
+serveChild(async () => {
+  const { privateKey } = await jose.generateKeyPair("RS256");
+  const dirKey = randomBytes(32);
+  const now = Math.floor(Date.now() / 1000);
+  const claims = () => ({
+    sub: randomUUID(),
+    iss: "http://localhost:4000",
+    version: 2,
+    client_id: "xaovf0fw3igl2c066n8te2x3lm",
+    origin_jti: randomUUID(),
+    event_id: randomUUID(),
+    token_use: "access",
+    scope: "aws.cognito.signin.user.admin openid email profile",
+    auth_time: now,
+    exp: now + 3600,
+    iat: now,
+    jti: randomUUID(),
+    username: "bench-0",
+  });
+  const sign = () =>
+    new jose.SignJWT(claims())
+      .setProtectedHeader({ alg: "RS256", kid: "k", typ: "JWT" })
+      .sign(privateKey);
+  const refreshToken = await new jose.CompactEncrypt(
+    new TextEncoder().encode(
+      JSON.stringify({ sid: randomUUID(), jti: randomUUID(), exp: now + 86400 }),
+    ),
+  )
+    .setProtectedHeader({ alg: "dir", enc: "A256GCM", typ: "poolgate-refresh+jwe" })
+    .encrypt(dirKey);
+  const decrypt = () =>
+    jose.compactDecrypt(refreshToken, dirKey, {
+      keyManagementAlgorithms: ["dir"],
+      contentEncryptionAlgorithms: ["A256GCM"],
+    });
+  const memoryKib = Number(process.env.POOLGATE_PASSWORD_HASH_MEMORY_KIB ?? 19456);
+  const iterations = Number(process.env.POOLGATE_PASSWORD_HASH_ITERATIONS ?? 2);
+  const encoded = await argon2.hash("Bench-passw0rd!", {
+    algorithm: 2,
+    memoryCost: memoryKib,
+    timeCost: iterations,
+    parallelism: 1,
+  });
+  const ops = {
+    /** One client-credentials response: one RS256 sign. */
+    sign1: sign,
+    /** One refresh response: ID + access token signs and the refresh-token decrypt. */
+    refresh: () => Promise.all([sign(), sign(), decrypt()]),
+    /** One sign-in's password check. */
+    argon2: () => argon2.verify(encoded, "Bench-passw0rd!"),
+  };
+  return {
+    url: "ipc:",
+    commands: {
+      measure: (kind, seconds, concurrency) => saturate(seconds, concurrency, ops[kind]),
+      params: () => ({
+        memoryKib,
+        iterations,
+        parallelism: 1,
+        threadpool: process.env.UV_THREADPOOL_SIZE ?? "4",
+      }),
+    },
+  };
+});
