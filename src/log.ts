@@ -40,3 +40,21 @@ export function createLogger(
     destination,
   );
 }
+
+/**
+ * A request-scoped child logger that is only built when something is logged: creating a
+ * pino child (with its redaction set-up) on every request was a measurable share of the
+ * authenticated-request path, and most requests log nothing at the configured level.
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy({} as Logger, {
+    get(_target, property) {
+      child ??= parent.child(bindings);
+      const value = Reflect.get(child, property, child) as unknown;
+      return typeof value === "function"
+        ? (value as (...a: unknown[]) => unknown).bind(child)
+        : value;
+    },
+  });
+}

@@ -21,7 +21,7 @@ import { jwksBody, openidConfiguration } from "./http/oidc";
 import { sendGraphQLError, sendJson } from "./http/respond";
 import type { CodeSender } from "./identity/deps";
 import { errorSummary, UserPool } from "./identity/pool";
-import { createLogger } from "./log";
+import { createLogger, lazyChild } from "./log";
 import { resolveMasterKey } from "./masterKey";
 import { openStore } from "./store/open";
 import type { Store } from "./store/store";
@@ -208,7 +208,7 @@ async function startOn(
     const requestId =
       typeof headerId === "string" && REQUEST_ID.test(headerId) ? headerId : randomUUID();
     res.setHeader("x-request-id", requestId);
-    const log = logger.child({ requestId });
+    const log = lazyChild(logger, { requestId });
     const started = process.hrtime.bigint();
     let url: URL;
     try {
@@ -270,11 +270,13 @@ async function startOn(
         sendGraphQLError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
       else res.destroy();
     } finally {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      log.debug(
-        { method: req.method, path: url.pathname, status: res.statusCode, durationMs },
-        "request",
-      );
+      if (logger.isLevelEnabled("debug")) {
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        log.debug(
+          { method: req.method, path: url.pathname, status: res.statusCode, durationMs },
+          "request",
+        );
+      }
     }
   };
 

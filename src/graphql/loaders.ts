@@ -1,19 +1,26 @@
 /**
- * Per-request DataLoaders (created for every request, never shared): each batches and
- * de-duplicates one kind of store read.
+ * Per-request DataLoaders (one set per request, never shared): each batches and
+ * de-duplicates one kind of store read. Each is built on first use, so a request that
+ * loads nothing (most mutations) allocates none.
  */
 import DataLoader from "dataloader";
 import type { UserPool } from "../identity/pool";
 import type { UserRecord } from "../store/store";
 
 export interface Loaders {
-  userBySub: DataLoader<string, UserRecord | undefined>;
-  groupsBySub: DataLoader<string, string[]>;
+  readonly userBySub: DataLoader<string, UserRecord | undefined>;
+  readonly groupsBySub: DataLoader<string, string[]>;
 }
 
 export function createLoaders(pool: UserPool): Loaders {
+  let users: DataLoader<string, UserRecord | undefined> | undefined;
+  let groups: DataLoader<string, string[]> | undefined;
   return {
-    userBySub: new DataLoader((subs) => pool.directory.usersBySubs(subs)),
-    groupsBySub: new DataLoader((subs) => pool.directory.groupsBySubs(subs)),
+    get userBySub() {
+      return (users ??= new DataLoader((subs) => pool.directory.usersBySubs(subs)));
+    },
+    get groupsBySub() {
+      return (groups ??= new DataLoader((subs) => pool.directory.groupsBySubs(subs)));
+    },
   };
 }

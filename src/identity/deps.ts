@@ -6,6 +6,7 @@ import type { DerivedSecrets } from "../tokens/secrets";
 import type { ClientService } from "./clients";
 import type { KeyService } from "./keys";
 import type { PasswordHasher } from "./passwords";
+import type { ResourceServerService } from "./resourceServers";
 import type { RevocationState } from "./revocations";
 import type { ScopeRules } from "./scopes";
 
@@ -17,6 +18,7 @@ export interface IdentityDeps {
   hasher: PasswordHasher;
   keys: KeyService;
   clients: ClientService;
+  resourceServers: ResourceServerService;
   revocations: RevocationState;
   scopeRules: ScopeRules;
   /** Milliseconds since the epoch; injectable so tests can move time. */

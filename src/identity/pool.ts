@@ -76,7 +76,7 @@ export class UserPool {
     this.config = d.config;
     this.now = d.now;
     this.clients = d.clients;
-    this.resourceServers = new ResourceServerService(d.store);
+    this.resourceServers = d.resourceServers;
     this.machine = new MachineService(d, this.resourceServers, (token) => this.authenticate(token));
     this.keys = d.keys;
     this.revocations = d.revocations;
@@ -103,6 +103,7 @@ export class UserPool {
       secrets.keyEncryptionKey,
       config.keyRotationGraceSeconds * 1000,
     );
+    const resourceServers = new ResourceServerService(store, now);
     const revocations = new RevocationState(store, {
       windowMs: MAX_TOKEN_LIFETIME_MS,
       onKeysChanged: async () => {
@@ -126,8 +127,9 @@ export class UserPool {
         secrets.storageHashKey,
         config.refreshTokenReuseGraceSeconds,
         revocations,
-        new ResourceServerService(store),
+        resourceServers,
       ),
+      resourceServers,
       revocations,
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
       now,

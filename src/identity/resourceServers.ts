@@ -37,8 +37,16 @@ function validate(id: string, name: string, scopes: readonly string[]): string[]
   return [...new Set(scopes)];
 }
 
+/** How long this instance trusts its copy of the scope list (other instances' changes). */
+const KNOWN_SCOPES_TTL_MS = 1000;
+
 export class ResourceServerService {
-  constructor(private readonly store: Store) {}
+  private known: { scopes: ReadonlySet<string>; atMs: number } | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async create(
     input: { id: string; name?: string; scopes: readonly string[] },
@@ -53,6 +61,7 @@ export class ResourceServerService {
     };
     try {
       await this.store.createResourceServer(server);
+      this.known = undefined;
     } catch (err) {
       if (err instanceof StoreConflictError)
         throw new PoolgateError("BAD_USER_INPUT", "A resource server with this identifier exists");
@@ -71,11 +80,14 @@ export class ResourceServerService {
     const name = input.name ?? current.name;
     const scopes = validate(input.id, name, input.scopes);
     await this.store.updateResourceServer(input.id, { name, scopes });
+    this.known = undefined;
     return { ...current, name, scopes };
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.store.deleteResourceServer(id);
+    const deleted = await this.store.deleteResourceServer(id);
+    this.known = undefined;
+    return deleted;
   }
 
   list(): Promise<ResourceServerRecord[]> {
@@ -83,11 +95,16 @@ export class ResourceServerService {
   }
 
   /** Every scope a client may be allowed: OIDC, Cognito's, poolgate's own, and each server's. */
-  async knownScopes(): Promise<Set<string>> {
-    const known = new Set<string>([...OIDC_SCOPES, USER_ADMIN_SCOPE, ADMIN_SCOPE]);
+  async knownScopes(): Promise<ReadonlySet<string>> {
+    // Read on every client-credentials grant: a copy kept for a second keeps a store query
+    // off that path; this instance's own changes drop it at once.
+    const nowMs = this.now();
+    if (this.known && nowMs - this.known.atMs < KNOWN_SCOPES_TTL_MS) return this.known.scopes;
+    const scopes = new Set<string>([...OIDC_SCOPES, USER_ADMIN_SCOPE, ADMIN_SCOPE]);
     for (const rs of await this.store.listResourceServers())
-      for (const s of rs.scopes) known.add(`${rs.id}/${s}`);
-    return known;
+      for (const s of rs.scopes) scopes.add(`${rs.id}/${s}`);
+    this.known = { scopes, atMs: nowMs };
+    return scopes;
   }
 
   /** Throws INVALID_SCOPE naming the first scope no resource server defines. */
