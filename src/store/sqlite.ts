@@ -104,6 +104,10 @@ interface ClientRow {
 const USER_COLUMNS =
   "sub, username, password_hash, enabled, confirmed, password_reset_required, attributes, " +
   "confirmation_code_hash, confirmation_code_expires_at_ms, created_at_ms, updated_at_ms";
+// Built once: the statement cache is keyed by SQL text, and the hot path should not
+// rebuild and rehash these strings on every request.
+const SELECT_USER_BY_SUB = `SELECT ${USER_COLUMNS} FROM users WHERE sub = ?`;
+const SELECT_GROUPS_OF_SUB = "SELECT sub, group_name FROM user_groups WHERE sub = ?";
 const CLIENT_COLUMNS =
   "client_id, name, secret_hash, allowed_scopes, access_token_validity_seconds, " +
   "id_token_validity_seconds, refresh_token_validity_seconds, rotate_refresh_tokens, " +
@@ -181,9 +185,7 @@ export class SqliteStore implements Store {
       // One key (the common `me` batch) skips json_each and the JSON round trip: measured
       // as the largest store cost on the authenticated-request path.
       if (subs.length === 1) {
-        const row = this.statement<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE sub = ?`).get(
-          subs[0],
-        );
+        const row = this.statement<UserRow>(SELECT_USER_BY_SUB).get(subs[0]);
         return [row === undefined ? undefined : userFromRow(row)];
       }
       const rows = this.statement<UserRow>(
@@ -267,9 +269,7 @@ export class SqliteStore implements Store {
       if (subs.length === 0) return [];
       const rows =
         subs.length === 1
-          ? this.statement<{ sub: string; group_name: string }>(
-              "SELECT sub, group_name FROM user_groups WHERE sub = ?",
-            ).all(subs[0])
+          ? this.statement<{ sub: string; group_name: string }>(SELECT_GROUPS_OF_SUB).all(subs[0])
           : this.statement<{ sub: string; group_name: string }>(
               "SELECT sub, group_name FROM user_groups WHERE sub IN (SELECT value FROM json_each(?))",
             ).all(JSON.stringify(subs));
