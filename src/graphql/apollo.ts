@@ -60,6 +60,9 @@ export function createApollo(
     schema: buildGatewaySchema(),
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
+    // No automatic persisted queries: an anonymous caller could fill a server-side cache,
+    // and no poolgate client needs them.
+    persistedQueries: false,
     // The gateway drains HTTP first and then stops Apollo itself (server.ts); Apollo's own
     // signal handler would stop it mid-request and re-raise SIGTERM.
     stopOnTerminationSignals: false,
