@@ -1,5 +1,6 @@
 /** Discovery and the public keys (DESIGN §6). Every URL derives from the issuer. */
 import type { JSONWebKeySet } from "jose";
+import { STANDARD_ATTRIBUTES } from "../tokens/claims";
 
 export function openidConfiguration(
   issuer: string,
@@ -24,6 +25,7 @@ export function openidConfiguration(
     introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
     grant_types_supported: ["refresh_token", "client_credentials"],
     scopes_supported: [...scopes],
+    // Every claim an ID token can carry: the token's own, then the user's attributes.
     claims_supported: [
       "sub",
       "iss",
@@ -32,13 +34,7 @@ export function openidConfiguration(
       "auth_time",
       "cognito:username",
       "cognito:groups",
-      "email",
-      "email_verified",
-      "phone_number",
-      "phone_number_verified",
-      "name",
-      "given_name",
-      "family_name",
+      ...STANDARD_ATTRIBUTES,
     ],
   };
 }
