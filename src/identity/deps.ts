@@ -4,6 +4,7 @@ import type { Config } from "../config";
 import type { Store } from "../store/store";
 import type { DerivedSecrets } from "../tokens/secrets";
 import type { ClientService } from "./clients";
+import type { UserDirectory } from "./directory";
 import type { KeyService } from "./keys";
 import type { PasswordHasher } from "./passwords";
 import type { ResourceServerService } from "./resourceServers";
@@ -19,6 +20,7 @@ export interface IdentityDeps {
   keys: KeyService;
   clients: ClientService;
   resourceServers: ResourceServerService;
+  directory: UserDirectory;
   revocations: RevocationState;
   scopeRules: ScopeRules;
   /** Milliseconds since the epoch; injectable so tests can move time. */

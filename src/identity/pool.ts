@@ -83,7 +83,7 @@ export class UserPool {
     this.hasher = d.hasher;
     this.sessions = new SessionService(d);
     this.users = new UserService(d, this.sessions, sender);
-    this.directory = new UserDirectory(d.store, d.config.tokenCacheSize);
+    this.directory = d.directory;
     this.verifier = new AccessTokenVerifier({
       issuer: d.config.issuer,
       keys: (kid) => d.keys.ring().verificationKey(kid),
@@ -104,7 +104,9 @@ export class UserPool {
       config.keyRotationGraceSeconds * 1000,
     );
     const resourceServers = new ResourceServerService(store, now);
+    const directory = new UserDirectory(store, config.tokenCacheSize, now);
     const revocations = new RevocationState(store, {
+      onUserChanged: (sub) => directory.invalidate(sub),
       windowMs: MAX_TOKEN_LIFETIME_MS,
       onKeysChanged: async () => {
         await keys.reload(now());
@@ -130,6 +132,7 @@ export class UserPool {
         resourceServers,
       ),
       resourceServers,
+      directory,
       revocations,
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
       now,

@@ -14,6 +14,8 @@ export interface RevocationStateOptions {
   windowMs: number;
   onKeysChanged: () => Promise<void>;
   onSyncError: (err: unknown) => void;
+  /** A user's record, groups or state changed (here or on another instance). */
+  onUserChanged: (sub: string) => void;
   now: () => number;
 }
 
@@ -101,9 +103,14 @@ export class RevocationState {
         return false;
       case "user_blocked":
         this.blockedUsers.add(event.subject);
+        this.options.onUserChanged(event.subject);
         return false;
       case "user_unblocked":
         this.blockedUsers.delete(event.subject);
+        this.options.onUserChanged(event.subject);
+        return false;
+      case "user_changed":
+        this.options.onUserChanged(event.subject);
         return false;
       case "client_blocked":
         this.blockedClients.add(event.subject);
@@ -176,6 +183,10 @@ export class RevocationState {
   markUserBlocked(sub: string, blocked: boolean): void {
     if (blocked) this.blockedUsers.add(sub);
     else this.blockedUsers.delete(sub);
+    this.options.onUserChanged(sub);
+  }
+  markUserChanged(sub: string): void {
+    this.options.onUserChanged(sub);
   }
   markClientBlocked(clientId: string, blocked: boolean): void {
     if (blocked) this.blockedClients.add(clientId);

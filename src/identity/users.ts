@@ -181,6 +181,7 @@ export class UserService {
       { confirmed: true, confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
       nowMs,
     );
+    await this.announceChange(user.sub);
     await this.d.store.clearFailedSignIns(lockKey);
     return true;
   }
@@ -215,6 +216,15 @@ export class UserService {
       : Promise.resolve(undefined);
   }
 
+  /**
+   * A change to what `me` shows (groups, confirmation): dropped from this instance's copy
+   * at once, and from every other instance's through the change feed.
+   */
+  private async announceChange(sub: string): Promise<void> {
+    this.d.directory.invalidate(sub);
+    await this.d.store.appendChange("user_changed", sub, this.d.now());
+  }
+
   async require(username: string): Promise<UserRecord> {
     const user = isValidUsername(username)
       ? await this.d.store.getUserByUsername(username)
@@ -247,12 +257,14 @@ export class UserService {
     validateGroupName(group);
     const user = await this.require(username);
     await this.d.store.addUserToGroup(user.sub, group);
+    await this.announceChange(user.sub);
   }
 
   async removeFromGroup(username: string, group: string): Promise<void> {
     validateGroupName(group);
     const user = await this.require(username);
     await this.d.store.removeUserFromGroup(user.sub, group);
+    await this.announceChange(user.sub);
   }
 
   /** AdminSetUserPassword: permanent clears a pending reset; otherwise one is required. */

@@ -130,7 +130,9 @@ export type ChangeEvent =
   | { seq: number; atMs: number; kind: "user_unblocked"; subject: string }
   | { seq: number; atMs: number; kind: "client_blocked"; subject: string }
   | { seq: number; atMs: number; kind: "client_unblocked"; subject: string }
-  | { seq: number; atMs: number; kind: "keys_changed"; subject: string };
+  | { seq: number; atMs: number; kind: "keys_changed"; subject: string }
+  /** A user's record or groups changed: in-memory copies of it must be dropped. */
+  | { seq: number; atMs: number; kind: "user_changed"; subject: string };
 
 export type ChangeKind = ChangeEvent["kind"];
 

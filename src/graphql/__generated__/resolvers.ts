@@ -215,7 +215,7 @@ export type Query = {
   adminGetUser?: Maybe<User>;
   /** Resource servers and the custom scopes they define. */
   adminResourceServers: Array<ResourceServer>;
-  /** The caller's ID-token claims, read fresh from the store. */
+  /** The caller's ID-token claims as the store has them now (not as the token froze them). */
   me?: Maybe<User>;
 };
 

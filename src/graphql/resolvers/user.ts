@@ -1,4 +1,4 @@
-/** `me`, `adminGetUser` and the `User` type: claims read fresh from the store. */
+/** `me`, `adminGetUser` and the `User` type: claims as the store has them now (via the user directory). */
 import { PoolgateError } from "../../errors";
 import { ADMIN_SCOPE } from "../../identity/scopes";
 import type { QueryResolvers, UserResolvers } from "../__generated__/resolvers";
