@@ -3,6 +3,7 @@
  * token lifetimes within Cognito's bounds, and the refresh-rotation flag.
  */
 import { randomBytes, randomInt } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
 import type { ClientRecord, Store } from "../store/store";
 import { safeEqual, storageHash } from "../tokens/secrets";
@@ -56,13 +57,18 @@ function lifetime(name: keyof typeof LIFETIMES, value: number | undefined): numb
 }
 
 export class ClientService {
+  private readonly cache: LRUCache<string, ClientRecord>;
+
   constructor(
     private readonly store: Store,
     private readonly hashKey: Uint8Array,
     private readonly defaultReuseGraceSeconds: number,
-    private readonly revocations: Pick<RevocationState, "markClientBlocked">,
+    private readonly revocations: Pick<RevocationState, "markClientBlocked" | "isClientBlocked">,
     private readonly resourceServers: Pick<ResourceServerService, "assertKnown">,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.cache = new LRUCache({ max: 1000, ttl: 30_000, perf: { now } });
+  }
 
   async create(input: CreateClientInput, nowMs: number): Promise<CreatedClient> {
     const name = input.name.trim();
@@ -125,9 +131,10 @@ export class ClientService {
       });
     if (typeof clientId !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(clientId))
       throw fail("malformed id");
-    const client = await this.store.getClient(clientId);
+    const client = await this.cachedClient(clientId);
     if (!client) throw fail("unknown client");
-    if (!client.enabled) throw fail("client disabled");
+    if (!client.enabled || this.revocations.isClientBlocked(clientId))
+      throw fail("client disabled");
     if (client.secretHash === null) {
       if (clientSecret) throw fail("secret sent to a public client");
       return client;
@@ -136,6 +143,23 @@ export class ClientService {
     if (!safeEqual(this.hashSecret(clientId, clientSecret), client.secretHash))
       throw fail("wrong secret");
     return client;
+  }
+
+  /**
+   * Clients are read on every sign-in, refresh and client-credentials grant but change
+   * rarely: a copy is kept for up to 30 s, dropped at once by a change here and, through the
+   * change feed (client_blocked / client_unblocked), by a change on another instance.
+   */
+  private async cachedClient(clientId: string): Promise<ClientRecord | undefined> {
+    const cached = this.cache.get(clientId);
+    if (cached) return cached;
+    const client = await this.store.getClient(clientId);
+    if (client) this.cache.set(clientId, client);
+    return client;
+  }
+
+  invalidate(clientId: string): void {
+    this.cache.delete(clientId);
   }
 
   private async require(clientId: string): Promise<ClientRecord> {
@@ -151,6 +175,7 @@ export class ClientService {
   async setEnabled(clientId: string, enabled: boolean, nowMs: number): Promise<void> {
     await this.require(clientId);
     await this.store.updateClient(clientId, { enabled });
+    this.invalidate(clientId);
     await this.store.appendChange(enabled ? "client_unblocked" : "client_blocked", clientId, nowMs);
     this.revocations.markClientBlocked(clientId, !enabled);
   }
@@ -161,6 +186,7 @@ export class ClientService {
     this.revocations.markClientBlocked(clientId, true);
     await this.store.appendChange("client_blocked", clientId, nowMs);
     await this.store.deleteClient(clientId);
+    this.invalidate(clientId);
   }
 
   list(): Promise<ClientRecord[]> {

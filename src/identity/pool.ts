@@ -107,6 +107,7 @@ export class UserPool {
     const directory = new UserDirectory(store, config.tokenCacheSize, now);
     const revocations = new RevocationState(store, {
       onUserChanged: (sub) => directory.invalidate(sub),
+      onClientChanged: (clientId) => clients.invalidate(clientId),
       windowMs: MAX_TOKEN_LIFETIME_MS,
       onKeysChanged: async () => {
         await keys.reload(now());
@@ -114,6 +115,14 @@ export class UserPool {
       onSyncError: (err) => logger.error({ err: errorSummary(err) }, "revocation sync failed"),
       now,
     });
+    const clients = new ClientService(
+      store,
+      secrets.storageHashKey,
+      config.refreshTokenReuseGraceSeconds,
+      revocations,
+      resourceServers,
+      now,
+    );
     const deps: IdentityDeps = {
       store,
       config,
@@ -124,13 +133,7 @@ export class UserPool {
         iterations: config.passwordHashIterations,
       }),
       keys,
-      clients: new ClientService(
-        store,
-        secrets.storageHashKey,
-        config.refreshTokenReuseGraceSeconds,
-        revocations,
-        resourceServers,
-      ),
+      clients,
       resourceServers,
       directory,
       revocations,

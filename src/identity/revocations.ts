@@ -16,6 +16,8 @@ export interface RevocationStateOptions {
   onSyncError: (err: unknown) => void;
   /** A user's record, groups or state changed (here or on another instance). */
   onUserChanged: (sub: string) => void;
+  /** A client was disabled, enabled or deleted (here or on another instance). */
+  onClientChanged: (clientId: string) => void;
   now: () => number;
 }
 
@@ -114,9 +116,11 @@ export class RevocationState {
         return false;
       case "client_blocked":
         this.blockedClients.add(event.subject);
+        this.options.onClientChanged(event.subject);
         return false;
       case "client_unblocked":
         this.blockedClients.delete(event.subject);
+        this.options.onClientChanged(event.subject);
         return false;
       case "keys_changed":
         return live;

@@ -197,13 +197,14 @@ export class SessionService {
       throw invalid("hash mismatch");
     }
 
-    const user = await this.d.store.getUserBySub(current.sub);
-    if (!user || !user.enabled) {
+    // Through the directory: the same copy `me` reads, dropped by every change to the user.
+    const [user] = await this.d.directory.usersBySubs([current.sub]);
+    if (!user || !user.enabled || this.d.revocations.isUserBlocked(user.sub)) {
       throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked", {
         logDetail: "refresh: user blocked",
       });
     }
-    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
+    const [groups] = await this.d.directory.groupsBySubs([user.sub]);
     const tokens = await issueUserTokens({
       issuer: this.d.config.issuer,
       signer: this.d.keys.ring().signingKey(),
