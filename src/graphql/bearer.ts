@@ -11,7 +11,22 @@ import type { Principal } from "./principal";
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
+/**
+ * Principals are immutable and the verifier hands back the same claims object for a cached
+ * token, so each is built once per token rather than once per request.
+ */
+const principals = new WeakMap<AccessTokenClaims, Principal>();
+
 export function principalFromClaims(claims: AccessTokenClaims): Principal {
+  let principal = principals.get(claims);
+  if (principal === undefined) {
+    principal = buildPrincipal(claims);
+    principals.set(claims, principal);
+  }
+  return principal;
+}
+
+function buildPrincipal(claims: AccessTokenClaims): Principal {
   return {
     sub: claims.sub,
     username: claims.username,

@@ -15,7 +15,7 @@
  * `dangerouslyAcceptOnOutage` serves it on its signature alone instead. Outages are never
  * cached.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
 import { fetchWithRetry } from "./fetchWithRetry";
@@ -105,7 +105,7 @@ export class IntrospectionCheck {
 
   /** Resolves when the gateway holds the token active; throws UNAUTHENTICATED or SERVICE_UNAVAILABLE. */
   async check(token: string): Promise<void> {
-    const key = createHash("sha256").update(token).digest("base64url");
+    const key = hash("sha256", token, "base64url");
     const cached = this.cache?.get(key);
     if (cached && cached.expiresAtMs > this.now()) {
       this.hits++;

@@ -9,7 +9,7 @@
  * caller; the reason goes to the log only (a malformed token and a bad signature must look
  * alike from outside).
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { decodeProtectedHeader, jwtVerify, errors as joseErrors, type CryptoKey } from "jose";
 import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
@@ -112,7 +112,8 @@ export class AccessTokenVerifier {
   async verify(token: string): Promise<AccessTokenClaims> {
     if (token.length > this.maxBytes) throw new TokenRejectedError("too_large");
     const nowSeconds = Math.floor(this.now() / 1000);
-    const cacheKey = this.cache ? createHash("sha256").update(token).digest("base64url") : "";
+    // One-shot hashing: the cache key is computed on every request.
+    const cacheKey = this.cache ? hash("sha256", token, "base64url") : "";
     const cached = this.cache?.get(cacheKey);
     if (cached) {
       if (cached.exp + this.skew <= nowSeconds) {
