@@ -121,10 +121,14 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
   {
     env: "POOLGATE_ISSUER",
     key: "issuer",
-    shown: "`http://localhost:4000`",
+    shown: "`http://localhost:<POOLGATE_PORT>` (`:4000` when the port is 0)",
     meaning: "The `iss` of every token and the base of discovery URLs; may be a Cognito-style URL.",
-    parse: (raw, _env, name) => {
-      const v = (raw ?? "").trim() || "http://localhost:4000";
+    parse: (raw, env, name) => {
+      // In development the default follows the port, so discovery URLs point where the
+      // gateway listens; a port of 0 (tests) keeps the conventional 4000.
+      const port = Number((env["POOLGATE_PORT"] ?? "").trim() || "4000");
+      const fallback = `http://localhost:${Number.isInteger(port) && port > 0 ? port : 4000}`;
+      const v = (raw ?? "").trim() || fallback;
       let url: URL;
       try {
         url = new URL(v);

@@ -22,6 +22,14 @@ function expectInvalid(env: Record<string, string>, variable: string): void {
 }
 
 describe("loadConfig", () => {
+  it("happy flow: the default issuer follows the port, so discovery points where the gateway listens", () => {
+    expect(loadConfig({ POOLGATE_PORT: "5050" }).issuer).toBe("http://localhost:5050");
+    expect(loadConfig({ POOLGATE_PORT: "0" }).issuer).toBe("http://localhost:4000");
+    expect(
+      loadConfig({ POOLGATE_PORT: "5050", POOLGATE_ISSUER: "https://auth.example.test/" }).issuer,
+    ).toBe("https://auth.example.test");
+  });
+
   it("happy flow: an empty environment gives the documented development defaults", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
