@@ -302,20 +302,28 @@ export async function main(
         });
       case "keys list":
         return await withPool(config, async (pool) => {
+          const now = Date.now();
           const keys = (await pool.store.listKeys()).map((k) => ({
             kid: k.kid,
             alg: k.alg,
-            status: k.status,
+            // "active" keys whose activation lies ahead are published but do not sign yet.
+            status: k.status === "active" && k.createdAtMs > now ? "pending" : k.status,
             createdAt: new Date(k.createdAtMs).toISOString(),
+            activeFrom: new Date(k.createdAtMs).toISOString(),
             expiresAt: k.expiresAtMs === null ? null : new Date(k.expiresAtMs).toISOString(),
           }));
-          out(keys.map((k) => `${k.kid}  ${k.status}  ${k.createdAt}`).join("\n"), keys);
+          out(keys.map((k) => `${k.kid}  ${k.status}  ${k.activeFrom}`).join("\n"), keys);
           return 0;
         });
       case "keys rotate":
         return await withPool(config, async (pool) => {
-          const kid = await pool.keys.rotate(Date.now());
-          out(`new signing key: ${kid}`, { kid });
+          const now = Date.now();
+          const kid = await pool.keys.rotate(now);
+          const activeFrom = new Date(now + config.keyActivationDelaySeconds * 1000).toISOString();
+          out(`new signing key: ${kid} (published now, signs from ${activeFrom})`, {
+            kid,
+            activeFrom,
+          });
           return 0;
         });
       default:

@@ -36,6 +36,7 @@ export interface Config {
   tokenCacheSize: number;
   syncIntervalMs: number;
   keyRotationGraceSeconds: number;
+  keyActivationDelaySeconds: number;
   /** Browser origins allowed to call the API with credentials; `["*"]`: any origin, never with credentials (development only). */
   corsOrigins: readonly string[];
   /** The app client of the hosted /login page; undefined: the page takes `?client_id=`. */
@@ -326,6 +327,14 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     meaning:
       "How long a retired signing key stays in the JWKS (the longest access/ID token lifetime).",
     parse: int(300, 10 * 365 * 86400, 86400),
+  },
+  {
+    env: "POOLGATE_KEY_ACTIVATION_DELAY_SECONDS",
+    key: "keyActivationDelaySeconds",
+    shown: "`60`",
+    meaning:
+      "How long `keys rotate` publishes a new key in the JWKS before it signs, so remote verifiers know it first (longer than their refetch cooldown).",
+    parse: int(0, 3600, 60),
   },
   {
     env: "POOLGATE_CORS_ORIGINS",

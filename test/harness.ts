@@ -68,6 +68,8 @@ const TEST_ENV = {
   POOLGATE_PASSWORD_HASH_MEMORY_KIB: "1024",
   POOLGATE_PASSWORD_HASH_ITERATIONS: "1",
   POOLGATE_SYNC_INTERVAL_MS: "50",
+  // Rotations in tests sign with the new key at once; the delay has tests of its own.
+  POOLGATE_KEY_ACTIVATION_DELAY_SECONDS: "0",
 };
 
 export async function startGateway(options: StartOptions = {}): Promise<TestGateway> {

@@ -13,6 +13,8 @@ export class KeyService {
     private readonly store: Store,
     private readonly keyEncryptionKey: Uint8Array,
     private readonly retiredKeyLifetimeMs: number,
+    /** How long a rotated-in key is published before it signs. */
+    private readonly activationDelayMs: number = 0,
   ) {}
 
   /** Opens the ring, creating the first key when the store has none. */
@@ -41,11 +43,17 @@ export class KeyService {
     return this.current;
   }
 
-  /** Adds a new active key and retires the others (they keep verifying until they expire). */
-  async rotate(nowMs: number): Promise<string> {
-    const sealed = await createSealedKey(this.keyEncryptionKey, nowMs);
+  /**
+   * Adds a new key that starts signing after the activation delay, and retires the older
+   * ones: they sign until then and keep verifying until every token they signed has expired.
+   * Publishing first lets remote verifiers (subgraphs, caches of the JWKS) learn the key
+   * before any token carries it. Returns the new kid and when it starts signing.
+   */
+  async rotate(nowMs: number, activationDelayMs: number = this.activationDelayMs): Promise<string> {
+    const activeFromMs = nowMs + activationDelayMs;
+    const sealed = await createSealedKey(this.keyEncryptionKey, activeFromMs);
     await this.store.insertKey({ ...sealed, retiredAtMs: null });
-    await this.store.retireKeysExcept(sealed.kid, nowMs, nowMs + this.retiredKeyLifetimeMs);
+    await this.store.retireKeysExcept(sealed.kid, nowMs, activeFromMs + this.retiredKeyLifetimeMs);
     await this.store.appendChange("keys_changed", sealed.kid, nowMs);
     await this.reload(nowMs);
     return sealed.kid;

@@ -65,7 +65,7 @@ export class MachineService {
     }
     const { accessToken } = await issueClientAccessToken({
       issuer: this.d.config.issuer,
-      signer: this.d.keys.ring().signingKey(),
+      signer: this.d.keys.ring().signingKey(this.d.now()),
       nowSeconds: Math.floor(this.d.now() / 1000),
       client,
       scopes,

@@ -102,6 +102,7 @@ export class UserPool {
       store,
       secrets.keyEncryptionKey,
       config.keyRotationGraceSeconds * 1000,
+      config.keyActivationDelaySeconds * 1000,
     );
     const resourceServers = new ResourceServerService(store, now);
     const directory = new UserDirectory(store, config.tokenCacheSize, now);

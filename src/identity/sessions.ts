@@ -135,7 +135,7 @@ export class SessionService {
     });
     const tokens = await issueUserTokens({
       issuer: this.d.config.issuer,
-      signer: this.d.keys.ring().signingKey(),
+      signer: this.d.keys.ring().signingKey(this.d.now()),
       nowSeconds,
       client,
       user: { sub: user.sub, username: user.username, attributes: user.attributes, groups },
@@ -207,7 +207,7 @@ export class SessionService {
     const [groups] = await this.d.directory.groupsBySubs([user.sub]);
     const tokens = await issueUserTokens({
       issuer: this.d.config.issuer,
-      signer: this.d.keys.ring().signingKey(),
+      signer: this.d.keys.ring().signingKey(this.d.now()),
       nowSeconds: Math.floor(nowMs / 1000),
       client,
       user: {

@@ -108,8 +108,12 @@ export interface KeyRecord {
   publicJwk: string;
   /** Private JWK, encrypted with the master key (compact JWE). */
   privateJwkEncrypted: string;
+  /**
+   * When the key starts signing (a rotation may set it ahead, so the key is published
+   * first). The newest key whose time has come signs; retired keys stay in the JWKS until
+   * `expiresAtMs`.
+   */
   createdAtMs: number;
-  /** Only the newest active key signs; retired keys stay in the JWKS until `expiresAtMs`. */
   status: "active" | "retired";
   retiredAtMs: number | null;
   /** After this, no live token can carry the key's signature: drop it from the JWKS. */

@@ -62,16 +62,24 @@ export async function createSealedKey(
   };
 }
 
+interface Signer extends SigningKey {
+  /** When this key starts signing: a rotated-in key is published before it signs. */
+  activeFromMs: number;
+}
+
 export class KeyRing {
   private constructor(
-    private readonly signer: SigningKey,
+    /** Newest activation first: the key that signs now, and any that will sign later. */
+    private readonly signers: readonly Signer[],
     private readonly verificationKeys: ReadonlyMap<string, CryptoKey>,
     private readonly publicSet: JSONWebKeySet,
   ) {}
 
   /**
-   * Opens the ring. The newest active key signs; every key not yet past `expiresAtMs`
-   * verifies and is published. Throws if no active key exists or a key cannot be unsealed
+   * Opens the ring. Every key not yet past `expiresAtMs` verifies and is published at once;
+   * the one that signs at a given moment is the newest whose activation (`createdAtMs`) has
+   * come, so a key rotated in with a future activation is known to every verifier before
+   * its first token appears. Throws if no key is live or the signing key cannot be unsealed
    * (a wrong master key must stop the start, not produce an empty JWKS).
    */
   static async open(
@@ -79,11 +87,13 @@ export class KeyRing {
     keyEncryptionKey: Uint8Array,
     nowMs: number,
   ): Promise<KeyRing> {
-    const live = records.filter((r) => r.expiresAtMs === null || r.expiresAtMs > nowMs);
-    const active = live
-      .filter((r) => r.status === "active")
-      .sort((a, b) => b.createdAtMs - a.createdAtMs || (a.kid < b.kid ? -1 : 1))[0];
-    if (!active) throw new Error("the key ring has no active signing key");
+    const live = records
+      .filter((r) => r.expiresAtMs === null || r.expiresAtMs > nowMs)
+      .sort((a, b) => b.createdAtMs - a.createdAtMs || (a.kid < b.kid ? -1 : 1));
+    // The keys that sign now or later: those not yet active, and the newest active one.
+    const current = live.findIndex((r) => r.createdAtMs <= nowMs);
+    const candidates = current < 0 ? live : live.slice(0, current + 1);
+    if (candidates.length === 0) throw new Error("the key ring has no signing key");
 
     const verificationKeys = new Map<string, CryptoKey>();
     const published: JWK[] = [];
@@ -99,14 +109,21 @@ export class KeyRing {
         e: jwk.e,
       } as JWK);
     }
-    const { plaintext } = await compactDecrypt(active.privateJwkEncrypted, keyEncryptionKey);
-    const privateJwk = JSON.parse(decoder.decode(plaintext)) as JWK;
-    const privateKey = (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey;
-    return new KeyRing({ kid: active.kid, privateKey }, verificationKeys, { keys: published });
+    const signers: Signer[] = [];
+    for (const record of candidates) {
+      const { plaintext } = await compactDecrypt(record.privateJwkEncrypted, keyEncryptionKey);
+      const privateJwk = JSON.parse(decoder.decode(plaintext)) as JWK;
+      const privateKey = (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey;
+      signers.push({ kid: record.kid, privateKey, activeFromMs: record.createdAtMs });
+    }
+    return new KeyRing(signers, verificationKeys, { keys: published });
   }
 
-  signingKey(): SigningKey {
-    return this.signer;
+  /** The key that signs at `nowMs` (the oldest candidate if the clock is behind them all). */
+  signingKey(nowMs: number): SigningKey {
+    return (
+      this.signers.find((s) => s.activeFromMs <= nowMs) ?? this.signers[this.signers.length - 1]!
+    );
   }
 
   verificationKey(kid: string): CryptoKey | undefined {

@@ -71,6 +71,7 @@ export async function startRecordingGateway(
     POOLGATE_LOG_LEVEL: "silent",
     POOLGATE_PASSWORD_HASH_MEMORY_KIB: "1024",
     POOLGATE_PASSWORD_HASH_ITERATIONS: "1",
+    POOLGATE_KEY_ACTIVATION_DELAY_SECONDS: "0",
     POOLGATE_SYNC_INTERVAL_MS: "50",
     POOLGATE_DATABASE_URL: `sqlite:${join(dir, "poolgate.db")}`,
     POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),

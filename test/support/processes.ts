@@ -16,6 +16,7 @@ const BIN = join(ROOT, "bin", "poolgate.js");
 export const CHEAP_HASHING = {
   POOLGATE_PASSWORD_HASH_MEMORY_KIB: "1024",
   POOLGATE_PASSWORD_HASH_ITERATIONS: "1",
+  POOLGATE_KEY_ACTIVATION_DELAY_SECONDS: "0",
 } as const;
 
 /**
