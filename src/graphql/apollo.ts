@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import type { GraphQLSchema } from "graphql";
 import {
+  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
@@ -82,6 +83,9 @@ export function createApollo(
       // A subgraph schema turns on inline tracing (ftv1): per-field timings to any caller who
       // sends `apollo-federation-include-trace`. No internals in responses (DESIGN §8).
       ApolloServerPluginInlineTraceDisabled(),
+      // Every response is `Cache-Control: no-store`; computing cache hints would add a hook
+      // to every resolved field for nothing.
+      ApolloServerPluginCacheControlDisabled(),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
     logger: {
