@@ -834,6 +834,22 @@ class LruCache<V> {
   }
 }
 
+/**
+ * The caller's scopes that the schema's directives mention, sorted and joined: computed once
+ * per scope set (the context builder hands out one principal, and so one set, per token).
+ */
+const relevantKeys = new WeakMap<ReadonlySet<string>, { model: SchemaModel; key: string }>();
+
+function relevantScopesKey(model: SchemaModel, scopes: ReadonlySet<string>): string {
+  const known = relevantKeys.get(scopes);
+  if (known && known.model === model) return known.key;
+  const relevant: string[] = [];
+  for (const scope of scopes) if (model.mentionedScopes.has(scope)) relevant.push(scope);
+  const key = relevant.sort().join(" ");
+  relevantKeys.set(scopes, { model, key });
+  return key;
+}
+
 const documentIds = new WeakMap<DocumentNode, number>();
 let nextDocumentId = 1;
 
@@ -871,19 +887,11 @@ export function authDirectives(
   ): InternalPlan => {
     // Keyed by document identity (the plan holds that document's nodes), and by the caller's
     // scopes that some directive names: scopes no directive mentions cannot change a decision,
-    // so callers differing only in those share a plan, and no others do.
-    const relevant: string[] = [];
-    if (caller.authenticated) {
-      for (const scope of caller.scopes) if (model.mentionedScopes.has(scope)) relevant.push(scope);
-      relevant.sort();
-    }
-    const key = JSON.stringify([
-      model.schemaId,
-      documentId(document),
-      operationName,
-      caller.authenticated,
-      relevant,
-    ]);
+    // so callers differing only in those share a plan, and no others do. Operation names are
+    // GraphQL names and scopes have no spaces, so the separators cannot be forged.
+    const key = `${model.schemaId}|${documentId(document)}|${operationName ?? ""}|${
+      caller.authenticated ? `+${relevantScopesKey(model, caller.scopes)}` : "-"
+    }`;
     let plan = plans.get(key);
     if (!plan) {
       plan = buildPlan(schema, model, document, operationName, caller);
