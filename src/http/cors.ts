@@ -35,6 +35,10 @@ export function isCorsRoute(pathname: string): boolean {
 /** Adds `value` to the response's Vary header without dropping what is there. */
 export function appendVary(res: ServerResponse, value: string): void {
   const current = res.getHeader("vary");
+  if (current === undefined) {
+    res.setHeader("vary", value);
+    return;
+  }
   const list = (Array.isArray(current) ? current.join(",") : String(current ?? ""))
     .split(",")
     .map((v) => v.trim())
