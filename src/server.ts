@@ -69,13 +69,15 @@ interface GraphQLEdges {
   config: Readonly<Config>;
   cors: CorsPolicy;
   metrics: GatewayMetrics;
+  /** The issuer's origin, for the cookie's origin check (parsed once). */
+  issuerOrigin: string;
 }
 
 async function handleGraphQL(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  { apollo, pool, config, cors, metrics }: GraphQLEdges,
+  { apollo, pool, config, cors, metrics, issuerOrigin }: GraphQLEdges,
   requestId: string,
   log: Logger,
 ): Promise<void> {
@@ -119,7 +121,7 @@ async function handleGraphQL(
   // Cookie mode: resolvers read and set the refresh-token cookie through the jar.
   const cookies = cookieJar(req, {
     insecure: config.dangerouslyInsecureCookies,
-    trusted: originTrusted(req, config.issuer, cors.isListed),
+    trusted: originTrusted(req, issuerOrigin, cors.isListed),
   });
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method, headers: toHeaderMap(req), search: url.search, body },
@@ -197,7 +199,14 @@ async function startOn(
   await apollo.start();
   const oauth2 = oauth2Routes(pool, config.maxBodyBytes, metrics);
   const cors = corsPolicy(config.corsOrigins);
-  const edges: GraphQLEdges = { apollo, pool, config, cors, metrics };
+  const edges: GraphQLEdges = {
+    apollo,
+    pool,
+    config,
+    cors,
+    metrics,
+    issuerOrigin: new URL(config.issuer).origin,
+  };
 
   let inFlight = 0;
   let draining = false;

@@ -51,7 +51,8 @@ export function refreshCookieName(clientId: string, insecure: boolean): string {
  */
 export function originTrusted(
   req: IncomingMessage,
-  issuer: string,
+  /** `new URL(POOLGATE_ISSUER).origin`, computed once by the caller. */
+  issuerOrigin: string,
   isListed: (origin: string) => boolean,
 ): boolean {
   const origins = req.headersDistinct.origin;
@@ -66,7 +67,7 @@ export function originTrusted(
   } catch {
     return false;
   }
-  if (url.origin === new URL(issuer).origin) return true;
+  if (url.origin === issuerOrigin) return true;
   const host = req.headers.host;
   return host !== undefined && url.host === host.toLowerCase();
 }

@@ -48,8 +48,9 @@ const cookieName = (clientId: string) => `__Host-poolgate-refresh-${clientId}`;
 /** A browser-like caller: keeps the cookies the gateway sets and sends them back. */
 function browser(gw: TestGateway, origin?: string) {
   const jar = new Map<string, string>();
+  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
   const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
-    ...(jar.size > 0 ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") } : {}),
+    ...(jar.size > 0 ? { cookie: cookieHeader() } : {}),
     ...(origin !== undefined ? { origin } : {}),
     ...extra,
   });
@@ -60,11 +61,17 @@ function browser(gw: TestGateway, origin?: string) {
     }
     return res;
   };
+  const gql = async (query: string, variables?: Record<string, unknown>, token?: string) =>
+    remember(await gw.gql(query, variables, token, headers()));
   return {
     jar,
-    async gql(query: string, variables?: Record<string, unknown>, token?: string) {
-      return remember(await gw.gql(query, variables, token, headers()));
-    },
+    cookieHeader,
+    gql,
+    /** signIn in cookie mode: the refresh token lands in the jar, not in the body. */
+    signIn: (clientId: string, user: { username: string; password: string }) =>
+      gql(SIGN_IN, {
+        input: { clientId, username: user.username, password: user.password, cookie: true },
+      }),
   };
 }
 
@@ -113,14 +120,7 @@ describe("cookie mode", () => {
   it("happy flow: refresh without a token uses the cookie and keeps the session", async () => {
     const user = await createUser(gw);
     const b = browser(gw);
-    const signIn = await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
+    const signIn = await b.signIn(client.clientId, user);
     const session = claimsOf(signIn.body.data?.["signIn"].accessToken)["origin_jti"];
     const res = await b.gql(REFRESH, { input: { clientId: client.clientId } });
     expect(res.body.errors).toBeUndefined();
@@ -153,14 +153,7 @@ describe("cookie mode", () => {
     const other = await createClient(gw);
     const user = await createUser(gw);
     const b = browser(gw);
-    await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
+    await b.signIn(client.clientId, user);
     expectCode(
       await b.gql(REFRESH, { input: { clientId: other.clientId } }),
       "INVALID_REFRESH_TOKEN",
@@ -173,14 +166,7 @@ describe("cookie mode", () => {
   it("happy flow: revoke without a token revokes the cookie's session and clears the cookie", async () => {
     const user = await createUser(gw);
     const b = browser(gw);
-    const signIn = await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
+    const signIn = await b.signIn(client.clientId, user);
     const access = signIn.body.data?.["signIn"].accessToken as string;
     const res = await b.gql(REVOKE, { input: { clientId: client.clientId } });
     expect(res.body.data?.["revoke"]).toBe(true);
@@ -207,14 +193,7 @@ describe("cookie mode", () => {
   it("revoke naming another token leaves the browser's cookie alone", async () => {
     const user = await createUser(gw);
     const b = browser(gw);
-    await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
+    await b.signIn(client.clientId, user);
     const other = await signInAs(gw, client, user);
     const res = await b.gql(REVOKE, {
       input: { clientId: client.clientId, token: other.refreshToken },
@@ -229,14 +208,7 @@ describe("cookie mode", () => {
   it("a refresh with a revoked cookie is REFRESH_TOKEN_REVOKED and clears the cookie", async () => {
     const user = await createUser(gw);
     const b = browser(gw);
-    const signIn = await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
+    const signIn = await b.signIn(client.clientId, user);
     const access = signIn.body.data?.["signIn"].accessToken as string;
     // Signed out elsewhere (another tab's global sign-out, say) with the bearer token only.
     await gw.gql(`mutation { globalSignOut }`, {}, access);
@@ -253,14 +225,7 @@ describe("cookie mode", () => {
   it("globalSignOut clears the calling client's cookie", async () => {
     const user = await createUser(gw);
     const b = browser(gw);
-    const signIn = await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
+    const signIn = await b.signIn(client.clientId, user);
     const res = await b.gql(
       `mutation { globalSignOut }`,
       {},
@@ -273,15 +238,8 @@ describe("cookie mode", () => {
   it("stops CSRF: a form-like text/plain POST carrying the cookie is refused before execution", async () => {
     const user = await createUser(gw);
     const b = browser(gw);
-    await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
-    const cookie = [...b.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    await b.signIn(client.clientId, user);
+    const cookie = b.cookieHeader();
     // What a cross-site <form> or a no-preflight fetch could send: a "simple" request.
     const res = await fetch(`${gw.url}/graphql`, {
       method: "POST",
@@ -327,15 +285,8 @@ describe("cookie mode", () => {
   it("ignores the cookie on a request from a foreign origin, uses it from the gateway's own", async () => {
     const user = await createUser(gw);
     const b = browser(gw);
-    await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
-    const cookie = [...b.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    await b.signIn(client.clientId, user);
+    const cookie = b.cookieHeader();
     const attempt = (origin: string) =>
       gw.gql(REFRESH, { input: { clientId: client.clientId } }, undefined, { cookie, origin });
     expectCode(await attempt("https://evil.example"), "INVALID_REFRESH_TOKEN");
@@ -357,14 +308,7 @@ describe("cookie mode with refresh-token rotation", () => {
     const client = await createClient(gw, { rotateRefreshTokens: true });
     const user = await createUser(gw);
     const b = browser(gw);
-    await b.gql(SIGN_IN, {
-      input: {
-        clientId: client.clientId,
-        username: user.username,
-        password: user.password,
-        cookie: true,
-      },
-    });
+    await b.signIn(client.clientId, user);
     const first = b.jar.get(cookieName(client.clientId));
     const res = await b.gql(REFRESH, { input: { clientId: client.clientId } });
     expect(res.body.errors).toBeUndefined();
@@ -396,14 +340,7 @@ describe("POOLGATE_DANGEROUSLY_INSECURE_COOKIES", () => {
       const client = await createClient(gw);
       const user = await createUser(gw);
       const b = browser(gw);
-      const res = await b.gql(SIGN_IN, {
-        input: {
-          clientId: client.clientId,
-          username: user.username,
-          password: user.password,
-          cookie: true,
-        },
-      });
+      const res = await b.signIn(client.clientId, user);
       const [cookie] = setCookiesOf(res);
       expect(cookie?.name).toBe(`poolgate-refresh-${client.clientId}`);
       expect(cookie?.attributes).toEqual({
