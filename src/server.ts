@@ -10,6 +10,8 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import { createApollo } from "./graphql/apollo";
 import { buildContext, type GatewayContext } from "./graphql/context";
+import { createLoaders } from "./graphql/loaders";
+import type { PreparedOperations } from "./graphql/prepared";
 import { operationMetrics } from "./graphql/operationMetrics";
 import { BodyTooLargeError, readBody } from "./http/body";
 import { cookieJar, originTrusted } from "./http/cookies";
@@ -33,6 +35,8 @@ export interface GatewayOptions {
   store?: Store;
   sender?: CodeSender;
   now?: () => number;
+  /** The prepared-operation path for repeated queries (src/graphql/prepared.ts); default on. */
+  preparedOperations?: boolean;
 }
 
 export interface Gateway {
@@ -71,13 +75,14 @@ interface GraphQLEdges {
   metrics: GatewayMetrics;
   /** The issuer's origin, for the cookie's origin check (parsed once). */
   issuerOrigin: string;
+  prepared: PreparedOperations;
 }
 
 async function handleGraphQL(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  { apollo, pool, config, cors, metrics, issuerOrigin }: GraphQLEdges,
+  { apollo, pool, config, cors, metrics, issuerOrigin, prepared }: GraphQLEdges,
   requestId: string,
   log: Logger,
 ): Promise<void> {
@@ -86,6 +91,7 @@ async function handleGraphQL(
     return;
   }
   let body: unknown = undefined;
+  let preparable = false;
   if (req.method === "POST") {
     let raw: Buffer;
     try {
@@ -114,6 +120,7 @@ async function handleGraphQL(
         sendGraphQLError(res, 400, "BAD_REQUEST", "Request body is not valid JSON");
         return;
       }
+      preparable = type === "application/json" || type.startsWith("application/json;");
     } else {
       body = raw.toString("utf8");
     }
@@ -123,10 +130,41 @@ async function handleGraphQL(
     insecure: config.dangerouslyInsecureCookies,
     trusted: originTrusted(req, issuerOrigin, cors.isListed),
   });
+  const accept = req.headers.accept;
+  const newContext = () =>
+    buildContext(pool, req.headersDistinct.authorization, requestId, log, { cookies, metrics });
+
+  // A query Apollo has answered before runs without its pipeline (src/graphql/prepared.ts);
+  // whatever that path declines, Apollo answers below with the context already built.
+  const match = preparable ? prepared.match(body, accept) : undefined;
+  let context: (() => Promise<GatewayContext>) | undefined;
+  if (match) {
+    let built: GatewayContext | undefined;
+    try {
+      built = await newContext();
+    } catch (err) {
+      context = () => Promise.reject(err);
+    }
+    if (built) {
+      const answer = await prepared.run(match, built);
+      if (answer !== undefined) {
+        metrics.operation(match.operation.name?.value ?? "", "query", "success");
+        res.setHeader("content-type", match.contentType);
+        const setCookies = cookies.setCookieHeaders();
+        if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
+        res.setHeader("cache-control", "no-store");
+        res.statusCode = 200;
+        res.end(answer);
+        return;
+      }
+      const again: GatewayContext = { ...built, loaders: createLoaders(pool) };
+      context = () => Promise.resolve(again);
+    }
+  }
+
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method, headers: toHeaderMap(req), search: url.search, body },
-    context: () =>
-      buildContext(pool, req.headersDistinct.authorization, requestId, log, { cookies, metrics }),
+    context: context ?? newContext,
   });
   for (const [name, value] of result.headers) {
     if (name === "vary") appendVary(res, value);
@@ -137,6 +175,10 @@ async function handleGraphQL(
   res.setHeader("cache-control", "no-store");
   res.statusCode = result.status ?? 200;
   if (result.body.kind === "complete") {
+    if (preparable && res.statusCode === 200) {
+      const contentType = result.headers.get("content-type");
+      if (contentType !== undefined) prepared.rememberContentType(accept, contentType);
+    }
     res.end(result.body.string);
     return;
   }
@@ -149,13 +191,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config);
   const store = options.store ?? (await openStore(config.databaseUrl));
   let pool: UserPool | undefined;
+  let prepared: PreparedOperations | undefined;
   const metrics = createMetrics({
     tokenCache: () => pool?.verifier.stats() ?? { hits: 0, misses: 0, size: 0 },
+    prepared: () => prepared?.stats() ?? { served: 0, documents: 0 },
   });
   try {
     // Every store call is timed (poolgate_store_operation_duration_seconds).
-    return await startOn(timed(store, metrics.storeCall), options, logger, metrics, (p) => {
+    return await startOn(timed(store, metrics.storeCall), options, logger, metrics, (p, q) => {
       pool = p;
+      prepared = q;
     });
   } catch (err) {
     // A failed start (wrong master key, unreachable keys) must not leave the store open.
@@ -171,7 +216,7 @@ async function startOn(
   options: GatewayOptions,
   logger: Logger,
   metrics: GatewayMetrics,
-  opened: (pool: UserPool) => void,
+  opened: (pool: UserPool, prepared: PreparedOperations) => void,
 ): Promise<Gateway> {
   const { config } = options;
   const master = resolveMasterKey(config);
@@ -188,14 +233,16 @@ async function startOn(
     ...(options.sender ? { sender: options.sender } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  opened(pool);
   if (config.metricsToken === undefined && !LOOPBACK.has(config.host))
     logger.warn(
       { host: config.host },
       "GET /metrics is open on a non-loopback interface; set POOLGATE_METRICS_TOKEN",
     );
-  const apollo = createApollo(config, logger);
+  const { apollo, prepared } = createApollo(config, logger, {
+    preparedOperations: options.preparedOperations ?? true,
+  });
   apollo.addPlugin(operationMetrics);
+  opened(pool, prepared);
   await apollo.start();
   const oauth2 = oauth2Routes(pool, config.maxBodyBytes, metrics);
   const cors = corsPolicy(config.corsOrigins);
@@ -206,6 +253,7 @@ async function startOn(
     cors,
     metrics,
     issuerOrigin: new URL(config.issuer).origin,
+    prepared,
   };
 
   let inFlight = 0;

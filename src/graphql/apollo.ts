@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config";
 import { subgraphSchema } from "../federation/subgraphSchema";
 import type { GatewayContext } from "./context";
-import { authDirectives } from "./directives";
+import { createDirectiveEnforcer } from "./directives";
 import { createFormatError } from "./errors";
 import {
   aliasLimitRule,
@@ -20,6 +20,7 @@ import {
   knownOperationTypesRule,
   singleCredentialFieldRule,
 } from "./hardening";
+import { PreparedOperations } from "./prepared";
 import { resolvers } from "./resolvers";
 
 /** schema.graphql sits at the package root, two levels above both src/graphql and dist/graphql. */
@@ -52,12 +53,23 @@ const serviceUnavailableStatus: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
+/** The gateway's Apollo Server, and the prepared-operation path that learns from it. */
+export interface GatewayApollo {
+  apollo: ApolloServer<GatewayContext>;
+  prepared: PreparedOperations;
+}
+
 export function createApollo(
   config: Readonly<Config>,
   logger: Logger,
-): ApolloServer<GatewayContext> {
+  options: { preparedOperations?: boolean } = {},
+): GatewayApollo {
   const production = config.environment === "production";
-  return new ApolloServer<GatewayContext>({
+  const enforcer = createDirectiveEnforcer({ mode: config.authorizationMode });
+  const prepared = new PreparedOperations(enforcer, {
+    maxDocuments: options.preparedOperations === false ? 0 : 1000,
+  });
+  const apollo = new ApolloServer<GatewayContext>({
     schema: buildGatewaySchema(),
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
@@ -78,7 +90,9 @@ export function createApollo(
     ],
     formatError: createFormatError(logger, config.dangerouslyExposeErrorDetails),
     plugins: [
-      authDirectives({ mode: config.authorizationMode }),
+      // Before the directives: it records the document Apollo validated, not a filtered copy.
+      prepared.plugin,
+      enforcer.plugin,
       serviceUnavailableStatus,
       // A subgraph schema turns on inline tracing (ftv1): per-field timings to any caller who
       // sends `apollo-federation-include-trace`. No internals in responses (DESIGN §8).
@@ -95,4 +109,5 @@ export function createApollo(
       error: (m) => logger.error(m),
     },
   });
+  return { apollo, prepared };
 }

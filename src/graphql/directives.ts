@@ -868,6 +868,31 @@ const NO_SCOPES: ReadonlySet<string> = new Set();
 export function authDirectives(
   options: AuthDirectivesOptions = {},
 ): ApolloServerPlugin<AuthContext> {
+  return createDirectiveEnforcer(options).plugin;
+}
+
+/** The plugin, and the question the gateway's prepared-operation path asks of the same plans. */
+export interface DirectiveEnforcer {
+  readonly plugin: ApolloServerPlugin<AuthContext>;
+  /**
+   * True when this caller may see every selection of the operation, so it runs unchanged
+   * (no field nulled, nothing rejected). Shares the plugin's plan cache.
+   */
+  allowsAll(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null,
+    principal: AuthContext["principal"],
+  ): boolean;
+}
+
+function callerOf(principal: AuthContext["principal"]): AuthorizationCaller {
+  return principal
+    ? { authenticated: true, scopes: principal.scopes }
+    : { authenticated: false, scopes: NO_SCOPES };
+}
+
+export function createDirectiveEnforcer(options: AuthDirectivesOptions = {}): DirectiveEnforcer {
   const mode = options.mode ?? "filter";
   if (mode !== "filter" && mode !== "reject") {
     throw new TypeError(`authDirectives: mode must be "filter" or "reject", got ${String(mode)}`);
@@ -900,7 +925,18 @@ export function authDirectives(
     return plan;
   };
 
-  return {
+  const allowsAll: DirectiveEnforcer["allowsAll"] = (
+    schema,
+    document,
+    operationName,
+    principal,
+  ) => {
+    const model = modelOf(schema);
+    if (!model.active) return true;
+    return planFor(schema, model, document, operationName, callerOf(principal)).denied.length === 0;
+  };
+
+  const plugin: ApolloServerPlugin<AuthContext> = {
     async requestDidStart(): Promise<GraphQLRequestListener<AuthContext>> {
       let enforced:
         { plan: InternalPlan; enforcement: Enforcement; variables: VariableValues } | undefined;
@@ -909,10 +945,7 @@ export function authDirectives(
           const { schema, document, request } = requestContext;
           const model = modelOf(schema);
           if (!model.active) return;
-          const principal = requestContext.contextValue.principal ?? null;
-          const caller: AuthorizationCaller = principal
-            ? { authenticated: true, scopes: principal.scopes }
-            : { authenticated: false, scopes: NO_SCOPES };
+          const caller = callerOf(requestContext.contextValue.principal ?? null);
           const plan = planFor(schema, model, document, request.operationName ?? null, caller);
           if (plan.denied.length === 0 || !plan.operation) return;
 
@@ -955,4 +988,5 @@ export function authDirectives(
       };
     },
   };
+  return { plugin, allowsAll };
 }

@@ -53,6 +53,8 @@ export interface GatewayMetrics extends AuthEvents {
 export interface MetricsSources {
   /** The verified-token cache (pool.verifier.stats()). */
   tokenCache: () => { hits: number; misses: number; size: number };
+  /** The prepared-operation path (src/graphql/prepared.ts). */
+  prepared?: () => { served: number; documents: number };
 }
 
 let processRegistry: Registry | undefined;
@@ -193,6 +195,23 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
     collect() {
       const { hits, misses } = sources.tokenCache();
       this.set(hits + misses === 0 ? 0 : hits / (hits + misses));
+    },
+  });
+  new Counter({
+    name: "poolgate_graphql_prepared_operations_total",
+    help: "Queries answered on the prepared-operation path (a query Apollo Server answered before, run again without its request pipeline); also counted in poolgate_graphql_operations_total.",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.prepared?.().served ?? 0);
+    },
+  });
+  new Gauge({
+    name: "poolgate_graphql_prepared_documents",
+    help: "Validated query documents held for the prepared-operation path (at most 1000).",
+    registers,
+    collect() {
+      this.set(sources.prepared?.().documents ?? 0);
     },
   });
   new Gauge({
