@@ -41,6 +41,9 @@ export function createLogger(
   );
 }
 
+const LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal"]);
+const noop = (): void => undefined;
+
 /**
  * A request-scoped child logger that is only built when something is logged: creating a
  * pino child (with its redaction set-up) on every request was a measurable share of the
@@ -50,6 +53,14 @@ export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Lo
   let child: Logger | undefined;
   return new Proxy({} as Logger, {
     get(_target, property) {
+      // A call at a level that is off logs nothing, so it needs no child either.
+      if (
+        child === undefined &&
+        typeof property === "string" &&
+        LEVELS.has(property) &&
+        !parent.isLevelEnabled(property)
+      )
+        return noop;
       child ??= parent.child(bindings);
       const value = Reflect.get(child, property, child) as unknown;
       return typeof value === "function"

@@ -10,7 +10,6 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import { createApollo } from "./graphql/apollo";
 import { buildContext, type GatewayContext } from "./graphql/context";
-import { createLoaders } from "./graphql/loaders";
 import type { PreparedOperations } from "./graphql/prepared";
 import { operationMetrics } from "./graphql/operationMetrics";
 import { BodyTooLargeError, readBody } from "./http/body";
@@ -148,17 +147,22 @@ async function handleGraphQL(
     if (built) {
       const answer = await prepared.run(match, built);
       if (answer !== undefined) {
-        metrics.operation(match.operation.name?.value ?? "", "query", "success");
+        metrics.operation(
+          match.operation.name?.value ?? "",
+          match.operation.operation,
+          answer.outcome,
+        );
         res.setHeader("content-type", match.contentType);
+        for (const [name, value] of answer.headers) res.setHeader(name, value);
         const setCookies = cookies.setCookieHeaders();
         if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
         res.setHeader("cache-control", "no-store");
-        res.statusCode = 200;
-        res.end(answer);
+        res.statusCode = answer.status;
+        res.end(answer.body);
         return;
       }
-      const again: GatewayContext = { ...built, loaders: createLoaders(pool) };
-      context = () => Promise.resolve(again);
+      // Declined before anything ran: Apollo answers with the same context.
+      context = () => Promise.resolve(built);
     }
   }
 

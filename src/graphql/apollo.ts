@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import type { GraphQLSchema } from "graphql";
+import type { GraphQLFormattedError, GraphQLSchema } from "graphql";
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
@@ -36,18 +36,24 @@ export function buildGatewaySchema(): GraphQLSchema {
 }
 
 /** A request that failed only because the store is down answers 503, so load balancers see it. */
-const serviceUnavailableStatus: ApolloServerPlugin<GatewayContext> = {
+function serviceUnavailableStatus(result: {
+  data?: unknown;
+  errors?: readonly GraphQLFormattedError[];
+}): number | undefined {
+  const { data, errors } = result;
+  return (data === null || data === undefined) &&
+    errors?.some((e) => e.extensions?.["code"] === "SERVICE_UNAVAILABLE")
+    ? 503
+    : undefined;
+}
+
+const serviceUnavailable: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response }) {
         if (response.body.kind !== "single") return;
-        const { data, errors } = response.body.singleResult;
-        if (
-          (data === null || data === undefined) &&
-          errors?.some((e) => e.extensions?.["code"] === "SERVICE_UNAVAILABLE")
-        ) {
-          response.http.status = 503;
-        }
+        const status = serviceUnavailableStatus(response.body.singleResult);
+        if (status !== undefined) response.http.status = status;
       },
     };
   },
@@ -66,8 +72,11 @@ export function createApollo(
 ): GatewayApollo {
   const production = config.environment === "production";
   const enforcer = createDirectiveEnforcer({ mode: config.authorizationMode });
+  const formatError = createFormatError(logger, config.dangerouslyExposeErrorDetails);
   const prepared = new PreparedOperations(enforcer, {
     maxDocuments: options.preparedOperations === false ? 0 : 1000,
+    formatError,
+    statusOf: serviceUnavailableStatus,
   });
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildGatewaySchema(),
@@ -88,12 +97,12 @@ export function createApollo(
       singleCredentialFieldRule,
       knownOperationTypesRule,
     ],
-    formatError: createFormatError(logger, config.dangerouslyExposeErrorDetails),
+    formatError,
     plugins: [
       // Before the directives: it records the document Apollo validated, not a filtered copy.
       prepared.plugin,
       enforcer.plugin,
-      serviceUnavailableStatus,
+      serviceUnavailable,
       // A subgraph schema turns on inline tracing (ftv1): per-field timings to any caller who
       // sends `apollo-federation-include-trace`. No internals in responses (DESIGN §8).
       ApolloServerPluginInlineTraceDisabled(),

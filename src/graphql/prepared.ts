@@ -1,6 +1,6 @@
 /**
- * Prepared operations: the gateway's fast path for a query Apollo Server has already parsed,
- * validated and answered (docs/decisions.md, "Prepared operations").
+ * Prepared operations: the gateway's fast path for an operation Apollo Server has already
+ * parsed, validated and answered (docs/decisions.md, "Prepared operations").
  *
  * Apollo's request pipeline costs more per request than graphql-js's execution of a small
  * query (bench/: about 85 µs against 20 µs here), and almost all of it is work whose outcome
@@ -12,19 +12,23 @@
  *   the exact query text; a content type only from an answer Apollo negotiated for the exact
  *   `Accept` header. Nothing Apollo has not decided before is decided here.
  * - Only the plain case runs here: POST, `application/json`, a body of `query` plus optional
- *   `operationName` and `variables`, a query operation (never a mutation), a caller the auth
- *   directives allow every selection of, and an execution without errors. Everything else —
- *   GET, extensions, variables that do not coerce, a denied field, any error at all — goes
- *   through Apollo, which answers it as it always has. A query that ends in an error runs
- *   again there (queries read, they do not write), with fresh loaders.
- * - The answer is built the way Apollo builds it (`{"data":…}` and a newline, the negotiated
- *   content type, status 200); test/integration/prepared.test.ts checks that the second answer
- *   to a request is byte-for-byte the first.
+ *   `operationName` and `variables`, a query or mutation, and a caller the auth directives
+ *   allow every selection of. Everything else — GET, extensions, subscriptions, a denied
+ *   field (the directives plugin rewrites those answers), variables that do not coerce or an
+ *   unknown operation name (nothing has run yet) — goes to Apollo, which answers it as it
+ *   always has.
+ * - What executes here is answered here, errors included, the way Apollo answers it:
+ *   each error enriched with a code and passed through the gateway's formatError, an
+ *   `extensions.http` status or headers applied, `{"errors":…,"data":…}` and a newline,
+ *   503 for a store outage that left no data. test/integration/prepared.test.ts checks that
+ *   the second answer to a request is the first, byte for byte, errors included.
  */
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
   execute,
   type DocumentNode,
+  type GraphQLError,
+  type GraphQLFormattedError,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from "graphql";
@@ -50,6 +54,23 @@ export interface PreparedRequest {
 export interface PreparedOptions {
   /** Documents kept (least recently used dropped first). 0 turns the path off. */
   maxDocuments?: number;
+  /** The formatError given to Apollo Server: every error goes through it on both paths. */
+  formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** The status of an answer, as the gateway's willSendResponse plugin sets it (or undefined). */
+  statusOf?: (result: {
+    data?: unknown;
+    errors?: readonly GraphQLFormattedError[];
+  }) => number | undefined;
+}
+
+/** A response built on this path. */
+export interface PreparedAnswer {
+  status: number;
+  /** Headers that errors asked for (`extensions.http.headers`), besides the usual ones. */
+  headers: ReadonlyArray<[string, string]>;
+  body: string;
+  /** `success`, or the code of the first error as the client sees it (for the metrics). */
+  outcome: string;
 }
 
 /** Distinct `Accept` headers whose negotiated content type is remembered. */
@@ -60,8 +81,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The query operation a request names, as graphql-js's getOperationAST picks it. */
-function queryOperation(
+/** The operation a request names, as graphql-js picks it; null for none or a subscription. */
+function namedOperation(
   document: DocumentNode,
   name: string | undefined,
 ): OperationDefinitionNode | null {
@@ -76,7 +97,25 @@ function queryOperation(
       break;
     }
   }
-  return found?.operation === "query" ? found : null;
+  return found !== null && found.operation !== "subscription" ? found : null;
+}
+
+interface HttpHead {
+  status: number | undefined;
+  headers: Array<[string, string]>;
+}
+
+/** An error's `extensions.http` (status, headers), taken out of the extensions as Apollo does. */
+function takeHttp(extensions: Record<string, unknown>, head: HttpHead): void {
+  const http = extensions["http"];
+  if (typeof http !== "object" || http === null) return;
+  const { status, headers } = http as { status?: unknown; headers?: unknown };
+  if (status !== undefined && typeof status !== "number") return;
+  if (headers !== undefined && !(headers instanceof Map)) return;
+  if (typeof status === "number") head.status = status;
+  if (headers instanceof Map)
+    for (const [name, value] of headers as Map<string, string>) head.headers.push([name, value]);
+  delete extensions["http"];
 }
 
 export class PreparedOperations {
@@ -86,10 +125,15 @@ export class PreparedOperations {
   /** Records what Apollo validated; must come before the directives plugin (it swaps the document). */
   readonly plugin: ApolloServerPlugin<GatewayContext>;
 
+  private readonly formatError: NonNullable<PreparedOptions["formatError"]>;
+  private readonly statusOf: NonNullable<PreparedOptions["statusOf"]>;
+
   constructor(
     private readonly enforcer: DirectiveEnforcer,
     options: PreparedOptions = {},
   ) {
+    this.formatError = options.formatError ?? ((formatted) => formatted);
+    this.statusOf = options.statusOf ?? (() => undefined);
     const max = options.maxDocuments ?? 1000;
     this.documents = max > 0 ? new LRUCache({ max }) : undefined;
     const documents = this.documents;
@@ -98,7 +142,7 @@ export class PreparedOperations {
         if (!documents) return;
         return {
           async didResolveOperation({ source, document, schema, operation }) {
-            if (operation?.operation !== "query" || documents.has(source)) return;
+            if (operation?.operation === "subscription" || documents.has(source)) return;
             documents.set(source, { schema, document, operations: new Map() });
           },
         };
@@ -135,7 +179,7 @@ export class PreparedOperations {
     const key = name === undefined ? "" : `:${name}`;
     let operation = prepared.operations.get(key);
     if (operation === undefined) {
-      operation = queryOperation(prepared.document, name);
+      operation = namedOperation(prepared.document, name);
       // Bounded by the document's own operations (and one entry per name a caller tries).
       if (prepared.operations.size < 16) prepared.operations.set(key, operation);
     }
@@ -150,10 +194,14 @@ export class PreparedOperations {
   }
 
   /**
-   * Runs a prepared request; resolves with the response body, or undefined when Apollo must
-   * answer instead (a denied selection, or a result with errors: the query runs again there).
+   * Runs a prepared request; resolves with the answer, or undefined when Apollo must answer
+   * instead: a selection the caller may not see, or a request that failed before anything
+   * ran (variables that do not coerce).
    */
-  async run(request: PreparedRequest, context: GatewayContext): Promise<string | undefined> {
+  async run(
+    request: PreparedRequest,
+    context: GatewayContext,
+  ): Promise<PreparedAnswer | undefined> {
     const { prepared, operationName, variables } = request;
     if (
       !this.enforcer.allowsAll(
@@ -171,9 +219,36 @@ export class PreparedOperations {
       variableValues: variables,
       operationName,
     });
-    if (result.errors !== undefined || result.data === undefined || result.data === null)
-      return undefined;
+    if (!("data" in result) || result.data === undefined) return undefined;
     this.served++;
-    return JSON.stringify({ data: result.data }) + "\n";
+    const head: HttpHead = { status: undefined, headers: [] };
+    const errors = result.errors?.map((error) => this.format(error, head));
+    const answer = { errors, data: result.data };
+    const code = errors?.[0]?.extensions?.["code"];
+    return {
+      status: this.statusOf(answer) ?? head.status ?? 200,
+      headers: head.headers,
+      body: JSON.stringify(answer) + "\n",
+      outcome:
+        errors === undefined || errors.length === 0
+          ? "success"
+          : typeof code === "string"
+            ? code
+            : "INTERNAL_SERVER_ERROR",
+    };
+  }
+
+  /** Apollo Server 5's normalizeAndFormatErrors, for one execution error. */
+  private format(error: GraphQLError, head: HttpHead): GraphQLFormattedError {
+    try {
+      const extensions: Record<string, unknown> = {
+        ...error.extensions,
+        code: error.extensions["code"] ?? "INTERNAL_SERVER_ERROR",
+      };
+      takeHttp(extensions, head);
+      return this.formatError({ ...error.toJSON(), extensions }, error);
+    } catch {
+      return { message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    }
   }
 }

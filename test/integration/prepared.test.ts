@@ -5,7 +5,9 @@
  * compares the two answers, and the metrics tell which path answered the second.
  */
 import {
+  REFRESH,
   REVOKE,
+  SIGN_IN,
   createClient,
   createUser,
   signInAs,
@@ -235,7 +237,7 @@ describe("what the prepared path declines, Apollo answers as before", () => {
       200,
     ],
     [
-      "a mutation",
+      "a bad bearer token (the context fails before anything runs)",
       () => ({ body: { query: "mutation { globalSignOut }" }, token: "not-a-token" }),
       401,
     ],
@@ -325,7 +327,7 @@ describe("turned off", () => {
   });
 });
 
-describe("a prepared query that fails runs again through Apollo", () => {
+describe("a prepared query the store fails is answered as Apollo answers it", () => {
   let db: TestDatabase | undefined;
   let proxy: TcpProxy | undefined;
   let pgw: TestGateway | undefined;
@@ -336,37 +338,136 @@ describe("a prepared query that fails runs again through Apollo", () => {
     await db?.drop();
   });
 
-  it("the store goes away: the answer is Apollo's SERVICE_UNAVAILABLE, not a half answer", async () => {
+  it("the store goes away: SERVICE_UNAVAILABLE, the same bytes as Apollo's", async () => {
     db = await createTestDatabase();
     proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(db.url).port || 5432) });
     pgw = await startGateway({ env: { POOLGATE_DATABASE_URL: proxy.rewrite(db.url) } });
     const client = await createClient(pgw);
     const root = await createUser(pgw, { groups: ["admins"] });
     const tokens = await signInAs(pgw, client, root, ["openid", "poolgate/admin"]);
-    const body = { query: `{ adminGetUser(username: "${root.username}") { username } }` };
-    const up = await twice(pgw, body, {}, tokens.accessToken);
+    const query = `{ adminGetUser(username: "${root.username}") { username } }`;
+    const up = await twice(pgw, { query }, {}, tokens.accessToken);
     expect(up.prepared).toBe(1);
     expect(JSON.parse(up.second.text).data.adminGetUser.username).toBe(root.username);
 
     proxy.cut();
-    const before = await served(pgw);
-    const down = await send(pgw, JSON.stringify(body), {}, tokens.accessToken);
-    expect(await served(pgw)).toBe(before);
-    // A nullable field: the rest of the answer stands (503 is for an answer with no data).
-    expect(down.status).toBe(200);
-    const answer = JSON.parse(down.text);
-    expect(answer.data).toEqual({ adminGetUser: null });
-    expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual([
-      "SERVICE_UNAVAILABLE",
-    ]);
-    // Counted once, with the outcome the caller was told.
-    expect(
-      await metric(
+    try {
+      const before = await served(pgw);
+      const prepared = await send(pgw, JSON.stringify({ query }), {}, tokens.accessToken);
+      expect(await served(pgw)).toBe(before + 1);
+      // The same operation in a text Apollo has never seen (a trailing space keeps every
+      // location): Apollo's own answer, to compare with.
+      const apollo = await send(
         pgw,
-        "poolgate_graphql_operations_total",
-        '{operation="__anonymous",type="query",outcome="SERVICE_UNAVAILABLE"}',
-      ),
-    ).toBe(1);
-    proxy.restore();
+        JSON.stringify({ query: `${query} ` }),
+        {},
+        tokens.accessToken,
+      );
+      expect(await served(pgw)).toBe(before + 1);
+      expect(prepared).toEqual(apollo);
+      // A nullable field: the rest of the answer stands (503 is for an answer with no data).
+      expect(prepared.status).toBe(200);
+      const answer = JSON.parse(prepared.text);
+      expect(answer.data).toEqual({ adminGetUser: null });
+      expect(answer.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(
+        ["SERVICE_UNAVAILABLE"],
+      );
+      // Each counted once, with the outcome the caller was told.
+      expect(
+        await metric(
+          pgw,
+          "poolgate_graphql_operations_total",
+          '{operation="__anonymous",type="query",outcome="SERVICE_UNAVAILABLE"}',
+        ),
+      ).toBe(2);
+
+      // No data at all: 503, on both paths.
+      const me = "{ me { sub email } }";
+      const meFirst = await send(pgw, JSON.stringify({ query: me }), {}, tokens.accessToken);
+      const mePrepared = await send(pgw, JSON.stringify({ query: me }), {}, tokens.accessToken);
+      const meApollo = await send(pgw, JSON.stringify({ query: `${me} ` }), {}, tokens.accessToken);
+      expect(mePrepared).toEqual(meApollo);
+      expect([meFirst.status, mePrepared.status]).toEqual([mePrepared.status, meApollo.status]);
+    } finally {
+      proxy.restore();
+    }
+  });
+});
+
+describe("mutations on the prepared path", () => {
+  let client: { clientId: string; clientSecret: string | undefined };
+  let svc: { clientId: string; clientSecret: string | undefined };
+
+  beforeAll(async () => {
+    client = await createClient(gw);
+    await gw.pool.resourceServers.create({ id: "orders", scopes: ["read"] }, Date.now());
+    svc = await createClient(gw, { generateSecret: true, allowedScopes: ["orders/read"] });
+  });
+
+  /** A sign-in in a text of its own: the first one sent goes through Apollo. */
+  const signIn = (name: string, username: string, password: string) => ({
+    query: SIGN_IN.replace("mutation SignIn", `mutation ${name}`),
+    variables: { input: { clientId: client.clientId, username, password } },
+  });
+
+  it("a refused sign-in: the same error, the same bytes", async () => {
+    const dave = await createUser(gw);
+    const { first, second, prepared } = await twice(
+      gw,
+      signIn("Refused", dave.username, "Wrong-passw0rd!"),
+    );
+    expect(first.status).toBe(200);
+    expect(JSON.parse(first.text).errors[0].extensions.code).toBe("NOT_AUTHORIZED");
+    expect(second).toEqual(first);
+    expect(prepared).toBe(1);
+  });
+
+  it("a sign-in: the same headers and shape, fresh tokens that work", async () => {
+    const erin = await createUser(gw);
+    const { first, second, prepared } = await twice(
+      gw,
+      signIn("Erin", erin.username, erin.password),
+    );
+    expect(prepared).toBe(1);
+    expect(second.status).toBe(first.status);
+    expect(second.headers).toEqual(first.headers);
+    const a = JSON.parse(first.text).data.signIn;
+    const b = JSON.parse(second.text).data.signIn;
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    expect(b.accessToken).not.toBe(a.accessToken);
+    const me = await gw.gql("{ me { username } }", {}, b.accessToken);
+    expect(me.body.data?.["me"]).toEqual({ username: erin.username });
+  });
+
+  it("a refresh with a token of no session: the same error, the same bytes", async () => {
+    const { first, second, prepared } = await twice(gw, {
+      query: REFRESH,
+      variables: { input: { clientId: client.clientId, refreshToken: "a.b.c.d.e" } },
+    });
+    expect(JSON.parse(first.text).errors[0].extensions.code).toBe("INVALID_REFRESH_TOKEN");
+    expect(second).toEqual(first);
+    expect(prepared).toBe(1);
+  });
+
+  it("client credentials with a wrong secret: the same error, the same bytes", async () => {
+    const { first, second, prepared } = await twice(gw, {
+      query: "mutation C($i: ClientCredentialsInput!) { clientCredentials(input: $i) { scope } }",
+      variables: { i: { clientId: svc.clientId, clientSecret: "wrong" } },
+    });
+    expect(JSON.parse(first.text).errors[0].extensions.code).toBe("NOT_AUTHORIZED");
+    expect(second).toEqual(first);
+    expect(prepared).toBe(1);
+  });
+
+  it("a denied mutation (no admin scope) is Apollo's to answer", async () => {
+    const { first, second, prepared } = await twice(
+      gw,
+      { query: 'mutation { adminDisableUser(username: "nobody") }' },
+      {},
+      user.accessToken,
+    );
+    expect(JSON.parse(first.text).errors[0].extensions.code).toBe("FORBIDDEN");
+    expect(second).toEqual(first);
+    expect(prepared).toBe(0);
   });
 });
