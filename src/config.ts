@@ -28,6 +28,8 @@ export interface Config {
   refreshTokenReuseGraceSeconds: number;
   authorizationMode: "filter" | "reject";
   introspection: boolean;
+  /** Repeated operations skip Apollo's request pipeline (src/graphql/prepared.ts). */
+  preparedOperations: boolean;
   maxBodyBytes: number;
   maxQueryDepth: number;
   maxAliases: number;
@@ -269,6 +271,14 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     shown: "`true` in development, `false` in production",
     meaning: "GraphQL schema introspection.",
     parse: bool(isDev),
+  },
+  {
+    env: "POOLGATE_PREPARED_OPERATIONS",
+    key: "preparedOperations",
+    shown: "`true`",
+    meaning:
+      "Answer an operation Apollo Server has already validated and answered without its request pipeline (the same answer for less CPU; docs/decisions.md). `false`: every request through Apollo.",
+    parse: bool(() => true),
   },
   {
     env: "POOLGATE_MAX_BODY_BYTES",

@@ -34,8 +34,6 @@ export interface GatewayOptions {
   store?: Store;
   sender?: CodeSender;
   now?: () => number;
-  /** The prepared-operation path for repeated queries (src/graphql/prepared.ts); default on. */
-  preparedOperations?: boolean;
 }
 
 export interface Gateway {
@@ -242,9 +240,7 @@ async function startOn(
       { host: config.host },
       "GET /metrics is open on a non-loopback interface; set POOLGATE_METRICS_TOKEN",
     );
-  const { apollo, prepared } = createApollo(config, logger, {
-    preparedOperations: options.preparedOperations ?? true,
-  });
+  const { apollo, prepared } = createApollo(config, logger);
   apollo.addPlugin(operationMetrics);
   opened(pool, prepared);
   await apollo.start();

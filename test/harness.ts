@@ -59,8 +59,6 @@ export interface StartOptions {
   /** Reuse a data folder and environment (restart). */
   reuse?: { dir: string; env: Record<string, string> };
   clock?: TestClock;
-  /** The gateway's prepared-operation path (default on, as in production). */
-  preparedOperations?: boolean;
 }
 
 /** Cheap password hashing for tests only, through configuration (DESIGN §7). */
@@ -94,9 +92,6 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     logger: createLogger(config),
     sender,
     ...(options.clock ? { now: options.clock.now } : {}),
-    ...(options.preparedOperations !== undefined
-      ? { preparedOperations: options.preparedOperations }
-      : {}),
   });
   const url = await gateway.listen();
   let stopped = false;

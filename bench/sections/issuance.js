@@ -49,6 +49,8 @@ async function run(ctx) {
     );
     const oidcRt = await oidc.call("refreshToken");
     const ceiling = await start(startServer(join(SERVERS, "ceiling.js")));
+    const floor = await start(startServer(join(SERVERS, "floor.js")));
+    const floorRt = await floor.call("refreshToken");
 
     let cognitoLocal;
     let cognitoSetup;
@@ -99,6 +101,16 @@ async function run(ctx) {
         body: `grant_type=refresh_token&refresh_token=${oidcRt.refreshToken}`,
         pick: (j) => j.access_token && j.id_token,
       },
+      {
+        key: "floorRefresh",
+        group: "refresh",
+        name: "floor: node:http + this crypto only",
+        server: floor,
+        url: `${floor.url}/token`,
+        headers: FORM,
+        body: `grant_type=refresh_token&refresh_token=${floorRt}`,
+        pick: (j) => j.access_token && j.id_token,
+      },
       ...(cognitoLocal
         ? [
             {
@@ -136,6 +148,16 @@ async function run(ctx) {
         headers: { "content-type": "application/json" },
         body: gql(ccQuery, { i: { clientId: setup.svcClientId, clientSecret: setup.svcSecret } }),
         pick: (j) => j.data?.clientCredentials?.accessToken,
+      },
+      {
+        key: "floorCc",
+        group: "cc",
+        name: "floor: node:http + this crypto only",
+        server: floor,
+        url: `${floor.url}/token`,
+        headers: FORM,
+        body: "grant_type=client_credentials",
+        pick: (j) => j.access_token,
       },
       {
         key: "oidcCc",

@@ -64,7 +64,14 @@ serveChild(async () => {
     .encrypt(dirKey);
   // Imported once, as poolgate does (src/tokens/refresh.ts): raw bytes would be re-imported
   // by jose on every call, which is about half a decrypt's cost.
-  const dirCryptoKey = await crypto.subtle.importKey("raw", dirKey, "AES-GCM", false, ["decrypt"]);
+  const dirCryptoKey = await crypto.subtle.importKey("raw", dirKey, "AES-GCM", false, [
+    "encrypt",
+    "decrypt",
+  ]);
+  const seal = async () =>
+    new jose.CompactEncrypt(new TextEncoder().encode(JSON.stringify({ sid: randomUUID() })))
+      .setProtectedHeader({ alg: "dir", enc: "A256GCM", typ: "poolgate-refresh+jwe" })
+      .encrypt(dirCryptoKey);
   const decrypt = () =>
     jose.compactDecrypt(refreshToken, dirCryptoKey, {
       keyManagementAlgorithms: ["dir"],
@@ -85,6 +92,11 @@ serveChild(async () => {
     refresh: () => Promise.all([sign(), sign(), decrypt()]),
     /** One sign-in's password check. */
     argon2: () => argon2.verify(encoded, "Bench-passw0rd!"),
+    /** One sign-in's whole crypto: the hash, then the ID + access token signs and the JWE seal. */
+    signin: async () => {
+      await argon2.verify(encoded, "Bench-passw0rd!");
+      await Promise.all([sign(), sign(), seal()]);
+    },
   };
   return {
     url: "ipc:",
@@ -95,6 +107,8 @@ serveChild(async () => {
         iterations,
         parallelism: 1,
         threadpool: process.env.UV_THREADPOOL_SIZE ?? "4",
+        /** Cores this (pinned) process may run on. */
+        cores: require("node:os").availableParallelism(),
       }),
     },
   };

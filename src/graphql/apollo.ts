@@ -65,16 +65,12 @@ export interface GatewayApollo {
   prepared: PreparedOperations;
 }
 
-export function createApollo(
-  config: Readonly<Config>,
-  logger: Logger,
-  options: { preparedOperations?: boolean } = {},
-): GatewayApollo {
+export function createApollo(config: Readonly<Config>, logger: Logger): GatewayApollo {
   const production = config.environment === "production";
   const enforcer = createDirectiveEnforcer({ mode: config.authorizationMode });
   const formatError = createFormatError(logger, config.dangerouslyExposeErrorDetails);
   const prepared = new PreparedOperations(enforcer, {
-    maxDocuments: options.preparedOperations === false ? 0 : 1000,
+    maxDocuments: config.preparedOperations ? 1000 : 0,
     formatError,
     statusOf: serviceUnavailableStatus,
   });

@@ -306,8 +306,8 @@ describe("attacks on the prepared path", () => {
 });
 
 describe("turned off", () => {
-  it("preparedOperations: false answers every request through Apollo, identically", async () => {
-    const off = await startGateway({ preparedOperations: false });
+  it("POOLGATE_PREPARED_OPERATIONS=false answers every request through Apollo, identically", async () => {
+    const off = await startGateway({ env: { POOLGATE_PREPARED_OPERATIONS: "false" } });
     try {
       const client = await createClient(off);
       const carol = await createUser(off, { groups: ["staff"] });
