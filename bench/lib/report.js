@@ -190,7 +190,7 @@ function section2(s) {
   const by = Object.fromEntries(s.targets.map((t) => [t.key, t]));
   const ceilOf = (t) => (t.group === "refresh" ? s.ceilings.refresh : s.ceilings.sign1);
   return [
-    `${s.connections} connections. The ceiling is the signing work of one response done alone on the same core with the same thread pool: a refresh is two RS256 signs (ID + access token) and one JWE decrypt (the refresh token, dir + A256GCM); a client-credentials response is one RS256 sign. "cores" is the server's CPU time ÷ wall time (pinned to one core, so at most 1).`,
+    `${s.connections} connections. The ceiling is the signing work of one response done alone on the same core with the same thread pool: a refresh is two RS256 signs (ID + access token) and one JWE decrypt (the refresh token, dir + A256GCM); a client-credentials response is one RS256 sign. The floor rows are a bare node:http server doing exactly that crypto per request and nothing else: their "÷ ceiling" is as close to the ceiling as a server on this machine gets. "cores" is the server's CPU time ÷ wall time (pinned to one core, so at most 1).`,
     "",
     table(
       [

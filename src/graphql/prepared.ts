@@ -120,7 +120,8 @@ function takeHttp(extensions: Record<string, unknown>, head: HttpHead): void {
 
 export class PreparedOperations {
   private readonly documents: LRUCache<string, PreparedDocument> | undefined;
-  private readonly contentTypes = new Map<string, string>();
+  /** Least recently used first out, so a burst of odd headers cannot crowd out real clients. */
+  private readonly contentTypes = new LRUCache<string, string>({ max: MAX_ACCEPT_HEADERS });
   private served = 0;
   /** Records what Apollo validated; must come before the directives plugin (it swaps the document). */
   readonly plugin: ApolloServerPlugin<GatewayContext>;
@@ -157,9 +158,7 @@ export class PreparedOperations {
 
   /** Remembers the content type Apollo chose for an `Accept` header (a 200 it answered). */
   rememberContentType(accept: string | undefined, contentType: string): void {
-    const key = accept ?? "";
-    if (this.contentTypes.has(key) || this.contentTypes.size >= MAX_ACCEPT_HEADERS) return;
-    this.contentTypes.set(key, contentType);
+    this.contentTypes.set(accept ?? "", contentType);
   }
 
   /** The prepared request for a parsed JSON body, or undefined when Apollo must answer it. */

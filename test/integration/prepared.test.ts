@@ -295,6 +295,20 @@ describe("attacks on the prepared path", () => {
     expect((await twice(gw, valid, {}, user.accessToken)).prepared).toBe(1);
   });
 
+  it("a burst of odd Accept headers cannot push a real client off the path for good", async () => {
+    const body = JSON.stringify({ query: "query Crowd { me { sub } }" });
+    const headers = { accept: "application/json" };
+    expect((await twice(gw, body, headers, user.accessToken)).prepared).toBe(1);
+    for (let i = 0; i < 80; i++) {
+      const odd = { accept: `application/json, text/x-odd-${i};q=0.1` };
+      expect((await send(gw, body, odd, user.accessToken)).status).toBe(200);
+    }
+    // Evicted or not, the client's next answers are prepared again.
+    const { second, prepared } = await twice(gw, body, headers, user.accessToken);
+    expect(second.status).toBe(200);
+    expect(prepared).toBeGreaterThanOrEqual(1);
+  });
+
   it("a text/plain body (a CSRF-style simple request) is never prepared", async () => {
     const query = JSON.stringify({ query: "{ me { sub } }" });
     await send(gw, query, {}, user.accessToken);
