@@ -39,7 +39,7 @@ import type { DirectiveEnforcer } from "./directives";
 interface PreparedDocument {
   readonly schema: GraphQLSchema;
   readonly document: DocumentNode;
-  /** "" (no name given) or ":" + operation name → that query operation, or null (none, or not a query). */
+  /** "" (no name given) or ":" + operation name → that query or mutation, or null (none, or a subscription). */
   readonly operations: Map<string, OperationDefinitionNode | null>;
 }
 
