@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import { createApollo } from "./graphql/apollo";
 import { buildContext, type GatewayContext } from "./graphql/context";
+import { logGraphQLError } from "./graphql/errors";
 import type { PreparedOperations } from "./graphql/prepared";
 import { operationMetrics } from "./graphql/operationMetrics";
 import { BodyTooLargeError, readBody } from "./http/body";
@@ -129,7 +130,14 @@ async function handleGraphQL(
   });
   const accept = req.headers.accept;
   const newContext = () =>
-    buildContext(pool, req.headersDistinct.authorization, requestId, log, { cookies, metrics });
+    buildContext(pool, req.headersDistinct.authorization, requestId, log, {
+      cookies,
+      metrics,
+    }).catch((err: unknown) => {
+      // An unexpected failure is logged here, with the request's id; Apollo answers it.
+      logGraphQLError(log, err);
+      throw err;
+    });
 
   // A query Apollo has answered before runs without its pipeline (src/graphql/prepared.ts);
   // whatever that path declines, Apollo answers below with the context already built.

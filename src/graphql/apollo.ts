@@ -13,7 +13,7 @@ import type { Config } from "../config";
 import { subgraphSchema } from "../federation/subgraphSchema";
 import type { GatewayContext } from "./context";
 import { createDirectiveEnforcer } from "./directives";
-import { createFormatError } from "./errors";
+import { createFormatError, logGraphQLError } from "./errors";
 import {
   aliasLimitRule,
   depthLimitRule,
@@ -59,6 +59,17 @@ const serviceUnavailable: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
+/** Errors are logged with the request's logger, so each line carries its requestId. */
+const errorLog: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const error of errors) logGraphQLError(contextValue.logger, error, error.path);
+      },
+    };
+  },
+};
+
 /** The gateway's Apollo Server, and the prepared-operation path that learns from it. */
 export interface GatewayApollo {
   apollo: ApolloServer<GatewayContext>;
@@ -98,6 +109,7 @@ export function createApollo(config: Readonly<Config>, logger: Logger): GatewayA
       // Before the directives: it records the document Apollo validated, not a filtered copy.
       prepared.plugin,
       enforcer.plugin,
+      errorLog,
       serviceUnavailable,
       // A subgraph schema turns on inline tracing (ftv1): per-field timings to any caller who
       // sends `apollo-federation-include-trace`. No internals in responses (DESIGN §8).

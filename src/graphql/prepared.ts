@@ -35,6 +35,7 @@ import {
 import { LRUCache } from "lru-cache";
 import type { GatewayContext } from "./context";
 import type { DirectiveEnforcer } from "./directives";
+import { logGraphQLError } from "./errors";
 
 interface PreparedDocument {
   readonly schema: GraphQLSchema;
@@ -221,7 +222,10 @@ export class PreparedOperations {
     if (!("data" in result) || result.data === undefined) return undefined;
     this.served++;
     const head: HttpHead = { status: undefined, headers: [] };
-    const errors = result.errors?.map((error) => this.format(error, head));
+    const errors = result.errors?.map((error) => {
+      logGraphQLError(context.logger, error, error.path);
+      return this.format(error, head);
+    });
     const answer = { errors, data: result.data };
     const code = errors?.[0]?.extensions?.["code"];
     return {
