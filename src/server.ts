@@ -14,7 +14,7 @@ import { logGraphQLError } from "./graphql/errors";
 import type { PreparedOperations } from "./graphql/prepared";
 import { operationMetrics } from "./graphql/operationMetrics";
 import { BodyTooLargeError, readBody } from "./http/body";
-import { cookieJar, originTrusted } from "./http/cookies";
+import { cookieJar, originTrusted, type CookieJar } from "./http/cookies";
 import { appendVary, corsPolicy, isCorsRoute, type CorsPolicy } from "./http/cors";
 import { serveLogin } from "./http/login";
 import { createMetrics, serveMetrics, timed, type GatewayMetrics } from "./http/metrics";
@@ -74,6 +74,23 @@ interface GraphQLEdges {
   /** The issuer's origin, for the cookie's origin check (parsed once). */
   issuerOrigin: string;
   prepared: PreparedOperations;
+}
+
+/** The head both GraphQL paths end with: the answer's own headers, the cookie jar's, no-store. */
+function writeHead(
+  res: ServerResponse,
+  status: number,
+  headers: Iterable<[string, string]>,
+  cookies: CookieJar,
+): void {
+  for (const [name, value] of headers) {
+    if (name === "vary") appendVary(res, value);
+    else res.setHeader(name, value);
+  }
+  const setCookies = cookies.setCookieHeaders();
+  if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
+  res.setHeader("cache-control", "no-store");
+  res.statusCode = status;
 }
 
 async function handleGraphQL(
@@ -153,17 +170,8 @@ async function handleGraphQL(
     if (built) {
       const answer = await prepared.run(match, built);
       if (answer !== undefined) {
-        metrics.operation(
-          match.operation.name?.value ?? "",
-          match.operation.operation,
-          answer.outcome,
-        );
-        res.setHeader("content-type", match.contentType);
-        for (const [name, value] of answer.headers) res.setHeader(name, value);
-        const setCookies = cookies.setCookieHeaders();
-        if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
-        res.setHeader("cache-control", "no-store");
-        res.statusCode = answer.status;
+        const headers: Array<[string, string]> = [["content-type", match.contentType]];
+        writeHead(res, answer.status, headers.concat(answer.headers), cookies);
         res.end(answer.body);
         return;
       }
@@ -176,14 +184,7 @@ async function handleGraphQL(
     httpGraphQLRequest: { method: req.method, headers: toHeaderMap(req), search: url.search, body },
     context: context ?? newContext,
   });
-  for (const [name, value] of result.headers) {
-    if (name === "vary") appendVary(res, value);
-    else res.setHeader(name, value);
-  }
-  const setCookies = cookies.setCookieHeaders();
-  if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
-  res.setHeader("cache-control", "no-store");
-  res.statusCode = result.status ?? 200;
+  writeHead(res, result.status ?? 200, result.headers, cookies);
   if (result.body.kind === "complete") {
     if (preparable && res.statusCode === 200) {
       const contentType = result.headers.get("content-type");

@@ -70,8 +70,6 @@ export interface PreparedAnswer {
   /** Headers that errors asked for (`extensions.http.headers`), besides the usual ones. */
   headers: ReadonlyArray<[string, string]>;
   body: string;
-  /** `success`, or the code of the first error as the client sees it (for the metrics). */
-  outcome: string;
 }
 
 /** Distinct `Accept` headers whose negotiated content type is remembered. */
@@ -228,16 +226,22 @@ export class PreparedOperations {
     });
     const answer = { errors, data: result.data };
     const code = errors?.[0]?.extensions?.["code"];
+    const outcome =
+      errors === undefined || errors.length === 0
+        ? "success"
+        : typeof code === "string"
+          ? code
+          : "INTERNAL_SERVER_ERROR";
+    // Counted as the operation-metrics plugin counts Apollo's answers.
+    context.metrics.operation(
+      request.operation.name?.value ?? "",
+      request.operation.operation,
+      outcome,
+    );
     return {
       status: this.statusOf(answer) ?? head.status ?? 200,
       headers: head.headers,
       body: JSON.stringify(answer) + "\n",
-      outcome:
-        errors === undefined || errors.length === 0
-          ? "success"
-          : typeof code === "string"
-            ? code
-            : "INTERNAL_SERVER_ERROR",
     };
   }
 

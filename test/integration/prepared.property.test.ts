@@ -9,27 +9,10 @@
  */
 import fc from "fast-check";
 import { createClient, createUser, signInAs, startGateway, type TestGateway } from "../harness";
+import { postRaw } from "../support/raw";
 
 const RUNS = Number(process.env["FUZZ_RUNS"] ?? 150);
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261126);
-
-/** Headers that differ between any two answers. */
-const VARYING = new Set(["date", "x-request-id"]);
-
-interface Raw {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-}
-
-async function send(url: string, body: string, headers: Record<string, string>): Promise<Raw> {
-  const res = await fetch(`${url}/graphql`, { method: "POST", headers, body });
-  const out: Record<string, string> = {};
-  res.headers.forEach((value, name) => {
-    if (!VARYING.has(name)) out[name] = value;
-  });
-  return { status: res.status, headers: out, text: await res.text() };
-}
 
 const DOCUMENTS = [
   "{ me { sub username email groups } }",
@@ -129,9 +112,9 @@ it("A's second answer is B's answer, byte for byte, for any request", async () =
       const token = tokens[r.token];
       if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
       const body = bodyOf(r);
-      await send(a.url, body, headers);
-      const prepared = await send(a.url, body, headers);
-      const apollo = await send(b.url, body, headers);
+      await postRaw(a.url, body, headers);
+      const prepared = await postRaw(a.url, body, headers);
+      const apollo = await postRaw(b.url, body, headers);
       expect(prepared).toEqual(apollo);
     }),
     { numRuns: RUNS, seed: SEED },

@@ -16,37 +16,22 @@ import {
   type Tokens,
 } from "../harness";
 import { createTestDatabase, type TestDatabase } from "../store/pg";
+import { postRaw, type RawAnswer } from "../support/raw";
 import { startTcpProxy, type TcpProxy } from "../support/tcpProxy";
 
-interface Raw {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-}
+type Raw = RawAnswer;
 
-/** Headers that differ between any two answers (a fresh request id, the clock). */
-const VARYING = new Set(["date", "x-request-id"]);
-
-async function send(
+function send(
   gw: TestGateway,
   body: string,
   headers: Record<string, string> = {},
   token?: string,
 ): Promise<Raw> {
-  const res = await fetch(`${gw.url}/graphql`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    body,
+  return postRaw(gw.url, body, {
+    "content-type": "application/json",
+    ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+    ...headers,
   });
-  const out: Record<string, string> = {};
-  res.headers.forEach((value, name) => {
-    if (!VARYING.has(name)) out[name] = value;
-  });
-  return { status: res.status, headers: out, text: await res.text() };
 }
 
 async function metric(gw: TestGateway, name: string, labels = ""): Promise<number> {
