@@ -53,7 +53,7 @@ export interface PreparedRequest {
 }
 
 export interface PreparedOptions {
-  /** Documents kept (least recently used dropped first). 0 turns the path off. */
+  /** Documents kept (least recently used dropped first; also at most 512 Ki characters of query text). 0 turns the path off. */
   maxDocuments?: number;
   /** The formatError given to Apollo Server: every error goes through it on both paths. */
   formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -72,6 +72,12 @@ export interface PreparedAnswer {
   body: string;
 }
 
+/**
+ * Query text held, in characters: a parsed document takes about 70 bytes of heap per
+ * character of its source (measured with graphql 16), so this bounds the cache near 32 MiB
+ * however large the documents callers send (each is at most POOLGATE_MAX_BODY_BYTES).
+ */
+const MAX_SOURCE_CHARS = 512 * 1024;
 /** Distinct `Accept` headers whose negotiated content type is remembered. */
 const MAX_ACCEPT_HEADERS = 64;
 const BODY_KEYS = new Set(["query", "operationName", "variables"]);
@@ -135,7 +141,14 @@ export class PreparedOperations {
     this.formatError = options.formatError ?? ((formatted) => formatted);
     this.statusOf = options.statusOf ?? (() => undefined);
     const max = options.maxDocuments ?? 1000;
-    this.documents = max > 0 ? new LRUCache({ max }) : undefined;
+    this.documents =
+      max > 0
+        ? new LRUCache({
+            max,
+            maxSize: MAX_SOURCE_CHARS,
+            sizeCalculation: (_document, source) => Math.max(1, source.length),
+          })
+        : undefined;
     const documents = this.documents;
     this.plugin = {
       async requestDidStart() {

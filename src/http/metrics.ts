@@ -208,7 +208,7 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
   });
   new Gauge({
     name: "poolgate_graphql_prepared_documents",
-    help: "Validated query documents held for the prepared-operation path (at most 1000).",
+    help: "Validated documents held for the prepared-operation path (at most 1000 and 512 Ki characters of query text).",
     registers,
     collect() {
       this.set(sources.prepared?.().documents ?? 0);

@@ -294,6 +294,26 @@ describe("attacks on the prepared path", () => {
     expect(prepared).toBeGreaterThanOrEqual(1);
   });
 
+  it("flooding the path with large distinct documents stays within its size bound", async () => {
+    // 40 valid documents of ~20 000 characters each (one long string literal): 800 000
+    // characters, more than the 524 288 the path holds, far fewer than its 1000 documents.
+    for (let i = 0; i < 40; i++) {
+      const name = `${String(i).padStart(2, "0")}${"x".repeat(20_000)}`;
+      const res = await send(
+        gw,
+        JSON.stringify({ query: `{ adminGetUser(username: "${name}") { sub } }` }),
+        {},
+        admin.accessToken,
+      );
+      expect(res.status).toBe(200);
+    }
+    const held = await metric(gw, "poolgate_graphql_prepared_documents");
+    expect(held).toBeLessThan(30);
+    // Small documents still find room.
+    const small = { query: "query AfterFlood { me { sub } }" };
+    expect((await twice(gw, small, {}, user.accessToken)).prepared).toBe(1);
+  });
+
   it("a text/plain body (a CSRF-style simple request) is never prepared", async () => {
     const query = JSON.stringify({ query: "{ me { sub } }" });
     await send(gw, query, {}, user.accessToken);
