@@ -156,7 +156,7 @@ async function handleGraphQL(
       throw err;
     });
 
-  // A query Apollo has answered before runs without its pipeline (src/graphql/prepared.ts);
+  // An operation Apollo has answered before runs without its pipeline (src/graphql/prepared.ts);
   // whatever that path declines, Apollo answers below with the context already built.
   const match = preparable ? prepared.match(body, accept) : undefined;
   let context: (() => Promise<GatewayContext>) | undefined;
