@@ -207,6 +207,13 @@ export async function signInAs(
   return res.body.data["signIn"] as Tokens;
 }
 
+/** A sample of the gateway's /metrics exposition (name plus `{labels}`), 0 when absent. */
+export async function metricOf(gw: TestGateway, name: string, labels = ""): Promise<number> {
+  const { body } = await gw.gateway.metrics.render();
+  const line = body.split("\n").find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+}
+
 /** The code of the first error, or undefined. */
 export function codeOf(res: GqlResult): string | undefined {
   return res.body.errors?.[0]?.extensions?.code;

@@ -49,78 +49,67 @@ function targetsOf(results) {
     const ceil = s2.ceilings;
     const add = (label, v, t) => rows.push([label, x(v), `≥ ${t}×`, verdict(v, t)]);
     const info = (label, v) => rows.push([label, x(v), "(reference)", "—"]);
-    for (const k of ["pgRefreshGql", "pgRefreshOauth"]) {
-      const n = by[k].name.replace("poolgate ", "");
-      add(
-        `2. ${n} vs its crypto ceiling (req/s)`,
-        ratio(by[k].rps.median, ceil.refresh.rps.median),
-        0.85,
-      );
-      add(
-        `2. ${n} vs its crypto ceiling (CPU: ceiling ÷ ours)`,
-        ratio(ceil.refresh.cpu.median, by[k].cpu.median),
-        0.85,
-      );
-      add(
-        `2. ${n} vs oidc-provider (CPU: theirs ÷ ours)`,
-        ratio(by.oidcRefresh.cpu.median, by[k].cpu.median),
-        1.3,
-      );
-      add(
-        `2. ${n} vs oidc-provider refresh_token`,
-        ratio(by[k].rps.median, by.oidcRefresh.rps.median),
-        1.3,
-      );
-      if (by.cognitoRefresh)
+    const groups = [
+      {
+        keys: ["pgRefreshGql", "pgRefreshOauth"],
+        ceiling: ceil.refresh,
+        peer: by.oidcRefresh,
+        peerName: "refresh_token",
+        cognito: by.cognitoRefresh,
+        floor: by.floorRefresh,
+        floorOf: "refresh",
+      },
+      {
+        keys: ["pgCcOauth", "pgCcGql"],
+        ceiling: ceil.sign1,
+        peer: by.oidcCc,
+        peerName: "client_credentials",
+        cognito: undefined,
+        floor: by.floorCc,
+        floorOf: "client-credentials",
+      },
+    ];
+    for (const g of groups) {
+      for (const k of g.keys) {
+        const n = by[k].name.replace("poolgate ", "");
         add(
-          `2. ${n} vs cognito-local REFRESH_TOKEN_AUTH`,
-          ratio(by[k].rps.median, by.cognitoRefresh.rps.median),
-          4,
+          `2. ${n} vs its crypto ceiling (req/s)`,
+          ratio(by[k].rps.median, g.ceiling.rps.median),
+          0.85,
         );
-      if (by.floorRefresh)
+        add(
+          `2. ${n} vs its crypto ceiling (CPU: ceiling ÷ ours)`,
+          ratio(g.ceiling.cpu.median, by[k].cpu.median),
+          0.85,
+        );
+        add(
+          `2. ${n} vs oidc-provider (CPU: theirs ÷ ours)`,
+          ratio(g.peer.cpu.median, by[k].cpu.median),
+          1.3,
+        );
+        add(
+          `2. ${n} vs oidc-provider ${g.peerName}`,
+          ratio(by[k].rps.median, g.peer.rps.median),
+          1.3,
+        );
+        if (g.cognito)
+          add(
+            `2. ${n} vs cognito-local REFRESH_TOKEN_AUTH`,
+            ratio(by[k].rps.median, g.cognito.rps.median),
+            4,
+          );
+        if (g.floor)
+          info(
+            `2. ${n} vs the node:http floor (CPU: floor ÷ ours)`,
+            ratio(g.floor.cpu.median, by[k].cpu.median),
+          );
+      }
+      if (g.floor)
         info(
-          `2. ${n} vs the node:http floor (CPU: floor ÷ ours)`,
-          ratio(by.floorRefresh.cpu.median, by[k].cpu.median),
+          `2. the node:http floor itself vs the ${g.floorOf} ceiling (CPU)`,
+          ratio(g.ceiling.cpu.median, g.floor.cpu.median),
         );
     }
-    if (by.floorRefresh)
-      info(
-        "2. the node:http floor itself vs the refresh ceiling (CPU)",
-        ratio(ceil.refresh.cpu.median, by.floorRefresh.cpu.median),
-      );
-    for (const k of ["pgCcOauth", "pgCcGql"]) {
-      const n = by[k].name.replace("poolgate ", "");
-      add(
-        `2. ${n} vs its crypto ceiling (req/s)`,
-        ratio(by[k].rps.median, ceil.sign1.rps.median),
-        0.85,
-      );
-      add(
-        `2. ${n} vs its crypto ceiling (CPU: ceiling ÷ ours)`,
-        ratio(ceil.sign1.cpu.median, by[k].cpu.median),
-        0.85,
-      );
-      add(
-        `2. ${n} vs oidc-provider (CPU: theirs ÷ ours)`,
-        ratio(by.oidcCc.cpu.median, by[k].cpu.median),
-        1.3,
-      );
-      add(
-        `2. ${n} vs oidc-provider client_credentials`,
-        ratio(by[k].rps.median, by.oidcCc.rps.median),
-        1.3,
-      );
-      if (by.floorCc)
-        info(
-          `2. ${n} vs the node:http floor (CPU: floor ÷ ours)`,
-          ratio(by.floorCc.cpu.median, by[k].cpu.median),
-        );
-    }
-    if (by.floorCc)
-      info(
-        "2. the node:http floor itself vs the client-credentials ceiling (CPU)",
-        ratio(ceil.sign1.cpu.median, by.floorCc.cpu.median),
-      );
   }
   const s3 = results.sections[3];
   if (s3?.c10) {

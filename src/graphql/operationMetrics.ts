@@ -4,7 +4,15 @@
  * the client sees it (after formatError), so the counts match what callers were told.
  */
 import type { ApolloServerPlugin } from "@apollo/server";
+import type { GraphQLFormattedError } from "graphql";
 import type { GatewayContext } from "./context";
+
+/** `success`, or the code of the first error as the client sees it. */
+export function outcomeOf(errors: readonly GraphQLFormattedError[] | undefined): string {
+  if (errors === undefined || errors.length === 0) return "success";
+  const code = errors[0]?.extensions?.["code"];
+  return typeof code === "string" ? code : "INTERNAL_SERVER_ERROR";
+}
 
 export const operationMetrics: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart() {
@@ -22,13 +30,7 @@ export const operationMetrics: ApolloServerPlugin<GatewayContext> = {
           response.body.kind === "single"
             ? response.body.singleResult.errors
             : response.body.initialResult.errors;
-        const code = errors?.[0]?.extensions?.["code"];
-        const outcome =
-          errors === undefined || errors.length === 0
-            ? "success"
-            : typeof code === "string"
-              ? code
-              : "INTERNAL_SERVER_ERROR";
+        const outcome = outcomeOf(errors);
         // Parse and validation failures never resolve an operation: they count as __invalid.
         contextValue.metrics.operation(resolved ? (name ?? "") : "__invalid", type, outcome);
       },

@@ -36,6 +36,7 @@ import { LRUCache } from "lru-cache";
 import type { GatewayContext } from "./context";
 import type { DirectiveEnforcer } from "./directives";
 import { logGraphQLError } from "./errors";
+import { outcomeOf } from "./operationMetrics";
 
 interface PreparedDocument {
   readonly schema: GraphQLSchema;
@@ -238,18 +239,11 @@ export class PreparedOperations {
       return this.format(error, head);
     });
     const answer = { errors, data: result.data };
-    const code = errors?.[0]?.extensions?.["code"];
-    const outcome =
-      errors === undefined || errors.length === 0
-        ? "success"
-        : typeof code === "string"
-          ? code
-          : "INTERNAL_SERVER_ERROR";
     // Counted as the operation-metrics plugin counts Apollo's answers.
     context.metrics.operation(
       request.operation.name?.value ?? "",
       request.operation.operation,
-      outcome,
+      outcomeOf(errors),
     );
     return {
       status: this.statusOf(answer) ?? head.status ?? 200,

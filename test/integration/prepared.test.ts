@@ -10,6 +10,7 @@ import {
   SIGN_IN,
   createClient,
   createUser,
+  metricOf,
   signInAs,
   startGateway,
   type TestGateway,
@@ -34,13 +35,7 @@ function send(
   });
 }
 
-async function metric(gw: TestGateway, name: string, labels = ""): Promise<number> {
-  const { body } = await gw.gateway.metrics.render();
-  const line = body.split("\n").find((l) => l.startsWith(`${name}${labels} `));
-  return line === undefined ? 0 : Number(line.split(" ")[1]);
-}
-
-const served = (gw: TestGateway) => metric(gw, "poolgate_graphql_prepared_operations_total");
+const served = (gw: TestGateway) => metricOf(gw, "poolgate_graphql_prepared_operations_total");
 
 /** Sends a request twice; returns both answers and how many the prepared path served. */
 async function twice(
@@ -159,7 +154,7 @@ describe("the second answer to a query is Apollo's first, byte for byte", () => 
 
   it("counts each operation once, by name, type and outcome, on either path", async () => {
     const labels = '{operation="CountMe",type="query",outcome="success"}';
-    const before = await metric(gw, "poolgate_graphql_operations_total", labels);
+    const before = await metricOf(gw, "poolgate_graphql_operations_total", labels);
     const { prepared } = await twice(
       gw,
       { query: "query CountMe { me { sub } }" },
@@ -167,7 +162,7 @@ describe("the second answer to a query is Apollo's first, byte for byte", () => 
       user.accessToken,
     );
     expect(prepared).toBe(1);
-    expect(await metric(gw, "poolgate_graphql_operations_total", labels)).toBe(before + 2);
+    expect(await metricOf(gw, "poolgate_graphql_operations_total", labels)).toBe(before + 2);
   });
 });
 
@@ -307,7 +302,7 @@ describe("attacks on the prepared path", () => {
       );
       expect(res.status).toBe(200);
     }
-    const held = await metric(gw, "poolgate_graphql_prepared_documents");
+    const held = await metricOf(gw, "poolgate_graphql_prepared_documents");
     expect(held).toBeLessThan(30);
     // Small documents still find room.
     const small = { query: "query AfterFlood { me { sub } }" };
@@ -335,7 +330,7 @@ describe("turned off", () => {
       const { first, second, prepared } = await twice(off, body, {}, tokens.accessToken);
       expect(second).toEqual(first);
       expect(prepared).toBe(0);
-      expect(await metric(off, "poolgate_graphql_prepared_documents")).toBe(0);
+      expect(await metricOf(off, "poolgate_graphql_prepared_documents")).toBe(0);
       expect(JSON.parse(first.text).data.me).toEqual({
         username: carol.username,
         groups: ["staff"],
@@ -393,7 +388,7 @@ describe("a prepared query the store fails is answered as Apollo answers it", ()
       );
       // Each counted once, with the outcome the caller was told.
       expect(
-        await metric(
+        await metricOf(
           pgw,
           "poolgate_graphql_operations_total",
           '{operation="__anonymous",type="query",outcome="SERVICE_UNAVAILABLE"}',
