@@ -120,7 +120,27 @@ function pinSelf() {
   return spawnSync("taskset", ["-a", "-p", "-c", LOADGEN_CPUS, String(process.pid)]).status === 0;
 }
 
+/**
+ * The servers a section starts, stopped together (last started first) whatever happens:
+ * `const servers = serverGroup(); const s = await servers.start(startServer(...)); …
+ * finally { await servers.stopAll(); }`.
+ */
+function serverGroup() {
+  const started = [];
+  return {
+    async start(starting) {
+      const server = await starting;
+      started.push(server);
+      return server;
+    },
+    async stopAll() {
+      while (started.length > 0) await started.pop().stop();
+    },
+  };
+}
+
 module.exports = {
+  serverGroup,
   startServer,
   pinSelf,
   procCpuMicros,

@@ -3,7 +3,7 @@
 // crypto ceiling (the signing work one response needs, measured alone on the same core).
 "use strict";
 const { join } = require("node:path");
-const { startServer } = require("../lib/proc");
+const { serverGroup, startServer } = require("../lib/proc");
 const { startPoolgate, gql, post, PASSWORD, SERVERS } = require("../lib/fixture");
 const { measureLoad } = require("../lib/load");
 const { peer } = require("../lib/peers");
@@ -30,12 +30,8 @@ async function expectOk(name, url, init, pick) {
 async function run(ctx) {
   const { runs, seconds, warmupSeconds } = ctx.load;
   const connections = ctx.load.issuanceConnections;
-  const started = [];
-  const start = async (p) => {
-    const s = await p;
-    started.push(s);
-    return s;
-  };
+  const servers = serverGroup();
+  const start = servers.start;
   try {
     const poolgate = await start(startPoolgate());
     const setup = await poolgate.call("setup", { users: 1, password: PASSWORD });
@@ -217,7 +213,7 @@ async function run(ctx) {
       cognitoLocal: Boolean(cognitoLocal),
     };
   } finally {
-    for (const s of started.reverse()) await s.stop();
+    await servers.stopAll();
   }
 }
 

@@ -6,7 +6,7 @@
 const { join } = require("node:path");
 const { randomBytes } = require("node:crypto");
 const { performance } = require("node:perf_hooks");
-const { startServer } = require("../lib/proc");
+const { serverGroup, startServer } = require("../lib/proc");
 const { startPoolgate, gql, post, PASSWORD, SERVERS } = require("../lib/fixture");
 const { measureLoad, autocannonRun, waitIdle } = require("../lib/load");
 const { summary } = require("../lib/stats");
@@ -74,12 +74,8 @@ async function enumeration(ctx, poolgate, setup, tries) {
 async function run(ctx) {
   const { runs, seconds, warmupSeconds } = ctx.load;
   const tries = ctx.load.enumerationTries;
-  const started = [];
-  const start = async (p) => {
-    const s = await p;
-    started.push(s);
-    return s;
-  };
+  const servers = serverGroup();
+  const start = servers.start;
   try {
     const poolgate = await start(startPoolgate());
     const ceiling = await start(startServer(join(SERVERS, "ceiling.js")));
@@ -240,7 +236,7 @@ async function run(ctx) {
     }
     return result;
   } finally {
-    for (const s of started.reverse()) await s.stop();
+    await servers.stopAll();
   }
 }
 
