@@ -122,6 +122,13 @@ export interface DeniedFragment {
 export type DeniedSelection = DeniedField | DeniedFragment;
 
 export interface AuthorizationPlan {
+  /**
+   * False when the plan could not be made, so nothing of the document may run: the operation
+   * name resolves to no operation (unknown, `""`, or none given with several operations), or
+   * the document names a field, type or fragment the schema does not have (an unvalidated
+   * document). Enforcement fails closed on it, whatever `denied` holds.
+   */
+  readonly resolved: boolean;
   /** In document order (depth first); empty when the caller may run the whole operation. */
   readonly denied: readonly DeniedSelection[];
 }
@@ -363,7 +370,45 @@ export function planAuthorization(
   operationName: string | null | undefined,
   caller: AuthorizationCaller,
 ): AuthorizationPlan {
-  return buildPlan(schema, modelOf(schema), document, operationName ?? null, caller);
+  const operation = resolveOperation(document, operationName);
+  return operation
+    ? buildPlan(schema, modelOf(schema), document, operation, caller)
+    : unresolvedPlan(schema);
+}
+
+/**
+ * The operation a request runs, as graphql-js's `execute` picks it: by name when a name is
+ * given (an empty string is a name, and matches nothing), else the only one. Undefined when
+ * none matches; the caller must then deny, never allow.
+ */
+export function resolveOperation(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): OperationDefinitionNode | undefined {
+  return getOperationAST(document, operationName ?? null) ?? undefined;
+}
+
+const EMPTY_FRAGMENTS: ReadonlyMap<string, FragmentDefinitionNode> = new Map();
+
+function unresolvedPlan(schema: GraphQLSchema): InternalPlan {
+  return {
+    resolved: false,
+    denied: [],
+    operation: undefined,
+    fragments: EMPTY_FRAGMENTS,
+    deniedByNode: new Map(),
+    selectionSetTypes: new Map(),
+    schema,
+  };
+}
+
+/** graphql-js's words for an operation it cannot pick (execute.js, buildExecutionContext). */
+function resolutionMessage(document: DocumentNode, operationName: string | null): string {
+  if (operationName !== null) return `Unknown operation named "${operationName}".`;
+  const count = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length;
+  return count === 0
+    ? "Must provide an operation."
+    : "Must provide operation name if query contains multiple operations.";
 }
 
 const INTROSPECTION_FIELDS = new Set(["__typename", "__schema", "__type"]);
@@ -372,10 +417,9 @@ function buildPlan(
   schema: GraphQLSchema,
   model: SchemaModel,
   document: DocumentNode,
-  operationName: string | null,
+  operation: OperationDefinitionNode,
   caller: AuthorizationCaller,
 ): InternalPlan {
-  const operation = getOperationAST(document, operationName) ?? undefined;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) {
     if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
@@ -383,16 +427,19 @@ function buildPlan(
   const denied: DeniedSelection[] = [];
   const deniedByNode = new Map<SelectionNode, DeniedSelection>();
   const selectionSetTypes = new Map<SelectionSetNode, GraphQLCompositeType>();
-  const plan: InternalPlan = {
+  let resolved = true;
+  const planOf = (): InternalPlan => ({
+    resolved,
     denied,
     operation,
     fragments,
     deniedByNode,
     selectionSetTypes,
     schema,
-  };
-  const rootType = operation ? schema.getRootType(operation.operation) : undefined;
-  if (!operation || !rootType || !model.active) return plan;
+  });
+  const rootType = schema.getRootType(operation.operation);
+  if (!rootType) return unresolvedPlan(schema);
+  if (!model.active) return planOf();
 
   const typeReq = (type: GraphQLNamedType): Requirement =>
     model.typeRequirements.get(type.name) ?? NO_REQUIREMENT;
@@ -410,7 +457,12 @@ function buildPlan(
         if (INTROSPECTION_FIELDS.has(fieldName)) continue;
         if (isUnionType(type)) continue; // unions: __typename only
         const field = type.getFields()[fieldName];
-        if (!field) continue; // validation has rejected the document already
+        if (!field) {
+          // Validation rejects such a document before any plugin sees it; if one arrives
+          // unvalidated, nothing in it can be judged, so nothing of it runs.
+          resolved = false;
+          continue;
+        }
         const responseKey = selection.alias?.value ?? fieldName;
         let req = model.fieldRequirements.get(type.name)?.get(fieldName) ?? NO_REQUIREMENT;
         // No field returns a root type, so the root type's own directive applies to its fields
@@ -438,10 +490,20 @@ function buildPlan(
       } else {
         const def =
           selection.kind === Kind.FRAGMENT_SPREAD ? fragments.get(selection.name.value) : undefined;
-        if (selection.kind === Kind.FRAGMENT_SPREAD && !def) continue;
-        const conditionName = (def ?? (selection as InlineFragmentNode)).typeCondition?.name.value;
-        const condition = conditionName === undefined ? type : schema.getType(conditionName);
-        if (!condition || !isCompositeType(condition)) continue;
+        const conditionName =
+          selection.kind === Kind.FRAGMENT_SPREAD
+            ? def?.typeCondition.name.value
+            : selection.typeCondition?.name.value;
+        const condition =
+          selection.kind === Kind.INLINE_FRAGMENT && conditionName === undefined
+            ? type
+            : conditionName === undefined
+              ? undefined
+              : schema.getType(conditionName);
+        if (!condition || !isCompositeType(condition)) {
+          resolved = false; // an unknown fragment or type condition: as for an unknown field
+          continue;
+        }
         // A type condition equal to the static type adds nothing: that type's requirement
         // was checked on the field that returned it (or on the root).
         const code = condition === type ? null : decide(typeReq(condition), caller);
@@ -508,7 +570,7 @@ function buildPlan(
   };
 
   walk(operation.selectionSet, rootType, []);
-  return plan;
+  return planOf();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -844,6 +906,15 @@ function documentId(document: DocumentNode): number {
   return id;
 }
 
+const operationIds = new WeakMap<OperationDefinitionNode, number>();
+let nextOperationId = 1;
+
+function operationId(operation: OperationDefinitionNode): number {
+  let id = operationIds.get(operation);
+  if (id === undefined) operationIds.set(operation, (id = nextOperationId++));
+  return id;
+}
+
 const NO_SCOPES: ReadonlySet<string> = new Set();
 
 /**
@@ -898,16 +969,21 @@ export function createDirectiveEnforcer(options: AuthDirectivesOptions = {}): Di
     operationName: string | null,
     caller: AuthorizationCaller,
   ): InternalPlan => {
-    // Keyed by document identity (the plan holds that document's nodes), and by the caller's
-    // scopes that some directive names: scopes no directive mentions cannot change a decision,
-    // so callers differing only in those share a plan, and no others do. Operation names are
-    // GraphQL names and scopes have no spaces, so the separators cannot be forged.
-    const key = `${model.schemaId}|${documentId(document)}|${operationName ?? ""}|${
+    // The operation is resolved before any cache is consulted, and the key names the
+    // operation node itself, never the name the request gave: a name that resolves to nothing
+    // (`""`, unknown, or none with several operations) gets an unresolved plan, uncached, and
+    // can share no entry with a request that resolves. Also keyed by the caller's scopes that
+    // some directive names: scopes no directive mentions cannot change a decision, so callers
+    // differing only in those share a plan, and no others do (scopes have no spaces, so the
+    // separators cannot be forged).
+    const operation = resolveOperation(document, operationName);
+    if (!operation) return unresolvedPlan(schema);
+    const key = `${model.schemaId}|${documentId(document)}|${operationId(operation)}|${
       caller.authenticated ? `+${relevantScopesKey(model, caller.scopes)}` : "-"
     }`;
     let plan = plans?.get(key);
     if (!plan) {
-      plan = buildPlan(schema, model, document, operationName, caller);
+      plan = buildPlan(schema, model, document, operation, caller);
       // The document and its filtered copy: twice its source.
       const size = 2 * Math.max(1, document.loc?.source.body.length ?? 1000);
       if (size <= PLAN_SOURCE_CHARS) plans?.set(key, plan, { size });
@@ -923,7 +999,8 @@ export function createDirectiveEnforcer(options: AuthDirectivesOptions = {}): Di
   ) => {
     const model = modelOf(schema);
     if (!model.active) return true;
-    return planFor(schema, model, document, operationName, callerOf(principal)).denied.length === 0;
+    const plan = planFor(schema, model, document, operationName, callerOf(principal));
+    return plan.resolved && plan.denied.length === 0;
   };
 
   const plugin: ApolloServerPlugin<AuthContext> = {
@@ -936,7 +1013,21 @@ export function createDirectiveEnforcer(options: AuthDirectivesOptions = {}): Di
           const model = modelOf(schema);
           if (!model.active) return;
           const caller = callerOf(requestContext.contextValue.principal ?? null);
-          const plan = planFor(schema, model, document, request.operationName ?? null, caller);
+          const operationName = request.operationName ?? null;
+          const plan = planFor(schema, model, document, operationName, caller);
+          // Fail closed: an operation that cannot be planned, or not the one Apollo will run,
+          // runs nothing. The error is the one execution would give (Apollo's
+          // OperationResolutionError), so a client sees no difference.
+          if (!plan.operation || plan.operation !== requestContext.operation) {
+            throw new GraphQLError(resolutionMessage(document, operationName), {
+              extensions: { code: "OPERATION_RESOLUTION_FAILURE", http: { status: 400 } },
+            });
+          }
+          if (!plan.resolved) {
+            throw new GraphQLError("The operation names fields or types the schema lacks", {
+              extensions: { code: "GRAPHQL_VALIDATION_FAILED", http: { status: 400 } },
+            });
+          }
           if (plan.denied.length === 0 || !plan.operation) return;
 
           const variables = coerceVariables(schema, plan.operation, request.variables);

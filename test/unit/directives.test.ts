@@ -520,6 +520,22 @@ describe("authDirectives (filter mode)", () => {
       expect(h.spies.email).toHaveBeenCalledTimes(6);
     });
 
+    it('attack: an operationName of "" poisons the plan cache so that an anonymous caller runs a protected field', async () => {
+      const query = "{ abOrC }";
+      const poisoned = await h.server.executeOperation(
+        { query, operationName: "" },
+        { contextValue: { principal: anonymous } },
+      );
+      expect(poisoned.http.status).toBe(400);
+      if (poisoned.body.kind !== "single") throw new Error("expected a single result");
+      expect(poisoned.body.singleResult.errors?.[0]?.extensions?.["code"]).toBe(
+        "OPERATION_RESOLUTION_FAILURE",
+      );
+      const result = await gqlAs(h, anonymous, query);
+      expect(denials(result)).toEqual([[["abOrC"], "UNAUTHENTICATED"]]);
+      expect(h.spies.abOrC).not.toHaveBeenCalled();
+    });
+
     it("stays correct when a tiny cache evicts on every request", async () => {
       const tiny = await startServer({ planCacheSize: 1 });
       try {
@@ -662,6 +678,34 @@ describe("planAuthorization", () => {
     const document = parse("query Open { public } query Closed { me { id } }");
     expect(planAuthorization(schema, document, "Open", anon).denied).toEqual([]);
     expect(planAuthorization(schema, document, "Closed", anon).denied).toHaveLength(1);
+  });
+
+  it("fails closed on an operation name that resolves to no operation", () => {
+    const one = parse("{ me { id } }");
+    const two = parse("query A { public } query B { me { id } }");
+    for (const [document, name] of [
+      [one, ""],
+      [one, "Nope"],
+      [two, null],
+      [two, undefined],
+      [two, ""],
+    ] as const) {
+      const plan = planAuthorization(schema, document, name, anon);
+      expect(plan.resolved).toBe(false);
+    }
+    expect(planAuthorization(schema, one, null, anon).resolved).toBe(true);
+    expect(planAuthorization(schema, two, "A", anon)).toMatchObject({ resolved: true, denied: [] });
+  });
+
+  it("fails closed on an unvalidated document naming a field, type or fragment the schema lacks", () => {
+    for (const query of [
+      "{ public nope }",
+      "{ users { nope } }",
+      "{ posts { ... on Nope { id } } }",
+      "{ posts { ...Missing } }",
+    ]) {
+      expect(planAuthorization(schema, parse(query), null, as("c")).resolved).toBe(false);
+    }
   });
 
   it("never denies introspection fields", () => {

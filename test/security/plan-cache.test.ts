@@ -1,0 +1,135 @@
+/**
+ * Issue 12 #1: the directive plan cache must never let one request's operation name decide
+ * another's. An `"operationName": ""` (or any name that resolves to no operation) used to
+ * cache an empty plan under the same key as "no name", so the same query sent again without a
+ * name ran with no directive check: anonymous admin. Every case runs in filter and reject mode,
+ * with the prepared-operation path on and off, and over the real HTTP API.
+ */
+import {
+  claimsOf,
+  createClient,
+  createUser,
+  signInAs,
+  startGateway,
+  type TestGateway,
+} from "../harness";
+
+const ADMIN_GET = '{ adminGetUser(username: "alice") { email } }';
+const ADMIN_CREATE = `mutation { adminCreateUser(input: {
+  username: "mallory", password: "Correct-h0rse!", groups: ["admins"]
+}) { sub } }`;
+
+async function post(
+  gw: TestGateway,
+  body: Record<string, unknown>,
+  token?: string,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${gw.url}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const MODES: Array<{ mode: "filter" | "reject"; prepared: boolean }> = [
+  { mode: "filter", prepared: true },
+  { mode: "filter", prepared: false },
+  { mode: "reject", prepared: true },
+  { mode: "reject", prepared: false },
+];
+
+describe.each(MODES)("plan cache (mode $mode, prepared path $prepared)", ({ mode, prepared }) => {
+  let gw: TestGateway;
+  let userToken: string;
+  beforeAll(async () => {
+    gw = await startGateway({
+      env: {
+        POOLGATE_AUTHORIZATION_MODE: mode,
+        POOLGATE_PREPARED_OPERATIONS: String(prepared),
+      },
+    });
+    const client = await createClient(gw);
+    await createUser(gw, { username: "alice", attributes: { email: "alice@example.com" } });
+    const bob = await createUser(gw);
+    userToken = (await signInAs(gw, client, bob, ["openid"])).accessToken;
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  /** Nothing of alice's may come back, and the answer must be a denial. */
+  function expectDenied(res: { status: number; body: any }): void {
+    expect(JSON.stringify(res.body)).not.toContain("alice@example.com");
+    expect(res.body.data?.adminGetUser ?? null).toBeNull();
+    expect(res.body.errors?.length).toBeGreaterThan(0);
+  }
+
+  test('attack: an operationName of "" poisons the plan cache so that an anonymous adminGetUser runs', async () => {
+    const first = await post(gw, { query: ADMIN_GET, operationName: "" });
+    expect(first.status).toBe(400);
+    expect(first.body.errors[0].extensions.code).toBe("OPERATION_RESOLUTION_FAILURE");
+    expect(JSON.stringify(first.body)).not.toContain("alice@example.com");
+    for (let round = 0; round < 3; round++) {
+      const anonymous = await post(gw, { query: ADMIN_GET });
+      expectDenied(anonymous);
+      expect(anonymous.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
+      expectDenied(await post(gw, { query: ADMIN_GET, operationName: null }));
+      const user = await post(gw, { query: ADMIN_GET }, userToken);
+      expectDenied(user);
+      expect(user.body.errors[0].extensions.code).toBe("FORBIDDEN");
+    }
+  });
+
+  test.each(["Nope", "   ", "adminGetUser"])(
+    "attack: an unknown operationName %j is refused as Apollo refuses it, and poisons nothing",
+    async (name) => {
+      // Its own query text: a document no earlier test has planned.
+      const query = `${ADMIN_GET} # ${name}`;
+      const first = await post(gw, { query, operationName: name });
+      expect(first.status).toBe(400);
+      expect(first.body.errors[0]).toMatchObject({
+        message: `Unknown operation named "${name}".`,
+        extensions: { code: "OPERATION_RESOLUTION_FAILURE" },
+      });
+      expectDenied(await post(gw, { query }));
+    },
+  );
+
+  test('attack: a poisoned plan lets an anonymous adminCreateUser put a new user in "admins"', async () => {
+    await post(gw, { query: ADMIN_CREATE, operationName: "" });
+    const anonymous = await post(gw, { query: ADMIN_CREATE });
+    expect(anonymous.body.data?.adminCreateUser ?? null).toBeNull();
+    expect(anonymous.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect(await gw.pool.users.find("mallory")).toBeUndefined();
+  });
+
+  test("attack: a document of several operations and an unknown or empty name never runs unchecked", async () => {
+    const query = `query A { adminGetUser(username: "alice") { email } } query B { __typename }`;
+    for (const operationName of ["", "Nope", undefined, null]) {
+      const res = await post(gw, { query, operationName });
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0].extensions.code).toBe("OPERATION_RESOLUTION_FAILURE");
+    }
+    expectDenied(await post(gw, { query, operationName: "A" }));
+    expect((await post(gw, { query, operationName: "B" })).body.data).toEqual({
+      __typename: "Query",
+    });
+  });
+
+  test("happy flow: an admin still runs the admin query, named or not, after the same attempts", async () => {
+    const client = await createClient(gw);
+    const root = await createUser(gw, { groups: ["admins"] });
+    const admin = await signInAs(gw, client, root, ["openid", "poolgate/admin"]);
+    expect(claimsOf(admin.accessToken)["scope"]).toContain("poolgate/admin");
+    await post(gw, { query: ADMIN_GET, operationName: "" }, admin.accessToken);
+    for (const operationName of [undefined, null]) {
+      const res = await post(gw, { query: ADMIN_GET, operationName }, admin.accessToken);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data).toEqual({ adminGetUser: { email: "alice@example.com" } });
+    }
+  });
+});
