@@ -10,6 +10,7 @@ import type { Store } from "../store/store";
 import type { AccessTokenClaims } from "../tokens/claims";
 import { deriveSecrets } from "../tokens/secrets";
 import { AccessTokenVerifier } from "../tokens/verify";
+import { AdminOperations, type AdminCaller } from "./admin";
 import { ClientService } from "./clients";
 import { UserDirectory } from "./directory";
 import type { CodeSender, IdentityDeps } from "./deps";
@@ -165,6 +166,14 @@ export class UserPool {
     if (claims.username !== undefined && this.revocations.isUserBlocked(claims.sub))
       throw denied("user disabled or deleted");
     return claims;
+  }
+
+  /**
+   * The admin operations, for a caller holding `poolgate/admin` (UNAUTHENTICATED or FORBIDDEN
+   * otherwise): checked here as well as by the schema's directives (docs/security.md).
+   */
+  admin(caller: AdminCaller): AdminOperations {
+    return new AdminOperations(caller, this.users, this.sessions, this.resourceServers, this.now);
   }
 
   /** Background sync plus a cheap store round trip: what /readyz reports. */

@@ -5,6 +5,10 @@
  * name ran with no directive check: anonymous admin. Every case runs in filter and reject mode,
  * with the prepared-operation path on and off, and over the real HTTP API.
  */
+import { execute, parse } from "graphql";
+import { buildGatewaySchema } from "../../src/graphql/apollo";
+import { buildContext } from "../../src/graphql/context";
+import { createLogger } from "../../src/log";
 import {
   claimsOf,
   createClient,
@@ -131,5 +135,78 @@ describe.each(MODES)("plan cache (mode $mode, prepared path $prepared)", ({ mode
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data).toEqual({ adminGetUser: { email: "alice@example.com" } });
     }
+  });
+});
+
+/**
+ * Defence in depth: the admin resolvers do not rest on the directives being right. The
+ * gateway's own schema, executed by graphql-js with no directives plugin at all (what a
+ * poisoned or skipped plan amounts to), still refuses every admin field to a caller without
+ * `poolgate/admin`, because the identity service checks the caller's scopes itself.
+ */
+describe("admin operations without the directives plugin", () => {
+  let gw: TestGateway;
+  let userToken: string;
+  let adminToken: string;
+  beforeAll(async () => {
+    gw = await startGateway();
+    const client = await createClient(gw);
+    await createUser(gw, { username: "alice", attributes: { email: "alice@example.com" } });
+    const bob = await createUser(gw);
+    const root = await createUser(gw, { groups: ["admins"] });
+    userToken = (await signInAs(gw, client, bob, ["openid"])).accessToken;
+    adminToken = (await signInAs(gw, client, root, ["openid", "poolgate/admin"])).accessToken;
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  async function run(query: string, token: string | undefined) {
+    const contextValue = await buildContext(
+      gw.pool,
+      token === undefined ? undefined : `Bearer ${token}`,
+      "test-request",
+      createLogger(gw.config),
+    );
+    return execute({ schema: buildGatewaySchema(), document: parse(query), contextValue });
+  }
+
+  const ATTEMPTS = [
+    '{ adminGetUser(username: "alice") { email } }',
+    "{ adminResourceServers { id } }",
+    'mutation { adminCreateUser(input: { username: "mallory", password: "Correct-h0rse!", groups: ["admins"] }) { sub } }',
+    'mutation { adminAddUserToGroup(username: "alice", group: "admins") }',
+    'mutation { adminDisableUser(username: "alice") }',
+    'mutation { adminDeleteUser(username: "alice") }',
+    'mutation { adminSetUserPassword(username: "alice", password: "Other-h0rse!!", permanent: true) }',
+    'mutation { adminUserGlobalSignOut(username: "alice") }',
+    'mutation { adminCreateResourceServer(input: { id: "evil", scopes: ["x"] }) { id } }',
+  ];
+
+  test.each(ATTEMPTS)(
+    "attack: with the directives bypassed, an anonymous caller or a user without poolgate/admin runs %s",
+    async (query) => {
+      for (const [token, code] of [
+        [undefined, "UNAUTHENTICATED"],
+        [userToken, "FORBIDDEN"],
+      ] as const) {
+        const result = await run(query, token);
+        expect(JSON.stringify(result.data ?? null)).not.toContain("alice@example.com");
+        // No Apollo here to format errors: the code is the identity service's own.
+        expect((result.errors?.[0]?.originalError as { code?: string } | undefined)?.code).toBe(
+          code,
+        );
+      }
+      const alice = await gw.pool.users.find("alice");
+      expect(alice).toMatchObject({ enabled: true });
+      expect(await gw.pool.users.find("mallory")).toBeUndefined();
+      expect(await gw.pool.store.getGroupsForUsers([alice!.sub])).toEqual([[]]);
+    },
+  );
+
+  test("happy flow: the same execution serves an admin", async () => {
+    const result = await run('{ adminGetUser(username: "alice") { email } }', adminToken);
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ adminGetUser: { email: "alice@example.com" } });
   });
 });

@@ -1,4 +1,7 @@
-/** Admin mutations; every one is guarded by @requiresScopes(scopes: [["poolgate/admin"]]) in the schema. */
+/**
+ * Admin mutations. Every one is guarded twice: by @requiresScopes(scopes: [["poolgate/admin"]])
+ * in the schema, and by `pool.admin(caller)`, which checks the caller's scopes again.
+ */
 import type { MutationResolvers } from "../__generated__/resolvers";
 import type { GatewayContext } from "../context";
 import { attributesOf } from "./auth";
@@ -23,7 +26,7 @@ function audit(ctx: GatewayContext, action: string, target: string): void {
 
 export const adminMutations: Pick<MutationResolvers<GatewayContext>, AdminMutations> = {
   async adminCreateUser(_parent, { input }, ctx) {
-    const record = await ctx.pool.users.adminCreate({
+    const record = await ctx.pool.admin(ctx.principal).createUser({
       username: input.username,
       password: input.password,
       attributes: attributesOf(input.attributes),
@@ -33,51 +36,51 @@ export const adminMutations: Pick<MutationResolvers<GatewayContext>, AdminMutati
     return { record };
   },
   async adminDisableUser(_parent, { username }, ctx) {
-    await ctx.pool.users.setEnabled(username, false);
+    await ctx.pool.admin(ctx.principal).setUserEnabled(username, false);
     audit(ctx, "disable_user", username);
     return true;
   },
   async adminEnableUser(_parent, { username }, ctx) {
-    await ctx.pool.users.setEnabled(username, true);
+    await ctx.pool.admin(ctx.principal).setUserEnabled(username, true);
     audit(ctx, "enable_user", username);
     return true;
   },
   async adminDeleteUser(_parent, { username }, ctx) {
-    await ctx.pool.users.delete(username);
+    await ctx.pool.admin(ctx.principal).deleteUser(username);
     audit(ctx, "delete_user", username);
     return true;
   },
   async adminAddUserToGroup(_parent, { username, group }, ctx) {
-    await ctx.pool.users.addToGroup(username, group);
+    await ctx.pool.admin(ctx.principal).addUserToGroup(username, group);
     audit(ctx, "add_to_group", username);
     return true;
   },
   async adminRemoveUserFromGroup(_parent, { username, group }, ctx) {
-    await ctx.pool.users.removeFromGroup(username, group);
+    await ctx.pool.admin(ctx.principal).removeUserFromGroup(username, group);
     audit(ctx, "remove_from_group", username);
     return true;
   },
   async adminUserGlobalSignOut(_parent, { username }, ctx) {
-    const user = await ctx.pool.users.require(username);
-    await ctx.pool.sessions.signOutEverywhere(user.sub, "global_sign_out");
+    await ctx.pool.admin(ctx.principal).signOutEverywhere(username);
     audit(ctx, "global_sign_out", username);
     return true;
   },
   async adminSetUserPassword(_parent, { username, password, permanent }, ctx) {
-    await ctx.pool.users.setPassword(username, password, permanent);
+    await ctx.pool.admin(ctx.principal).setUserPassword(username, password, permanent);
     audit(ctx, "set_password", username);
     return true;
   },
   async adminCreateResourceServer(_parent, { input }, ctx) {
-    const server = await ctx.pool.resourceServers.create(
-      { id: input.id, ...(input.name ? { name: input.name } : {}), scopes: input.scopes },
-      ctx.pool.deps.now(),
-    );
+    const server = await ctx.pool.admin(ctx.principal).createResourceServer({
+      id: input.id,
+      ...(input.name ? { name: input.name } : {}),
+      scopes: input.scopes,
+    });
     audit(ctx, "create_resource_server", input.id);
     return server;
   },
   async adminUpdateResourceServer(_parent, { input }, ctx) {
-    const server = await ctx.pool.resourceServers.update({
+    const server = await ctx.pool.admin(ctx.principal).updateResourceServer({
       id: input.id,
       ...(input.name ? { name: input.name } : {}),
       scopes: input.scopes,
@@ -86,12 +89,12 @@ export const adminMutations: Pick<MutationResolvers<GatewayContext>, AdminMutati
     return server;
   },
   async adminDeleteResourceServer(_parent, { id }, ctx) {
-    const deleted = await ctx.pool.resourceServers.delete(id);
+    const deleted = await ctx.pool.admin(ctx.principal).deleteResourceServer(id);
     audit(ctx, "delete_resource_server", id);
     return deleted;
   },
   async adminResetUserPassword(_parent, { username }, ctx) {
-    await ctx.pool.users.requirePasswordReset(username);
+    await ctx.pool.admin(ctx.principal).resetUserPassword(username);
     audit(ctx, "reset_password", username);
     return true;
   },

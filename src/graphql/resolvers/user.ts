@@ -26,7 +26,7 @@ export const userQueries: Pick<
   "me" | "adminGetUser" | "adminResourceServers"
 > = {
   adminResourceServers(_parent, _args, ctx) {
-    return ctx.pool.resourceServers.list();
+    return ctx.pool.admin(ctx.principal).listResourceServers();
   },
   async me(_parent, _args, ctx) {
     const principal = ctx.principal;
@@ -36,7 +36,7 @@ export const userQueries: Pick<
     return { record, authTimeSeconds: principal.authTimeSeconds };
   },
   async adminGetUser(_parent, { username }, ctx) {
-    const record = await ctx.pool.users.find(username);
+    const record = await ctx.pool.admin(ctx.principal).getUser(username);
     return record ? { record } : null;
   },
 };
