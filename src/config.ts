@@ -45,6 +45,8 @@ export interface Config {
   loginClientId: string | undefined;
   /** Bearer token that GET /metrics requires; undefined: /metrics is open. */
   metricsToken: string | undefined;
+  /** GraphQL operation names that get their own metrics label; others count as `__other`. */
+  metricsOperationNames: readonly string[];
   dangerouslyExposeErrorDetails: boolean;
   /** Development only: refresh-token cookies without `__Host-` and `Secure` (plain-http browsers). */
   dangerouslyInsecureCookies: boolean;
@@ -401,6 +403,28 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
       if (v.length < 16 || !/^[\x21-\x7e]+$/.test(v))
         bad(name, "must be at least 16 printable characters without spaces");
       return v;
+    },
+  },
+  {
+    env: "POOLGATE_METRICS_OPERATION_NAMES",
+    key: "metricsOperationNames",
+    shown: "empty (every named operation counts as `__other`)",
+    meaning:
+      "Comma-separated GraphQL operation names (`SignIn,Me`) counted under their own `operation` label in `poolgate_graphql_operations_total`; any other name counts as `__other`. Callers choose names, so only this list adds label values (at most 500).",
+    parse: (raw, _env, name) => {
+      const names = [
+        ...new Set(
+          (raw ?? "")
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ];
+      if (names.length > 500) bad(name, "must list at most 500 names");
+      for (const n of names)
+        if (!/^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(n))
+          bad(name, "must list GraphQL names (letters, digits, _; at most 64 characters)");
+      return names;
     },
   },
   {

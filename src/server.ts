@@ -203,10 +203,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const store = options.store ?? (await openStore(config.databaseUrl));
   let pool: UserPool | undefined;
   let prepared: PreparedOperations | undefined;
-  const metrics = createMetrics({
-    tokenCache: () => pool?.verifier.stats() ?? { hits: 0, misses: 0, size: 0 },
-    prepared: () => prepared?.stats() ?? { served: 0, documents: 0 },
-  });
+  const metrics = createMetrics(
+    {
+      tokenCache: () => pool?.verifier.stats() ?? { hits: 0, misses: 0, size: 0 },
+      prepared: () => prepared?.stats() ?? { served: 0, documents: 0 },
+    },
+    { operationNames: config.metricsOperationNames },
+  );
   try {
     // Every store call is timed (poolgate_store_operation_duration_seconds).
     return await startOn(timed(store, metrics.storeCall), options, logger, metrics, (p, q) => {

@@ -88,6 +88,9 @@ export function createApollo(config: Readonly<Config>, logger: Logger): GatewayA
   const apollo = new ApolloServer<GatewayContext>({
     schema: buildGatewaySchema(),
     introspection: config.introspection,
+    // With introspection off the schema is not public, and "Did you mean …?" in validation
+    // errors would hand it out a field name at a time.
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     allowBatchedHttpRequests: false,
     // No automatic persisted queries: an anonymous caller could fill a server-side cache,
     // and no poolgate client needs them.

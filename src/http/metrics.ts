@@ -5,8 +5,10 @@
  * process, not a gateway, so they live in one registry per process, created on first use.
  *
  * Label values are bounded: routes and store operations come from fixed sets, outcomes from
- * the error-code union, and client-chosen GraphQL operation names are capped (see
- * MAX_OPERATION_NAMES), so no caller can grow the scrape without bound.
+ * the error-code union, and GraphQL operation names from the operator's list
+ * (POOLGATE_METRICS_OPERATION_NAMES), so no caller can grow the scrape or take its label
+ * slots: names are chosen by callers, and any cap first-come first-served would be filled by
+ * the first anonymous caller with a hundred made-up names (issue 12 #10).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -15,9 +17,6 @@ import { join } from "node:path";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { isPoolgateError } from "../errors";
 import type { AuthEvents } from "../graphql/context";
-
-/** Distinct GraphQL operation names kept as label values; later names count as `__other`. */
-export const MAX_OPERATION_NAMES = 100;
 
 /** Routes the gateway serves; any other path is counted as `other`. */
 const ROUTES = new Set([
@@ -34,7 +33,6 @@ const ROUTES = new Set([
   "/login",
 ]);
 const METHODS = new Set(["GET", "HEAD", "POST", "OPTIONS"]);
-const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
 const ERROR_CODE = /^[A-Z][A-Z_]{0,47}$/;
 
 export interface StoreTimer {
@@ -110,7 +108,15 @@ function refreshOutcome(error: unknown): string {
   }
 }
 
-export function createMetrics(sources: MetricsSources): GatewayMetrics {
+export interface MetricsOptions {
+  /** Operation names counted under their own label; any other name counts as `__other`. */
+  operationNames?: readonly string[];
+}
+
+export function createMetrics(
+  sources: MetricsSources,
+  options: MetricsOptions = {},
+): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
 
@@ -141,7 +147,7 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
   });
   const operations = new Counter({
     name: "poolgate_graphql_operations_total",
-    help: "GraphQL operations, by operation name (__anonymous, __invalid, __other beyond 100 names), type and outcome (success or the first error code).",
+    help: "GraphQL operations, by operation name (those of POOLGATE_METRICS_OPERATION_NAMES; __anonymous, __invalid, or __other for any other name), type and outcome (success or the first error code).",
     labelNames: ["operation", "type", "outcome"],
     registers,
   });
@@ -223,14 +229,11 @@ export function createMetrics(sources: MetricsSources): GatewayMetrics {
     },
   });
 
-  const names = new Set<string>();
+  const names = new Set(options.operationNames ?? []);
   const operationLabel = (name: string | undefined): string => {
     if (name === undefined || name === "") return "__anonymous";
-    if (!GRAPHQL_NAME.test(name)) return "__invalid";
-    if (names.has(name)) return name;
-    if (names.size >= MAX_OPERATION_NAMES) return "__other";
-    names.add(name);
-    return name;
+    if (name === "__invalid") return name;
+    return names.has(name) ? name : "__other";
   };
 
   return {

@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
 import { isPoolgateError } from "../../src/errors";
-import { MAX_OPERATION_NAMES } from "../../src/http/metrics";
 import { createLogger } from "../../src/log";
 import { createGateway } from "../../src/server";
 import {
@@ -108,7 +107,10 @@ describe("GET /metrics", () => {
   let client: { clientId: string; clientSecret: string | undefined };
   beforeAll(async () => {
     // A frozen clock: the 1 s lockout after the 5th failure must still hold at the 6th attempt.
-    gw = await startGateway({ clock: frozenClock() });
+    gw = await startGateway({
+      clock: frozenClock(),
+      env: { POOLGATE_METRICS_OPERATION_NAMES: "SignIn,Refresh,Revoke" },
+    });
     client = await createClient(gw);
     const alice = await createUser(gw);
     const tokens = await signInAs(gw, client, alice);
@@ -241,21 +243,30 @@ describe("GET /metrics", () => {
     expect(sample(text, "poolgate_info", { version: "0.1.0" })).toBe(1);
   });
 
-  it("caps client-chosen operation names, so callers cannot grow the scrape without bound", async () => {
-    const other = await startGateway();
+  it("attack: made-up operation names from an anonymous caller take the metrics label slots", async () => {
+    const other = await startGateway({ env: { POOLGATE_METRICS_OPERATION_NAMES: "Me, SignIn" } });
     try {
-      for (let i = 0; i < MAX_OPERATION_NAMES + 5; i++)
-        await other.gql(`query Op${i} { __typename }`);
+      for (let i = 0; i < 150; i++) await other.gql(`query Junk${i} { __typename }`);
+      await other.gql(`query Me { __typename }`);
+      await other.gql(`query SignIn { __typename }`);
+      await other.gql(`{ __typename }`);
       const scraped = await scrape(other);
       const names = new Set(
         [...scraped.matchAll(/poolgate_graphql_operations_total\{[^}]*operation="([^"]+)"/g)].map(
           (m) => m[1],
         ),
       );
-      expect(names.size).toBe(MAX_OPERATION_NAMES + 1);
-      expect(sample(scraped, "poolgate_graphql_operations_total", { operation: "__other" })).toBe(
-        5,
-      );
+      // Only the operator's names, and the fixed ones: the scrape cannot grow, nor lose a name.
+      expect([...names].sort()).toEqual(["Me", "SignIn", "__anonymous", "__other"]);
+      const count = (operation: string) =>
+        sample(scraped, "poolgate_graphql_operations_total", {
+          operation,
+          type: "query",
+          outcome: "success",
+        });
+      expect(count("__other")).toBe(150);
+      expect(count("Me")).toBe(1);
+      expect(count("SignIn")).toBe(1);
     } finally {
       await other.close();
     }

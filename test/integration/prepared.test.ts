@@ -57,7 +57,7 @@ let admin: Tokens;
 let adminName: string;
 
 beforeAll(async () => {
-  gw = await startGateway();
+  gw = await startGateway({ env: { POOLGATE_METRICS_OPERATION_NAMES: "CountMe" } });
   const client = await createClient(gw);
   const alice = await createUser(gw, {
     attributes: { email: "alice@example.com" },

@@ -624,6 +624,31 @@ describe("production mode", () => {
     expect((await gw.gql(`{ __typename }`)).body.data).toEqual({ __typename: "Query" });
   });
 
+  it("attack: validation errors map a schema with introspection off (\"Did you mean …\" suggestions)", async () => {
+    for (const query of [
+      "{ adminGetUse }", // a field name one letter short
+      "{ me { emai } }",
+      'mutation { signIn(input: { clientId: "x", usernam: "a", password: "b" }) { expiresIn } }',
+    ]) {
+      const res = await gw.gql(query);
+      expect4xx(res.status);
+      expect(res.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      const text = JSON.stringify(res.body);
+      expect(text).not.toMatch(/did you mean/i);
+      expect(text).not.toMatch(/adminGetUser|"email"|\\"username\\"/);
+    }
+  });
+
+  it("control: a development gateway (introspection on) still suggests field names", async () => {
+    const dev = await startGateway();
+    try {
+      const res = await dev.gql("{ adminGetUse }");
+      expect(JSON.stringify(res.body)).toMatch(/Did you mean .*adminGetUser/);
+    } finally {
+      await dev.close();
+    }
+  });
+
   it("serves no landing page: GET / is 404 and GET /graphql for a browser gets no HTML", async () => {
     const root = await raw(gw, "/", { headers: { accept: "text/html" } });
     expect(root.status).toBe(404);
