@@ -21,6 +21,7 @@ import { createMetrics, serveMetrics, timed, type GatewayMetrics } from "./http/
 import { oauth2Routes } from "./http/oauth2";
 import { jwksBody, openidConfiguration } from "./http/oidc";
 import { sendGraphQLError, sendJson } from "./http/respond";
+import { requestPath } from "./http/target";
 import type { CodeSender } from "./identity/deps";
 import { errorSummary, UserPool } from "./identity/pool";
 import { createLogger, lazyChild } from "./log";
@@ -276,18 +277,18 @@ async function startOn(
     res.setHeader("x-request-id", requestId);
     const log = lazyChild(logger, { requestId });
     const started = process.hrtime.bigint();
-    let url: URL;
+    // Routed on the path exactly as sent; a spelling a URL parser would normalise is 404
+    // (src/http/target.ts).
+    const target = requestPath(req.url);
     try {
-      url = new URL(req.url ?? "/", "http://gateway.invalid");
-    } catch {
-      // e.g. a request target of "//": not a path this server could serve.
-      sendJson(res, 400, { error: "invalid_request_target" });
-      return;
-    }
-    try {
+      if (target === undefined) {
+        sendJson(res, 404, { error: "not_found" });
+        return;
+      }
+      const { url } = target;
       // Browsers' cross-origin calls: CORS headers, and preflights answered here.
-      if (isCorsRoute(url.pathname) && cors.apply(req, res)) return;
-      switch (url.pathname) {
+      if (isCorsRoute(target.path) && cors.apply(req, res)) return;
+      switch (target.path) {
         case "/graphql":
           await handleGraphQL(req, res, url, edges, requestId, log);
           break;
@@ -325,7 +326,7 @@ async function startOn(
           await serveLogin(req, res, url, config, pool);
           break;
         default: {
-          const route = oauth2[url.pathname];
+          const route = oauth2[target.path];
           if (route) await route(req, res, log);
           else sendJson(res, 404, { error: "not_found" });
         }
@@ -339,7 +340,7 @@ async function startOn(
       if (logger.isLevelEnabled("debug")) {
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
         log.debug(
-          { method: req.method, path: url.pathname, status: res.statusCode, durationMs },
+          { method: req.method, path: pathOf(req.url), status: res.statusCode, durationMs },
           "request",
         );
       }
