@@ -45,6 +45,8 @@ export interface Config {
   loginClientId: string | undefined;
   /** Bearer token that GET /metrics requires; undefined: /metrics is open. */
   metricsToken: string | undefined;
+  /** On stop, how long requests in flight may take before every connection is closed. */
+  shutdownDrainSeconds: number;
   dangerouslyExposeErrorDetails: boolean;
   /** Development only: refresh-token cookies without `__Host-` and `Secure` (plain-http browsers). */
   dangerouslyInsecureCookies: boolean;
@@ -402,6 +404,14 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
         bad(name, "must be at least 16 printable characters without spaces");
       return v;
     },
+  },
+  {
+    env: "POOLGATE_SHUTDOWN_DRAIN_SECONDS",
+    key: "shutdownDrainSeconds",
+    shown: "`10`",
+    meaning:
+      "On SIGTERM or stop, how long requests in flight may take to finish; then every connection still open is closed (keep it below the orchestrator's grace period).",
+    parse: int(0, 3600, 10),
   },
   {
     env: "POOLGATE_DANGEROUSLY_EXPOSE_ERROR_DETAILS",

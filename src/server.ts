@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { HeaderMap, type ApolloServer } from "@apollo/server";
 import type { Logger } from "pino";
 import type { Config } from "./config";
@@ -370,6 +370,13 @@ async function startOn(
         if (inFlight === 0) drained?.();
       });
   });
+  // Every connection, including one still sending its headers, so the drain deadline can end
+  // it (server.closeAllConnections() leaves that to the HTTP layer's own bookkeeping).
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 100;
@@ -395,19 +402,50 @@ async function startOn(
         draining = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        // 2. In-flight requests finish (bounded by server.requestTimeout); each answer closes
-        //    its connection.
+        // 2. In-flight requests finish until the drain deadline; each answer closes its
+        //    connection. server.close() also ends Node's headersTimeout/requestTimeout checks,
+        //    so without the deadline one client sending a byte a second holds the stop forever.
         for (const res of open) if (!res.headersSent) res.setHeader("connection", "close");
         const inFlightAtStop = inFlight;
-        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-        // Answers already under way when the drain began may have left a connection idle.
-        server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<"deadline">((resolve) => {
+          timer = setTimeout(() => resolve("deadline"), config.shutdownDrainSeconds * 1000);
+        });
+        const answered =
+          inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+        let outcome: "answered" | "closed" | "deadline" = await Promise.race([
+          answered.then(() => "answered" as const),
+          deadline,
+        ]);
+        if (outcome === "answered") {
+          // Answers already under way when the drain began may have left a connection idle;
+          // a connection still sending its first request keeps `closed` pending.
+          server.closeIdleConnections();
+          outcome = await Promise.race([closed.then(() => "closed" as const), deadline]);
+        }
+        clearTimeout(timer);
+        let cut = 0;
+        if (outcome === "deadline") {
+          cut = inFlight;
+          logger.warn(
+            {
+              drainSeconds: config.shutdownDrainSeconds,
+              unfinishedRequests: cut,
+              connections: sockets.size,
+            },
+            "drain deadline reached: closing the connections still open",
+          );
+          for (const socket of sockets) socket.destroy();
+        }
         await closed;
         // 3. Then the GraphQL server, the background sync and the store.
         await apollo.stop();
         await pool.close();
         await store.close();
-        logger.info({ drainedRequests: inFlightAtStop }, "gateway stopped: store closed");
+        logger.info(
+          { drainedRequests: Math.max(0, inFlightAtStop - cut), unfinishedRequests: cut },
+          "gateway stopped: store closed",
+        );
       })();
       return stopped;
     },
