@@ -47,6 +47,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** GraphQL operation names that get their own metrics label; others count as `__other`. */
   metricsOperationNames: readonly string[];
+  /** On stop, how long requests in flight may take before every connection is closed. */
+  shutdownDrainSeconds: number;
   dangerouslyExposeErrorDetails: boolean;
   /** Development only: refresh-token cookies without `__Host-` and `Secure` (plain-http browsers). */
   dangerouslyInsecureCookies: boolean;
@@ -426,6 +428,14 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
           bad(name, "must list GraphQL names (letters, digits, _; at most 64 characters)");
       return names;
     },
+  },
+  {
+    env: "POOLGATE_SHUTDOWN_DRAIN_SECONDS",
+    key: "shutdownDrainSeconds",
+    shown: "`10`",
+    meaning:
+      "On SIGTERM or stop, how long requests in flight may take to finish; then every connection still open is closed (keep it below the orchestrator's grace period).",
+    parse: int(0, 3600, 10),
   },
   {
     env: "POOLGATE_DANGEROUSLY_EXPOSE_ERROR_DETAILS",

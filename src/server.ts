@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { HeaderMap, type ApolloServer } from "@apollo/server";
 import type { Logger } from "pino";
 import type { Config } from "./config";
@@ -21,6 +21,7 @@ import { createMetrics, serveMetrics, timed, type GatewayMetrics } from "./http/
 import { oauth2Routes } from "./http/oauth2";
 import { jwksBody, openidConfiguration } from "./http/oidc";
 import { sendGraphQLError, sendJson } from "./http/respond";
+import { requestPath } from "./http/target";
 import type { CodeSender } from "./identity/deps";
 import { errorSummary, UserPool } from "./identity/pool";
 import { createLogger, lazyChild } from "./log";
@@ -279,18 +280,18 @@ async function startOn(
     res.setHeader("x-request-id", requestId);
     const log = lazyChild(logger, { requestId });
     const started = process.hrtime.bigint();
-    let url: URL;
+    // Routed on the path exactly as sent; a spelling a URL parser would normalise is 404
+    // (src/http/target.ts).
+    const target = requestPath(req.url);
     try {
-      url = new URL(req.url ?? "/", "http://gateway.invalid");
-    } catch {
-      // e.g. a request target of "//": not a path this server could serve.
-      sendJson(res, 400, { error: "invalid_request_target" });
-      return;
-    }
-    try {
+      if (target === undefined) {
+        sendJson(res, 404, { error: "not_found" });
+        return;
+      }
+      const { url } = target;
       // Browsers' cross-origin calls: CORS headers, and preflights answered here.
-      if (isCorsRoute(url.pathname) && cors.apply(req, res)) return;
-      switch (url.pathname) {
+      if (isCorsRoute(target.path) && cors.apply(req, res)) return;
+      switch (target.path) {
         case "/graphql":
           await handleGraphQL(req, res, url, edges, requestId, log);
           break;
@@ -328,7 +329,7 @@ async function startOn(
           await serveLogin(req, res, url, config, pool);
           break;
         default: {
-          const route = oauth2[url.pathname];
+          const route = oauth2[target.path];
           if (route) await route(req, res, log);
           else sendJson(res, 404, { error: "not_found" });
         }
@@ -342,7 +343,7 @@ async function startOn(
       if (logger.isLevelEnabled("debug")) {
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
         log.debug(
-          { method: req.method, path: url.pathname, status: res.statusCode, durationMs },
+          { method: req.method, path: pathOf(req.url), status: res.statusCode, durationMs },
           "request",
         );
       }
@@ -372,6 +373,13 @@ async function startOn(
         if (inFlight === 0) drained?.();
       });
   });
+  // Every connection, including one still sending its headers, so the drain deadline can end
+  // it (server.closeAllConnections() leaves that to the HTTP layer's own bookkeeping).
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 100;
@@ -397,19 +405,50 @@ async function startOn(
         draining = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        // 2. In-flight requests finish (bounded by server.requestTimeout); each answer closes
-        //    its connection.
+        // 2. In-flight requests finish until the drain deadline; each answer closes its
+        //    connection. server.close() also ends Node's headersTimeout/requestTimeout checks,
+        //    so without the deadline one client sending a byte a second holds the stop forever.
         for (const res of open) if (!res.headersSent) res.setHeader("connection", "close");
         const inFlightAtStop = inFlight;
-        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
-        // Answers already under way when the drain began may have left a connection idle.
-        server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<"deadline">((resolve) => {
+          timer = setTimeout(() => resolve("deadline"), config.shutdownDrainSeconds * 1000);
+        });
+        const answered =
+          inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+        let outcome: "answered" | "closed" | "deadline" = await Promise.race([
+          answered.then(() => "answered" as const),
+          deadline,
+        ]);
+        if (outcome === "answered") {
+          // Answers already under way when the drain began may have left a connection idle;
+          // a connection still sending its first request keeps `closed` pending.
+          server.closeIdleConnections();
+          outcome = await Promise.race([closed.then(() => "closed" as const), deadline]);
+        }
+        clearTimeout(timer);
+        let cut = 0;
+        if (outcome === "deadline") {
+          cut = inFlight;
+          logger.warn(
+            {
+              drainSeconds: config.shutdownDrainSeconds,
+              unfinishedRequests: cut,
+              connections: sockets.size,
+            },
+            "drain deadline reached: closing the connections still open",
+          );
+          for (const socket of sockets) socket.destroy();
+        }
         await closed;
         // 3. Then the GraphQL server, the background sync and the store.
         await apollo.stop();
         await pool.close();
         await store.close();
-        logger.info({ drainedRequests: inFlightAtStop }, "gateway stopped: store closed");
+        logger.info(
+          { drainedRequests: Math.max(0, inFlightAtStop - cut), unfinishedRequests: cut },
+          "gateway stopped: store closed",
+        );
       })();
       return stopped;
     },
