@@ -119,6 +119,9 @@ export function createMetrics(
 ): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
+  // prom-client counts process CPU from the moment its collectors exist: made at start, not
+  // at the first scrape, or that scrape would report the few microseconds since (often 0).
+  processMetrics();
 
   new Gauge({
     name: "poolgate_info",
