@@ -292,10 +292,12 @@ async function startOn(
           await handleGraphQL(req, res, url, edges, requestId, log);
           break;
         case "/.well-known/jwks.json": {
-          const body = jwksBody(pool.keys.ring().jwks());
+          const ring = pool.keys.ring();
+          const now = pool.deps.now();
+          const body = jwksBody(ring.jwks(now));
           res.writeHead(200, {
             "content-type": "application/json",
-            "cache-control": "public, max-age=300",
+            "cache-control": `public, max-age=${ring.jwksMaxAgeSeconds(now)}`,
           });
           res.end(body);
           break;

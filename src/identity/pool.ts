@@ -86,7 +86,7 @@ export class UserPool {
     this.directory = d.directory;
     this.verifier = new AccessTokenVerifier({
       issuer: d.config.issuer,
-      keys: (kid) => d.keys.ring().verificationKey(kid),
+      keys: (kid) => d.keys.ring().verificationKey(kid, d.now()),
       clockSkewSeconds: d.config.clockSkewSeconds,
       maxTokenBytes: d.config.maxTokenBytes,
       cacheSize: d.config.tokenCacheSize,
