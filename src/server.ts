@@ -25,7 +25,7 @@ import type { CodeSender } from "./identity/deps";
 import { errorSummary, UserPool } from "./identity/pool";
 import { createLogger, lazyChild } from "./log";
 import { resolveMasterKey } from "./masterKey";
-import { openStore } from "./store/open";
+import { openStore, storeTimeouts } from "./store/open";
 import type { Store } from "./store/store";
 
 export interface GatewayOptions {
@@ -200,7 +200,7 @@ async function handleGraphQL(
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config);
-  const store = options.store ?? (await openStore(config.databaseUrl));
+  const store = options.store ?? (await openStore(config.databaseUrl, storeTimeouts(config)));
   let pool: UserPool | undefined;
   let prepared: PreparedOperations | undefined;
   const metrics = createMetrics({
