@@ -10,7 +10,7 @@ import { UserPool } from "./identity/pool";
 import { createLogger } from "./log";
 import { resolveMasterKey } from "./masterKey";
 import { createGateway } from "./server";
-import { openStore } from "./store/open";
+import { openStore, storeTimeouts } from "./store/open";
 
 const USAGE = `Usage: poolgate <command> [options]
 
@@ -41,7 +41,7 @@ async function withPool<T>(
   fn: (pool: UserPool) => Promise<T>,
 ): Promise<T> {
   const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, storeTimeouts(config));
   try {
     const { key } = resolveMasterKey(config);
     const pool = await UserPool.open({

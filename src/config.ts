@@ -14,6 +14,10 @@ export interface Config {
   port: number;
   issuer: string;
   databaseUrl: string;
+  /** Longest a PostgreSQL statement may run or wait for its answer; bounds readiness and sync pulls too. */
+  databaseQueryTimeoutMs: number;
+  /** Longest opening a PostgreSQL connection may take. */
+  databaseConnectTimeoutMs: number;
   /** 32 bytes; undefined means "development: generate one into the data folder". */
   masterKey: Buffer | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -159,6 +163,22 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
       }
       return v;
     },
+  },
+  {
+    env: "POOLGATE_DATABASE_QUERY_TIMEOUT_MS",
+    key: "databaseQueryTimeoutMs",
+    shown: "`5000`",
+    meaning:
+      "PostgreSQL: each statement's `statement_timeout` (and the wait for its answer, so a black-holed connection fails instead of hanging); also bounds each revocation-sync pull.",
+    parse: int(100, 600_000, 5000),
+  },
+  {
+    env: "POOLGATE_DATABASE_CONNECT_TIMEOUT_MS",
+    key: "databaseConnectTimeoutMs",
+    shown: "`5000`",
+    meaning:
+      "PostgreSQL: longest wait to open a connection (or for a free one in the pool) before the request answers SERVICE_UNAVAILABLE.",
+    parse: int(100, 600_000, 5000),
   },
   {
     env: "POOLGATE_MASTER_KEY",

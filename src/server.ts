@@ -26,7 +26,7 @@ import type { CodeSender } from "./identity/deps";
 import { errorSummary, UserPool } from "./identity/pool";
 import { createLogger, lazyChild } from "./log";
 import { resolveMasterKey } from "./masterKey";
-import { openStore } from "./store/open";
+import { openStore, storeTimeouts } from "./store/open";
 import type { Store } from "./store/store";
 
 export interface GatewayOptions {
@@ -201,7 +201,7 @@ async function handleGraphQL(
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config);
-  const store = options.store ?? (await openStore(config.databaseUrl));
+  const store = options.store ?? (await openStore(config.databaseUrl, storeTimeouts(config)));
   let pool: UserPool | undefined;
   let prepared: PreparedOperations | undefined;
   const metrics = createMetrics(
@@ -296,10 +296,12 @@ async function startOn(
           await handleGraphQL(req, res, url, edges, requestId, log);
           break;
         case "/.well-known/jwks.json": {
-          const body = jwksBody(pool.keys.ring().jwks());
+          const ring = pool.keys.ring();
+          const now = pool.deps.now();
+          const body = jwksBody(ring.jwks(now));
           res.writeHead(200, {
             "content-type": "application/json",
-            "cache-control": "public, max-age=300",
+            "cache-control": `public, max-age=${ring.jwksMaxAgeSeconds(now)}`,
           });
           res.end(body);
           break;

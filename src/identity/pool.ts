@@ -3,6 +3,7 @@
  * GraphQL resolvers, the /oauth2 endpoints and the CLI. Open it with UserPool.open; close
  * it to stop its background sync.
  */
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "../config";
 import { PoolgateError } from "../errors";
@@ -33,6 +34,20 @@ export interface UserPoolOptions {
   /** Read the store's change feed in the background (off for one-shot CLI commands). @default true */
   backgroundSync?: boolean;
 }
+
+/** Readiness answers within this, whatever the store does (load balancers probe with ~2–5 s). */
+const READY_TIMEOUT_MS = 2_000;
+/**
+ * One write probe per instance per this interval at most, whatever the rate of /readyz (it is
+ * unauthenticated): concurrent and repeated probes share the last outcome.
+ */
+const READY_PROBE_INTERVAL_MS = 1_000;
+/**
+ * A write refused for space or a read-only database this recently keeps the instance unready,
+ * even if the heartbeat's in-place rewrite still succeeds. A window, not a latch: an instance
+ * taken out of rotation gets no writes, and must be able to come back once the store heals.
+ */
+const READY_WRITE_REFUSED_WINDOW_MS = 10_000;
 
 /** The longest an access or ID token can live (Cognito's bound), plus a margin for skew. */
 const MAX_TOKEN_LIFETIME_MS = 86400 * 1000 + 5 * 60 * 1000;
@@ -68,6 +83,9 @@ export class UserPool {
   readonly store: Store;
   readonly config: Readonly<Config>;
   private readonly now: () => number;
+  /** This process's heartbeat row (readiness's write probe). */
+  private readonly instanceId = randomUUID();
+  private probe: { startedAt: number; outcome: Promise<boolean> } | undefined;
 
   private constructor(
     private readonly d: IdentityDeps,
@@ -87,7 +105,7 @@ export class UserPool {
     this.directory = d.directory;
     this.verifier = new AccessTokenVerifier({
       issuer: d.config.issuer,
-      keys: (kid) => d.keys.ring().verificationKey(kid),
+      keys: (kid) => d.keys.ring().verificationKey(kid, d.now()),
       clockSkewSeconds: d.config.clockSkewSeconds,
       maxTokenBytes: d.config.maxTokenBytes,
       cacheSize: d.config.tokenCacheSize,
@@ -115,6 +133,7 @@ export class UserPool {
         await keys.reload(now());
       },
       onSyncError: (err) => logger.error({ err: errorSummary(err) }, "revocation sync failed"),
+      pullTimeoutMs: config.databaseQueryTimeoutMs,
       now,
     });
     const clients = new ClientService(
@@ -176,15 +195,36 @@ export class UserPool {
     return new AdminOperations(caller, this.users, this.sessions, this.resourceServers, this.now);
   }
 
-  /** Background sync plus a cheap store round trip: what /readyz reports. */
-  async ready(): Promise<boolean> {
-    try {
-      await this.store.ping();
+  /**
+   * What /readyz reports: the store takes a write (this instance's heartbeat row: it answers,
+   * and is neither read-only nor refusing writes for space lately), and the revocation sync is
+   * current — all within READY_TIMEOUT_MS, so a silent database makes it false, not a hang.
+   */
+  ready(): Promise<boolean> {
+    const at = performance.now();
+    if (this.probe === undefined || at - this.probe.startedAt >= READY_PROBE_INTERVAL_MS) {
+      this.probe = { startedAt: at, outcome: this.probeOnce() };
+    }
+    return this.probe.outcome;
+  }
+
+  private async probeOnce(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+      timer.unref();
+    });
+    const check = (async () => {
+      await this.store.heartbeat(this.instanceId, this.now());
       return (
+        this.store.msSinceWriteRefused() >= READY_WRITE_REFUSED_WINDOW_MS &&
         this.revocations.staleness(this.now()) < Math.max(5000, this.config.syncIntervalMs * 10)
       );
-    } catch {
-      return false;
+    })().catch(() => false);
+    try {
+      return await Promise.race([check, timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

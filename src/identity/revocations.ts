@@ -13,6 +13,12 @@ export interface RevocationStateOptions {
   /** How long a revocation must be remembered: the longest token lifetime, plus skew. */
   windowMs: number;
   onKeysChanged: () => Promise<void>;
+  /**
+   * The longest one pull may take. A pull still unanswered then (a black-holed connection)
+   * is abandoned — it applies nothing more — and the next tick starts a fresh one, so one
+   * hung read can never stop the revocations that follow (issue 12 #8).
+   */
+  pullTimeoutMs: number;
   onSyncError: (err: unknown) => void;
   /** A user's record, groups or state changed (here or on another instance). */
   onUserChanged: (sub: string) => void;
@@ -30,6 +36,10 @@ export class RevocationState {
   private syncing: Promise<void> | undefined;
   private again = false;
   private lastSyncOkMs = 0;
+  /** Bumped when a pull is abandoned: a pull of an older generation applies nothing. */
+  private generation = 0;
+  /** A keys_changed event was read and the ring has not been reloaded since. */
+  private keysChanged = false;
   private unwatch: (() => Promise<void>) | undefined;
 
   constructor(
@@ -73,7 +83,7 @@ export class RevocationState {
       try {
         do {
           this.again = false;
-          await this.pull(this.options.now());
+          await this.boundedPull(this.options.now());
         } while (this.again);
       } finally {
         this.syncing = undefined;
@@ -82,19 +92,44 @@ export class RevocationState {
     return this.syncing;
   }
 
-  private async pull(nowMs: number): Promise<void> {
-    let keysChanged = false;
+  private async boundedPull(nowMs: number): Promise<void> {
+    const generation = this.generation;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.generation++;
+        reject(new Error(`revocation sync pull took longer than ${this.options.pullTimeoutMs} ms`));
+      }, this.options.pullTimeoutMs);
+      timer.unref();
+    });
+    const pull = this.pull(nowMs, generation);
+    // The abandoned pull may still fail later; that failure is nobody's news.
+    pull.catch(() => undefined);
+    try {
+      await Promise.race([pull, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async pull(nowMs: number, generation: number): Promise<void> {
     for (;;) {
       const batch = await this.store.changesSince(this.cursor, 1000);
+      if (generation !== this.generation) return;
       for (const event of batch) {
-        if (this.apply(event, true)) keysChanged = true;
+        if (this.apply(event, true)) this.keysChanged = true;
         this.cursor = event.seq;
       }
       if (batch.length < 1000) break;
     }
     this.evictExpired(nowMs);
     this.lastSyncOkMs = nowMs;
-    if (keysChanged) await this.options.onKeysChanged();
+    // Kept across pulls: a pull abandoned after its cursor passed a keys_changed event, or
+    // whose reload failed, leaves the reload to the next one.
+    if (this.keysChanged) {
+      await this.options.onKeysChanged();
+      if (generation === this.generation) this.keysChanged = false;
+    }
   }
 
   /** Applies one event; returns true when the key ring must be reloaded. */

@@ -39,8 +39,17 @@ export interface VerifierOptions {
    * @default 10000
    */
   cooldownMs?: number;
-  /** Age after which the JWKS is refreshed on next use (known keys survive a failed refresh). @default 600000 */
+  /**
+   * Age after which the JWKS is refreshed on next use, or the response's `Cache-Control:
+   * max-age` when shorter (the gateway bounds it by its next key expiry). @default 600000
+   */
   jwksMaxAgeMs?: number;
+  /**
+   * How long known keys survive refreshes that keep failing, past the set's freshness; then
+   * every token is rejected until a refresh succeeds, so a key the gateway retired is not
+   * trusted forever from an unrefreshable cache. @default 3600000
+   */
+  jwksMaxStaleMs?: number;
   /** Check every token with the gateway's introspection endpoint, cached briefly. @default null (signature only) */
   introspection?: IntrospectionOptions | null;
   /** @default Date.now */
@@ -114,6 +123,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     timeoutMs,
     cooldownMs: option("cooldownMs", options.cooldownMs, 0, 3_600_000, 10_000),
     maxAgeMs: option("jwksMaxAgeMs", options.jwksMaxAgeMs, 1000, 86_400_000, 600_000),
+    maxStaleMs: option("jwksMaxStaleMs", options.jwksMaxStaleMs, 0, 86_400_000, 3_600_000),
     nowMs,
   });
   const local = new AccessTokenVerifier({

@@ -9,9 +9,14 @@
  *   the service into a JWKS flooder. Until a first set has been fetched, a failed attempt may
  *   be retried after `min(cooldownMs, 1 s)`, so a blip at start-up does not lock every caller
  *   out for a whole cooldown.
- * - A set older than `maxAgeMs` is refreshed on the next use; if that fails, the keys already
- *   known keep working (a JWKS outage must not reject tokens that were verifiable a moment
- *   ago), and the refresh is tried again after the cooldown.
+ * - A set older than `maxAgeMs`, or than the response's `Cache-Control: max-age` when that is
+ *   shorter, is refreshed on the next use, and the refreshed set replaces the old one whole: a
+ *   kid the gateway stopped publishing is gone here too. The gateway bounds `max-age` by its
+ *   next key expiry, so a retired key is dropped here soon after it expires there.
+ * - If a refresh fails, the keys already known keep working (a JWKS outage must not reject
+ *   tokens that were verifiable a moment ago) for at most `maxStaleMs` past the set's
+ *   freshness, then none does: a cache that cannot be refreshed is not trusted forever. The
+ *   refresh is tried again after every cooldown.
  * - Only RSA signature keys for RS256 are imported, from their public parts only; `x5u`,
  *   `x5c` and other indirections are never followed, and redirects are refused.
  */
@@ -24,8 +29,10 @@ export interface RemoteJwksOptions {
   timeoutMs: number;
   /** Minimum time between two requests. */
   cooldownMs: number;
-  /** Age after which the set is refreshed on next use. */
+  /** Age after which the set is refreshed on next use (shorter if the response says so). */
   maxAgeMs: number;
+  /** How long past its freshness a set whose refresh fails is still used. */
+  maxStaleMs: number;
   /** @default Date.now */
   nowMs?: () => number;
 }
@@ -45,6 +52,8 @@ const SIGNING_ALG = "RS256";
 export class RemoteJwks {
   private keys = new Map<string, CryptoKey>();
   private fetchedAtMs: number | undefined;
+  /** How long the current set is fresh: maxAgeMs, or the response's max-age if shorter. */
+  private freshForMs = 0;
   private attemptedAtMs: number | undefined;
   private pending: Promise<void> | undefined;
   private requests = 0;
@@ -58,9 +67,16 @@ export class RemoteJwks {
   /** The key for `kid`, or undefined when the endpoint does not list it (or cannot be read). */
   async key(kid: string): Promise<CryptoKey | undefined> {
     const now = this.now();
-    const stale = this.fetchedAtMs === undefined || now - this.fetchedAtMs >= this.options.maxAgeMs;
+    const stale = this.fetchedAtMs === undefined || now - this.fetchedAtMs >= this.freshForMs;
     if (stale || !this.keys.has(kid)) {
       if (this.mayRequest(now)) await this.refresh();
+    }
+    if (this.fetchedAtMs === undefined) return undefined;
+    const age = this.now() - this.fetchedAtMs;
+    if (age >= this.freshForMs + this.options.maxStaleMs) {
+      // Too old to trust: what the gateway publishes now is unknown, so no key is.
+      this.keys = new Map();
+      return undefined;
     }
     return this.keys.get(kid);
   }
@@ -106,11 +122,29 @@ export class RemoteJwks {
       }
       this.keys = next;
       this.fetchedAtMs = this.now();
+      this.freshForMs = Math.min(
+        this.options.maxAgeMs,
+        maxAgeMsOf(response.headers.get("cache-control")) ?? Infinity,
+      );
     } catch {
       // Keep what we had: the caller sees an unknown kid, never the transport error.
       this.failures++;
     }
   }
+}
+
+/** `max-age` of a Cache-Control header (RFC 9111 §5.2.2.1) in ms; `no-cache`/`no-store` are 0. */
+function maxAgeMsOf(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  let result: number | undefined;
+  for (const directive of header.toLowerCase().split(",")) {
+    const [name, value] = directive.trim().split("=", 2) as [string, string | undefined];
+    if (name === "no-cache" || name === "no-store") return 0;
+    if (name === "max-age" && value !== undefined && /^\d{1,10}$/.test(value.trim())) {
+      result = Number(value.trim()) * 1000;
+    }
+  }
+  return result;
 }
 
 async function importSigningKey(

@@ -4,14 +4,30 @@ import { openPostgresStore } from "./postgres";
 import { openSqliteStore } from "./sqlite";
 import type { Store } from "./store";
 
-export async function openStore(databaseUrl: string): Promise<Store> {
+/** PostgreSQL's bounds (POOLGATE_DATABASE_QUERY_TIMEOUT_MS, …_CONNECT_TIMEOUT_MS); SQLite has none to set. */
+export interface StoreTimeouts {
+  queryTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export function storeTimeouts(config: {
+  databaseQueryTimeoutMs: number;
+  databaseConnectTimeoutMs: number;
+}): StoreTimeouts {
+  return {
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+  };
+}
+
+export async function openStore(databaseUrl: string, timeouts: StoreTimeouts = {}): Promise<Store> {
   if (databaseUrl.startsWith("sqlite:")) {
     const store = openSqliteStore({ path: databaseUrl.slice("sqlite:".length) });
     await store.migrate();
     return store;
   }
   if (databaseUrl.startsWith("postgres://") || databaseUrl.startsWith("postgresql://")) {
-    const store = await openPostgresStore({ connectionString: databaseUrl });
+    const store = await openPostgresStore({ connectionString: databaseUrl, ...timeouts });
     try {
       await store.migrate();
     } catch (err) {

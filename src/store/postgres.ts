@@ -12,7 +12,7 @@ import {
   type LockoutRow,
   type SessionRow,
 } from "./rows";
-import { StoreConflictError, StoreUnavailableError } from "./store";
+import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 
 interface ResourceServerRow {
   id: string;
@@ -43,7 +43,23 @@ import type {
 /** Pool size when the caller gives none (pg's own default). */
 const DEFAULT_POOL_SIZE = 10;
 /** How long a checkout may wait for a connection before the call fails as unavailable. */
-const CONNECTION_TIMEOUT_MS = 5_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** How long one statement may run (server side) or go unanswered (client side). */
+const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
+/**
+ * The client-side wait is a little longer than the server's statement_timeout: when the server
+ * is reachable its cancel (SQLSTATE 57014) arrives first and the connection stays usable; only a
+ * silent peer (a black hole, a half-open connection) is left to the client-side timer.
+ */
+const CLIENT_WAIT_MARGIN_MS = 1_000;
+/** Migrations and pruning may legitimately take longer than a request's statement. */
+const MAINTENANCE_TIMEOUT_MS = 10 * 60_000;
+/**
+ * TCP keepalive on every connection: an idle pooled connection whose peer vanished (a NAT or
+ * load balancer that dropped the flow, a failed-over server) is found dead by the kernel and
+ * discarded before a request checks it out.
+ */
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 /** Channel of the change-feed hint (see watchChanges). */
 const CHANGES_CHANNEL = "poolgate_changes";
 /**
@@ -60,7 +76,6 @@ const LISTEN_RETRY_MAX_MS = 5_000;
  * that dropped the flow) would go unnoticed, so it sends a query this often.
  */
 const LISTEN_HEARTBEAT_MS = 30_000;
-const LISTEN_QUERY_TIMEOUT_MS = 10_000;
 
 const INT8_OID = 20;
 
@@ -88,11 +103,7 @@ function parseSafeInt8(text: string): number {
  * Opens a pool on `connectionString` and checks that the server answers. The caller applies
  * the migrations (`migrate()`), as for SQLite.
  */
-export async function openPostgresStore(options: {
-  connectionString: string;
-  /** Connections in the pool. @default 10 */
-  poolSize?: number;
-}): Promise<PostgresStore> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const store = new PostgresStore(options);
   try {
     await store.ping();
@@ -239,36 +250,56 @@ class Assignments {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Connections in the pool. @default 10 */
+  poolSize?: number;
+  /** Each statement's statement_timeout, and (plus a margin) the wait for its answer. @default 5000 */
+  queryTimeoutMs?: number;
+  /** Opening a connection, or waiting for a free one in the pool. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
 export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly listenConfig: pg.ClientConfig;
   private readonly watchers = new Set<ChangeWatcher>();
   private closing: Promise<void> | undefined;
+  /** performance.now() of the last StoreWriteRefusedError (monotonic, unlike the wall clock). */
+  private lastWriteRefusedAt: number | undefined;
+  /** Connections running migrations or pruning, whose statements get the maintenance bound. */
+  private readonly maintenance = new WeakSet<pg.PoolClient>();
 
-  constructor(options: { connectionString: string; poolSize?: number }) {
-    this.pool = new pg.Pool({
+  constructor(options: PostgresStoreOptions) {
+    const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    const connection = {
       connectionString: options.connectionString,
-      max: options.poolSize ?? DEFAULT_POOL_SIZE,
-      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-      application_name: "poolgate",
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // Server side: no statement runs, and no transaction sits idle holding its locks (the
+      // feed's advisory lock above all), longer than this — even when this client has gone.
+      statement_timeout: queryTimeoutMs,
+      idle_in_transaction_session_timeout: queryTimeoutMs,
+      // Client side: a statement whose answer never comes fails instead of wedging its caller.
+      query_timeout: queryTimeoutMs + CLIENT_WAIT_MARGIN_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
       types: poolTypes,
+    } satisfies pg.ClientConfig;
+    this.pool = new pg.Pool({
+      ...connection,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      application_name: "poolgate",
     });
     // An idle connection that drops (server restart, failover) is reported here; the pool
     // has already discarded it and opens a new one on the next checkout. Without a listener
     // the 'error' event would crash the process.
     this.pool.on("error", () => {});
-    this.listenConfig = {
-      connectionString: options.connectionString,
-      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-      query_timeout: LISTEN_QUERY_TIMEOUT_MS,
-      keepAlive: true,
-      application_name: "poolgate-listen",
-      types: poolTypes,
-    };
+    this.listenConfig = { ...connection, application_name: "poolgate-listen" };
   }
 
   async migrate(): Promise<void> {
     await this.transaction(async (client) => {
+      await this.allowMaintenanceTime(client);
       // Two instances starting at once: the second waits here until the first has committed,
       // then finds every migration recorded. Taken before CREATE TABLE IF NOT EXISTS, which is
       // not safe against a concurrent twin (it can fail on the catalog's unique index).
@@ -308,6 +339,20 @@ export class PostgresStore implements Store {
 
   async ping(): Promise<void> {
     await this.query("SELECT 1");
+  }
+
+  async heartbeat(instance: string, nowMs: number): Promise<void> {
+    await this.query(
+      "INSERT INTO heartbeats (instance, at_ms) VALUES ($1, $2) " +
+        "ON CONFLICT (instance) DO UPDATE SET at_ms = EXCLUDED.at_ms",
+      [instance, nowMs],
+    );
+  }
+
+  msSinceWriteRefused(): number {
+    return this.lastWriteRefusedAt === undefined
+      ? Infinity
+      : performance.now() - this.lastWriteRefusedAt;
   }
 
   // users
@@ -617,8 +662,10 @@ export class PostgresStore implements Store {
 
   prune(beforeMs: number): Promise<void> {
     return this.transaction(async (client) => {
+      await this.allowMaintenanceTime(client);
       await this.run(client, "DELETE FROM changes WHERE at_ms < $1", [beforeMs]);
       await this.run(client, "DELETE FROM sessions WHERE expires_at_ms < $1", [beforeMs]);
+      await this.run(client, "DELETE FROM heartbeats WHERE at_ms < $1", [beforeMs]);
     });
   }
 
@@ -787,6 +834,12 @@ export class PostgresStore implements Store {
     return seqs;
   }
 
+  /** Inside a transaction: lifts the request-sized bounds to MAINTENANCE_TIMEOUT_MS for it. */
+  private async allowMaintenanceTime(client: pg.PoolClient): Promise<void> {
+    this.maintenance.add(client);
+    await this.run(client, `SET LOCAL statement_timeout = ${MAINTENANCE_TIMEOUT_MS}`);
+  }
+
   private assertOpen(): void {
     if (this.closing !== undefined) throw new StoreUnavailableError("store is closed");
   }
@@ -824,14 +877,22 @@ export class PostgresStore implements Store {
       await this.run(client, "COMMIT");
       return result;
     } catch (err) {
-      try {
-        await client.query("ROLLBACK");
-      } catch (rollbackError) {
-        broken = rollbackError instanceof Error ? rollbackError : new Error("ROLLBACK failed");
+      if (err instanceof StoreUnavailableError && !(err instanceof StoreWriteRefusedError)) {
+        // Lost or unanswered: a ROLLBACK would wait out another timeout on the same silent
+        // connection. Destroying it ends the transaction on the server as well (and
+        // idle_in_transaction_session_timeout ends it if the server never hears of us).
+        broken = err;
+      } else {
+        try {
+          await client.query("ROLLBACK");
+        } catch (rollbackError) {
+          broken = rollbackError instanceof Error ? rollbackError : new Error("ROLLBACK failed");
+        }
       }
       throw err;
     } finally {
       client.off("error", ignore);
+      this.maintenance.delete(client);
       client.release(broken);
     }
   }
@@ -843,9 +904,15 @@ export class PostgresStore implements Store {
     values: unknown[] = [],
   ): Promise<pg.QueryResult<Row>> {
     try {
-      return await db.query<Row>(text, values);
+      if (db instanceof pg.Pool || !this.maintenance.has(db))
+        return await db.query<Row>(text, values);
+      // pg reads a per-query `query_timeout` (client.js) that its type definitions omit.
+      const config = { text, values, query_timeout: MAINTENANCE_TIMEOUT_MS } as pg.QueryConfig;
+      return await db.query<Row>(config);
     } catch (err) {
-      throw translatePgError(err);
+      const translated = translatePgError(err);
+      if (translated instanceof StoreWriteRefusedError) this.lastWriteRefusedAt = performance.now();
+      throw translated;
     }
   }
 }
@@ -977,6 +1044,15 @@ function translatePgError(err: unknown): unknown {
       : err;
   }
   switch (code) {
+    case "25006": // read_only_sql_transaction: a standby, or default_transaction_read_only
+    case "53100": // disk_full
+      return new StoreWriteRefusedError(`database refuses writes (SQLSTATE ${code})`, {
+        cause: err,
+      });
+    case "57014": // query_canceled: statement_timeout
+      return new StoreUnavailableError(`database statement timed out (SQLSTATE ${code})`, {
+        cause: err,
+      });
     case "23505": // unique_violation
     case "23503": // foreign_key_violation
       return new StoreConflictError(`conflicting record (SQLSTATE ${code})`, { cause: err });

@@ -16,7 +16,7 @@ import {
   type SessionRow,
 } from "./rows";
 import type { SqliteMigration } from "./migrations/sqlite";
-import { StoreConflictError, StoreUnavailableError } from "./store";
+import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
   ChangeEvent,
   ChangeKind,
@@ -132,6 +132,9 @@ export class SqliteStore implements Store {
   // created cannot be prepared in the constructor.
   private readonly statements = new Map<string, Database.Statement<unknown[], unknown>>();
 
+  /** performance.now() of the last StoreWriteRefusedError (monotonic, unlike the wall clock). */
+  private lastWriteRefusedAt: number | undefined;
+
   constructor(private readonly db: Database.Database) {}
 
   migrate(): Promise<void> {
@@ -154,6 +157,21 @@ export class SqliteStore implements Store {
     return this.guard(() => {
       this.statement("SELECT 1").get();
     });
+  }
+
+  heartbeat(instance: string, nowMs: number): Promise<void> {
+    return this.guard(() => {
+      this.statement(
+        "INSERT INTO heartbeats (instance, at_ms) VALUES (?, ?) " +
+          "ON CONFLICT (instance) DO UPDATE SET at_ms = excluded.at_ms",
+      ).run(instance, nowMs);
+    });
+  }
+
+  msSinceWriteRefused(): number {
+    return this.lastWriteRefusedAt === undefined
+      ? Infinity
+      : performance.now() - this.lastWriteRefusedAt;
   }
 
   // users
@@ -533,6 +551,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         this.statement("DELETE FROM changes WHERE at_ms < ?").run(beforeMs);
         this.statement("DELETE FROM sessions WHERE expires_at_ms < ?").run(beforeMs);
+        this.statement("DELETE FROM heartbeats WHERE at_ms < ?").run(beforeMs);
       })(),
     );
   }
@@ -628,7 +647,9 @@ export class SqliteStore implements Store {
     try {
       return Promise.resolve(work());
     } catch (err) {
-      return Promise.reject(translateSqliteError(err));
+      const translated = translateSqliteError(err);
+      if (translated instanceof StoreWriteRefusedError) this.lastWriteRefusedAt = performance.now();
+      return Promise.reject(translated);
     }
   }
 
@@ -719,12 +740,13 @@ function translateSqliteError(err: unknown): unknown {
   }
   // Extended codes (SQLITE_IOERR_READ, SQLITE_BUSY_SNAPSHOT, …) share their primary prefix.
   switch (err.code.split("_", 2).join("_")) {
+    case "SQLITE_FULL": // the disk (or the file's size limit) is full
+    case "SQLITE_READONLY": // a read-only file or folder
+      return new StoreWriteRefusedError(`database refuses writes (${err.code})`, { cause: err });
     case "SQLITE_BUSY":
     case "SQLITE_LOCKED":
     case "SQLITE_IOERR":
     case "SQLITE_CANTOPEN":
-    case "SQLITE_FULL":
-    case "SQLITE_READONLY":
       return new StoreUnavailableError(`database unavailable (${err.code})`, { cause: err });
     default:
       return err;

@@ -152,6 +152,17 @@ export interface Store {
   close(): Promise<void>;
   /** Cheap round trip for readiness. */
   ping(): Promise<void>;
+  /**
+   * Readiness's write probe: upserts this instance's heartbeat row (one small write), so a
+   * store that answers reads but refuses writes (read-only, disk full) fails it.
+   */
+  heartbeat(instance: string, nowMs: number): Promise<void>;
+  /**
+   * Milliseconds since a write was last refused for want of space or because the database is
+   * read-only (StoreWriteRefusedError), Infinity if never: a full disk may still take the
+   * heartbeat's in-place rewrite while every write that needs new space fails.
+   */
+  msSinceWriteRefused(): number;
 
   // users
   createUser(user: UserRecord): Promise<void>;
@@ -217,7 +228,7 @@ export interface Store {
   changesSince(afterSeq: number, limit: number): Promise<ChangeEvent[]>;
   /** Highest seq so far (0 when empty). */
   latestChangeSeq(): Promise<number>;
-  /** Deletes events older than `beforeMs` and sessions expired before it. */
+  /** Deletes events older than `beforeMs`, sessions expired before it, and older heartbeats. */
   prune(beforeMs: number): Promise<void>;
   /**
    * Calls listener soon after another process appends to the change feed (a hint: the caller
@@ -269,3 +280,9 @@ export class StoreUnavailableError extends PoolgateError {
     if (options.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }
+
+/**
+ * The database answers but refuses writes: it is read-only (a standby after a failover, a
+ * read-only file) or out of space. Reported like any outage; readiness also counts it.
+ */
+export class StoreWriteRefusedError extends StoreUnavailableError {}

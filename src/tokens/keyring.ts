@@ -67,12 +67,21 @@ interface Signer extends SigningKey {
   activeFromMs: number;
 }
 
+interface VerificationKey {
+  key: CryptoKey;
+  /** The key stops verifying and leaves the JWKS at this time; null: no end set. */
+  expiresAtMs: number | null;
+  jwk: JWK;
+}
+
+/** Longest `max-age` of the JWKS response: a rotated-in key reaches HTTP caches this fast. */
+export const JWKS_MAX_AGE_SECONDS = 300;
+
 export class KeyRing {
   private constructor(
     /** Newest activation first: the key that signs now, and any that will sign later. */
     private readonly signers: readonly Signer[],
-    private readonly verificationKeys: ReadonlyMap<string, CryptoKey>,
-    private readonly publicSet: JSONWebKeySet,
+    private readonly verificationKeys: ReadonlyMap<string, VerificationKey>,
   ) {}
 
   /**
@@ -81,6 +90,10 @@ export class KeyRing {
    * come, so a key rotated in with a future activation is known to every verifier before
    * its first token appears. Throws if no key is live or the signing key cannot be unsealed
    * (a wrong master key must stop the start, not produce an empty JWKS).
+   *
+   * Expiry is applied again at every lookup, against the caller's clock: a ring opened before
+   * a retired key's `expiresAtMs` stops trusting and publishing it at that time, on every
+   * instance, without waiting for a reload (issue 12 #6).
    */
   static async open(
     records: readonly SealedKey[],
@@ -88,26 +101,28 @@ export class KeyRing {
     nowMs: number,
   ): Promise<KeyRing> {
     const live = records
-      .filter((r) => r.expiresAtMs === null || r.expiresAtMs > nowMs)
+      .filter((r) => !expired(r.expiresAtMs, nowMs))
       .sort((a, b) => b.createdAtMs - a.createdAtMs || (a.kid < b.kid ? -1 : 1));
     // The keys that sign now or later: those not yet active, and the newest active one.
     const current = live.findIndex((r) => r.createdAtMs <= nowMs);
     const candidates = current < 0 ? live : live.slice(0, current + 1);
     if (candidates.length === 0) throw new Error("the key ring has no signing key");
 
-    const verificationKeys = new Map<string, CryptoKey>();
-    const published: JWK[] = [];
+    const verificationKeys = new Map<string, VerificationKey>();
     for (const record of live) {
       const jwk = JSON.parse(record.publicJwk) as JWK;
-      verificationKeys.set(record.kid, (await importJWK(jwk, SIGNING_ALG)) as CryptoKey);
-      published.push({
-        kty: jwk.kty,
-        kid: record.kid,
-        alg: SIGNING_ALG,
-        use: "sig",
-        n: jwk.n,
-        e: jwk.e,
-      } as JWK);
+      verificationKeys.set(record.kid, {
+        key: (await importJWK(jwk, SIGNING_ALG)) as CryptoKey,
+        expiresAtMs: record.expiresAtMs,
+        jwk: {
+          kty: jwk.kty,
+          kid: record.kid,
+          alg: SIGNING_ALG,
+          use: "sig",
+          n: jwk.n,
+          e: jwk.e,
+        } as JWK,
+      });
     }
     const signers: Signer[] = [];
     for (const record of candidates) {
@@ -116,7 +131,7 @@ export class KeyRing {
       const privateKey = (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey;
       signers.push({ kid: record.kid, privateKey, activeFromMs: record.createdAtMs });
     }
-    return new KeyRing(signers, verificationKeys, { keys: published });
+    return new KeyRing(signers, verificationKeys);
   }
 
   /** The key that signs at `nowMs` (the oldest candidate if the clock is behind them all). */
@@ -126,16 +141,46 @@ export class KeyRing {
     );
   }
 
-  verificationKey(kid: string): CryptoKey | undefined {
-    return this.verificationKeys.get(kid);
+  /** The public key of `kid`, unless it is unknown or past its `expiresAtMs` at `nowMs`. */
+  verificationKey(kid: string, nowMs: number): CryptoKey | undefined {
+    const entry = this.verificationKeys.get(kid);
+    return entry === undefined || expired(entry.expiresAtMs, nowMs) ? undefined : entry.key;
   }
 
-  kids(): string[] {
-    return [...this.verificationKeys.keys()];
+  /** The kids that verify at `nowMs`. */
+  kids(nowMs: number): string[] {
+    return [...this.live(nowMs)].map(([kid]) => kid);
   }
 
-  /** The public JWKS (RFC 7517): no private parameter ever appears here. */
-  jwks(): JSONWebKeySet {
-    return this.publicSet;
+  /** The public JWKS (RFC 7517) at `nowMs`: no private parameter, no expired key. */
+  jwks(nowMs: number): JSONWebKeySet {
+    return { keys: [...this.live(nowMs)].map(([, entry]) => entry.jwk) };
   }
+
+  /**
+   * How long the JWKS served at `nowMs` may be cached (`Cache-Control: max-age`, RFC 9111
+   * §5.2.2.1): at most JWKS_MAX_AGE_SECONDS, and never past the next expiry, so a cache that
+   * honours it (the library's RemoteJwks does) refetches when a key leaves the set. Standard
+   * HTTP instead of a non-standard expiry member in the JWKs (RFC 7517 defines none).
+   */
+  jwksMaxAgeSeconds(nowMs: number): number {
+    let seconds = JWKS_MAX_AGE_SECONDS;
+    for (const [, entry] of this.live(nowMs)) {
+      if (entry.expiresAtMs === null) continue;
+      // Rounded down: a cache must not keep the set past the expiry, even by a fraction.
+      seconds = Math.min(seconds, Math.floor((entry.expiresAtMs - nowMs) / 1000));
+    }
+    return seconds;
+  }
+
+  private *live(nowMs: number): Iterable<[string, VerificationKey]> {
+    for (const pair of this.verificationKeys) {
+      if (!expired(pair[1].expiresAtMs, nowMs)) yield pair;
+    }
+  }
+}
+
+/** DESIGN §7: a retired key verifies until, not at, its `expiresAtMs`. */
+function expired(expiresAtMs: number | null, nowMs: number): boolean {
+  return expiresAtMs !== null && nowMs >= expiresAtMs;
 }

@@ -86,8 +86,14 @@ function hasStringClaims(p: Record<string, unknown>, names: readonly string[]): 
   return names.every((n) => typeof p[n] === "string" && (p[n] as string).length > 0);
 }
 
+/** A verified token's claims and the key that verified it. */
+interface Verified {
+  claims: AccessTokenClaims;
+  kid: string;
+}
+
 export class AccessTokenVerifier {
-  private readonly cache: LRUCache<string, AccessTokenClaims> | undefined;
+  private readonly cache: LRUCache<string, Verified> | undefined;
   private readonly skew: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
@@ -116,20 +122,26 @@ export class AccessTokenVerifier {
     const cacheKey = this.cache ? hash("sha256", token, "base64url") : "";
     const cached = this.cache?.get(cacheKey);
     if (cached) {
-      if (cached.exp + this.skew <= nowSeconds) {
+      if (cached.claims.exp + this.skew <= nowSeconds) {
         this.cache?.delete(cacheKey);
         throw new TokenRejectedError("expired");
       }
+      // The key may have left the ring since (expired or no longer published): a cached
+      // verdict must not outlive the key it rests on (issue 12 #6).
+      if (!(await this.options.keys(cached.kid))) {
+        this.cache?.delete(cacheKey);
+        throw new TokenRejectedError("unknown_kid");
+      }
       this.hits++;
-      return cached;
+      return cached.claims;
     }
     this.misses++;
-    const claims = await this.verifyUncached(token, nowSeconds);
-    this.cache?.set(cacheKey, claims);
-    return claims;
+    const verified = await this.verifyUncached(token, nowSeconds);
+    this.cache?.set(cacheKey, verified);
+    return verified.claims;
   }
 
-  private async verifyUncached(token: string, nowSeconds: number): Promise<AccessTokenClaims> {
+  private async verifyUncached(token: string, nowSeconds: number): Promise<Verified> {
     if (!COMPACT_JWS.test(token)) throw new TokenRejectedError("malformed");
     let header: Record<string, unknown>;
     try {
@@ -166,6 +178,6 @@ export class AccessTokenVerifier {
     if (this.clientIds && !this.clientIds.has(payload["client_id"] as string)) {
       throw new TokenRejectedError("client_not_allowed");
     }
-    return payload as AccessTokenClaims;
+    return { claims: payload as AccessTokenClaims, kid };
   }
 }

@@ -277,8 +277,10 @@ export async function startStandIn(target: string): Promise<StandIn> {
       })
         .then(async (upstream) => {
           const body = Buffer.from(await upstream.arrayBuffer());
+          const cacheControl = upstream.headers.get("cache-control");
           res.writeHead(upstream.status, {
             "content-type": upstream.headers.get("content-type") ?? "application/json",
+            ...(cacheControl === null ? {} : { "cache-control": cacheControl }),
           });
           res.end(body);
         })

@@ -224,6 +224,28 @@ describe("createVerifier: remote JWKS", () => {
     expect(await outcome(verifier, (await signIn()).accessToken)).toBe("ok");
     expect(verifier.stats().jwks).toEqual({ requests: 3, failures: 1, keys: 2 });
   });
+  it("attack: a retired key stays trusted forever from a cached JWKS whose refreshes keep failing", async () => {
+    const jwks = await standIn();
+    const time = clock();
+    const verifier = verifierVia(jwks, {
+      jwksMaxAgeMs: 60_000,
+      jwksMaxStaleMs: 120_000,
+      cooldownMs: 10_000,
+      nowMs: time.nowMs,
+    });
+    const token = (await signIn()).accessToken;
+    expect(await outcome(verifier, token)).toBe("ok");
+    jwks.mode = "fail";
+    time.advance(60_000 + 119_000); // stale, refreshes failing: still within jwksMaxStaleMs
+    expect(await outcome(verifier, token)).toBe("ok");
+    time.advance(1_000);
+    // What the gateway publishes now is unknown: no key, not even for a cached token.
+    expect(await outcome(verifier, token)).toBe("UNAUTHENTICATED");
+    expect(verifier.stats().jwks.keys).toBe(0);
+    jwks.mode = "forward";
+    time.advance(10_000);
+    expect(await outcome(verifier, token)).toBe("ok");
+  });
 });
 
 describe("createVerifier: revocation through introspection", () => {

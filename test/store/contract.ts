@@ -61,6 +61,14 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await expect(store.ping()).resolves.toBeUndefined();
       });
 
+      it("takes a heartbeat write, again and again for one instance, and has refused no write", async () => {
+        const instance = randomUUID();
+        await expect(store.heartbeat(instance, 1_000)).resolves.toBeUndefined();
+        await expect(store.heartbeat(instance, 2_000)).resolves.toBeUndefined();
+        await expect(store.heartbeat(randomUUID(), 2_000)).resolves.toBeUndefined();
+        expect(store.msSinceWriteRefused()).toBe(Infinity);
+      });
+
       it("migrate is idempotent and keeps the data", async () => {
         const user = newUser();
         await store.createUser(user);

@@ -115,4 +115,17 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: "readiness heartbeats",
+    // One row per running instance, rewritten by each readiness probe: a write that fails
+    // when the store refuses writes. Per instance, so probes of many instances never queue
+    // on one row lock.
+    sql: `
+      CREATE TABLE heartbeats (
+        instance TEXT PRIMARY KEY,
+        at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
