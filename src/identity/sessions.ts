@@ -11,7 +11,7 @@ import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
 import { reserveAttempt } from "./lockout";
 import { MAX_PASSWORD_LENGTH } from "./passwords";
-import { grantUserScopes } from "./scopes";
+import { grantUserScopes, refreshUserScopes } from "./scopes";
 import { isValidUsername } from "./users";
 
 export interface AuthenticationResult {
@@ -197,14 +197,21 @@ export class SessionService {
       throw invalid("hash mismatch");
     }
 
-    // Through the directory: the same copy `me` reads, dropped by every change to the user.
+    // Through the directory: the same copy `me` reads, dropped at once by every change to the
+    // user or their groups made on this instance, and through the change feed (within the
+    // propagation delay of DESIGN §3) by changes made on another.
     const [user] = await this.d.directory.usersBySubs([current.sub]);
     if (!user || !user.enabled || this.d.revocations.isUserBlocked(user.sub)) {
       throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked", {
         logDetail: "refresh: user blocked",
       });
     }
-    const [groups] = await this.d.directory.groupsBySubs([user.sub]);
+    const groups = (await this.d.directory.groupsBySubs([user.sub]))[0] ?? [];
+    const scopes = refreshUserScopes(
+      this.d.scopeRules,
+      current.scope.split(" ").filter(Boolean),
+      groups,
+    );
     const tokens = await issueUserTokens({
       issuer: this.d.config.issuer,
       signer: this.d.keys.ring().signingKey(this.d.now()),
@@ -214,11 +221,11 @@ export class SessionService {
         sub: user.sub,
         username: user.username,
         attributes: user.attributes,
-        groups: groups ?? [],
+        groups,
       },
       sessionId: current.id,
       authTimeSeconds: current.authTimeSeconds,
-      scopes: current.scope.split(" ").filter(Boolean),
+      scopes,
     });
     return {
       accessToken: tokens.accessToken,
