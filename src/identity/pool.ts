@@ -14,6 +14,7 @@ import { ClientService } from "./clients";
 import { UserDirectory } from "./directory";
 import type { CodeSender, IdentityDeps } from "./deps";
 import { KeyService } from "./keys";
+import { LockoutCounters } from "./lockout";
 import { MachineService } from "./machine";
 import { PasswordHasher } from "./passwords";
 import { ResourceServerService } from "./resourceServers";
@@ -139,6 +140,7 @@ export class UserPool {
       directory,
       revocations,
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
+      lockout: new LockoutCounters(store, now),
       now,
     };
     // The feed position first: a key created or rotated from here on arrives as an event.

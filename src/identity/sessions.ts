@@ -9,7 +9,6 @@ import { issueUserTokens } from "../tokens/issue";
 import { openRefreshToken, sealRefreshToken } from "../tokens/refresh";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
-import { reserveAttempt } from "./lockout";
 import { MAX_PASSWORD_LENGTH } from "./passwords";
 import { grantUserScopes, refreshUserScopes } from "./scopes";
 import { isValidUsername } from "./users";
@@ -69,8 +68,13 @@ export class SessionService {
       });
     }
     const lockKey = `signin:${username}`;
-    await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");
     const user = await this.d.store.getUserByUsername(username);
+    await this.d.lockout.reserve(
+      lockKey,
+      user !== undefined,
+      this.d.now(),
+      "Password attempts exceeded",
+    );
     const ok = user
       ? await this.d.hasher.verify(user.passwordHash, req.password)
       : await this.d.hasher.verifyDummy(req.password);
@@ -79,7 +83,7 @@ export class SessionService {
         logDetail: user ? "sign-in: wrong password" : "sign-in: unknown user",
       });
     }
-    await this.d.store.clearFailedSignIns(lockKey);
+    await this.d.lockout.clear(lockKey);
     // Checked after the password, as Cognito does: only the password's owner learns these.
     if (!user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
     if (!user.confirmed) throw new PoolgateError("USER_NOT_CONFIRMED", "User is not confirmed.");

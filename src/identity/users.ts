@@ -2,13 +2,12 @@
  * Users: creation (by an admin or by self sign-up with a confirmation code), password
  * changes, groups, and the admin switches that take effect on the next request.
  */
-import { randomInt, randomUUID } from "node:crypto";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { PoolgateError } from "../errors";
 import { StoreConflictError, type UserRecord } from "../store/store";
 import { isKnownAttributeName } from "../tokens/claims";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { CodeSender, IdentityDeps } from "./deps";
-import { reserveAttempt } from "./lockout";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
 
@@ -74,6 +73,10 @@ function validateAttributes(attributes: Readonly<Record<string, string>>): Recor
 }
 
 export class UserService {
+  private comparisons = 0;
+  /** Compared against when there is no pending code: the shape of a code hash, yielded by no code. */
+  private readonly unmatchableCodeHash = randomBytes(32).toString("base64url");
+
   constructor(
     private readonly d: IdentityDeps,
     private readonly sessions: SessionService,
@@ -142,32 +145,28 @@ export class UserService {
   }
 
   /**
-   * ConfirmSignUp. Wrong codes count towards a lockout of their own, so a 6-digit code
-   * cannot be brute-forced; an unknown user gets CODE_MISMATCH so usernames do not leak.
+   * ConfirmSignUp. An unknown name, an already confirmed user and a wrong code get one answer
+   * (CODE_MISMATCH, one message) after the same work — the code is hashed and compared in
+   * every case — and all three count towards the same lockout, so usernames and their state
+   * do not leak (docs/security.md §5). Wrong codes count towards a lockout of their own, so a
+   * 6-digit code cannot be brute-forced.
    */
   async confirmSignUp(username: string, code: string): Promise<true> {
-    if (!isValidUsername(username)) {
-      throw new PoolgateError(
-        "CODE_MISMATCH",
-        "Invalid verification code provided, please try again.",
-      );
-    }
+    const mismatch = (why: string) =>
+      new PoolgateError("CODE_MISMATCH", "Invalid verification code provided, please try again.", {
+        logDetail: `confirm sign-up: ${why}`,
+      });
+    // No user can have such a name, so answering without hashing reveals nothing.
+    if (!isValidUsername(username)) throw mismatch("invalid username");
     const lockKey = `confirm:${username}`;
     const nowMs = this.d.now();
-    await reserveAttempt(this.d.store, lockKey, nowMs, "Too many failed attempts");
     const user = await this.d.store.getUserByUsername(username);
-    if (user?.confirmed)
-      throw new PoolgateError(
-        "NOT_AUTHORIZED",
-        "User cannot be confirmed. Current status is CONFIRMED",
-      );
-    const matches =
-      user?.confirmationCodeHash != null &&
-      safeEqual(this.codeHash(username, code.slice(0, 64)), user.confirmationCodeHash);
-    if (!user || !matches) {
-      throw new PoolgateError(
-        "CODE_MISMATCH",
-        "Invalid verification code provided, please try again.",
+    await this.d.lockout.reserve(lockKey, user !== undefined, nowMs, "Too many failed attempts");
+    const pending = user !== undefined && !user.confirmed ? user.confirmationCodeHash : null;
+    const matches = this.codeMatches(username, code, pending ?? this.unmatchableCodeHash);
+    if (user === undefined || pending === null || !matches) {
+      throw mismatch(
+        user === undefined ? "unknown user" : user.confirmed ? "already confirmed" : "wrong code",
       );
     }
     if ((user.confirmationCodeExpiresAtMs ?? 0) <= nowMs) {
@@ -182,8 +181,18 @@ export class UserService {
       nowMs,
     );
     await this.announceChange(user.sub);
-    await this.d.store.clearFailedSignIns(lockKey);
+    await this.d.lockout.clear(lockKey);
     return true;
+  }
+
+  /** How many confirmation codes were hashed and compared (the work of confirmSignUp, for tests). */
+  get codeComparisons(): number {
+    return this.comparisons;
+  }
+
+  private codeMatches(username: string, code: string, expectedHash: string): boolean {
+    this.comparisons++;
+    return safeEqual(this.codeHash(username, code.slice(0, 64)), expectedHash);
   }
 
   /** ChangePassword: the caller proves the previous password; failures count towards the lockout. */
@@ -196,11 +205,11 @@ export class UserService {
     if (!user || !user.enabled)
       throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
     const lockKey = `signin:${user.username}`;
-    await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");
+    await this.d.lockout.reserve(lockKey, true, this.d.now(), "Password attempts exceeded");
     if (!(await this.d.hasher.verify(user.passwordHash, previousPassword))) {
       throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
     }
-    await this.d.store.clearFailedSignIns(lockKey);
+    await this.d.lockout.clear(lockKey);
     assertPasswordPolicy(this.policy, proposedPassword);
     await this.d.store.updateUser(
       sub,

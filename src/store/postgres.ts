@@ -12,7 +12,7 @@ import {
   type LockoutRow,
   type SessionRow,
 } from "./rows";
-import { StoreConflictError, StoreUnavailableError } from "./store";
+import { countSignInAttempt, StoreConflictError, StoreUnavailableError } from "./store";
 
 interface ResourceServerRow {
   id: string;
@@ -619,6 +619,11 @@ export class PostgresStore implements Store {
     return this.transaction(async (client) => {
       await this.run(client, "DELETE FROM changes WHERE at_ms < $1", [beforeMs]);
       await this.run(client, "DELETE FROM sessions WHERE expires_at_ms < $1", [beforeMs]);
+      await this.run(
+        client,
+        "DELETE FROM lockouts WHERE GREATEST(last_failure_at_ms, locked_until_ms) < $1",
+        [beforeMs],
+      );
     });
   }
 
@@ -691,26 +696,16 @@ export class PostgresStore implements Store {
   ): Promise<{ allowed: boolean; record: LockoutRecord }> {
     return this.transaction(async (client) => {
       const previous = await this.lockLockoutRow(client, username, nowMs);
-      if (previous !== undefined && previous.lockedUntilMs > nowMs) {
-        return { allowed: false, record: previous };
-      }
-      const quiet =
-        previous === undefined ||
-        nowMs - Math.max(previous.lastFailureAtMs, previous.lockedUntilMs) > resetAfterMs;
-      const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
-      const record: LockoutRecord = {
-        username,
-        consecutiveFailures,
-        lastFailureAtMs: nowMs,
-        lockedUntilMs: nowMs + lockFor(consecutiveFailures),
-      };
+      const outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
+      if (!outcome.allowed) return outcome;
+      const { record } = outcome;
       await this.run(
         client,
         "UPDATE lockouts SET consecutive_failures = $2, last_failure_at_ms = $3, " +
           "locked_until_ms = $4 WHERE username = $1",
         [username, record.consecutiveFailures, record.lastFailureAtMs, record.lockedUntilMs],
       );
-      return { allowed: true, record };
+      return outcome;
     });
   }
 

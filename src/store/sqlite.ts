@@ -16,7 +16,7 @@ import {
   type SessionRow,
 } from "./rows";
 import type { SqliteMigration } from "./migrations/sqlite";
-import { StoreConflictError, StoreUnavailableError } from "./store";
+import { countSignInAttempt, StoreConflictError, StoreUnavailableError } from "./store";
 import type {
   ChangeEvent,
   ChangeKind,
@@ -533,6 +533,9 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         this.statement("DELETE FROM changes WHERE at_ms < ?").run(beforeMs);
         this.statement("DELETE FROM sessions WHERE expires_at_ms < ?").run(beforeMs);
+        this.statement(
+          "DELETE FROM lockouts WHERE MAX(last_failure_at_ms, locked_until_ms) < ?",
+        ).run(beforeMs);
       })(),
     );
   }
@@ -585,27 +588,16 @@ export class SqliteStore implements Store {
       this.db
         .transaction((): { allowed: boolean; record: LockoutRecord } => {
           const previous = this.selectLockout(username);
-          if (previous !== undefined && previous.lockedUntilMs > nowMs) {
-            return { allowed: false, record: previous };
-          }
-          const quiet =
-            previous === undefined ||
-            nowMs - Math.max(previous.lastFailureAtMs, previous.lockedUntilMs) > resetAfterMs;
-          const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
-          const record: LockoutRecord = {
-            username,
-            consecutiveFailures,
-            lastFailureAtMs: nowMs,
-            lockedUntilMs: nowMs + lockFor(consecutiveFailures),
-          };
+          const outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
+          if (!outcome.allowed) return outcome;
           this.statement(
             `INSERT INTO lockouts (${LOCKOUT_COLUMNS}) VALUES (${placeholders(LOCKOUT_COLUMNS)}) ` +
               "ON CONFLICT (username) DO UPDATE SET " +
               "consecutive_failures = excluded.consecutive_failures, " +
               "last_failure_at_ms = excluded.last_failure_at_ms, " +
               "locked_until_ms = excluded.locked_until_ms",
-          ).run(lockoutToRow(record));
-          return { allowed: true, record };
+          ).run(lockoutToRow(outcome.record));
+          return outcome;
         })
         .immediate(),
     );

@@ -217,7 +217,10 @@ export interface Store {
   changesSince(afterSeq: number, limit: number): Promise<ChangeEvent[]>;
   /** Highest seq so far (0 when empty). */
   latestChangeSeq(): Promise<number>;
-  /** Deletes events older than `beforeMs` and sessions expired before it. */
+  /**
+   * Deletes events older than `beforeMs`, sessions expired before it, and failed-attempt
+   * counters whose last activity (attempt or end of lock) is before it.
+   */
   prune(beforeMs: number): Promise<void>;
   /**
    * Calls listener soon after another process appends to the change feed (a hint: the caller
@@ -253,6 +256,37 @@ export interface Store {
     lockFor: (consecutiveFailures: number) => number,
   ): Promise<{ allowed: boolean; record: LockoutRecord }>;
   clearFailedSignIns(username: string): Promise<void>;
+}
+
+/**
+ * The counting rule of `Store.reserveSignInAttempt`, shared by both stores and by the
+ * in-memory counters of unknown usernames (identity/lockout.ts), so that every counter
+ * locks alike. A refused attempt returns the counter unchanged.
+ */
+export function countSignInAttempt(
+  previous: LockoutRecord | undefined,
+  username: string,
+  nowMs: number,
+  resetAfterMs: number,
+  lockFor: (consecutiveFailures: number) => number,
+): { allowed: boolean; record: LockoutRecord } {
+  if (previous !== undefined && previous.lockedUntilMs > nowMs) {
+    return { allowed: false, record: previous };
+  }
+  const quiet = previous === undefined || nowMs - lockoutLastActivityMs(previous) > resetAfterMs;
+  const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
+  const record: LockoutRecord = {
+    username,
+    consecutiveFailures,
+    lastFailureAtMs: nowMs,
+    lockedUntilMs: nowMs + lockFor(consecutiveFailures),
+  };
+  return { allowed: true, record };
+}
+
+/** The later of the last attempt and the end of the lock: the count resets `resetAfterMs` after it. */
+export function lockoutLastActivityMs(record: LockoutRecord): number {
+  return Math.max(record.lastFailureAtMs, record.lockedUntilMs);
 }
 
 export class StoreConflictError extends Error {

@@ -728,6 +728,25 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getSession(revokedButUnexpired.id)).toEqual(revokedButUnexpired);
       });
 
+      it("deletes failed-attempt counters whose last activity (attempt or end of lock) is before the cut-off", async () => {
+        const lockFor = (n: number) => (n >= 2 ? 500 : 0);
+        const quiet = `prune-quiet-${randomUUID()}`;
+        const lockedPastCutoff = `prune-locked-${randomUUID()}`;
+        const recent = `prune-recent-${randomUUID()}`;
+        await store.reserveSignInAttempt(quiet, P - 10, 1000, lockFor);
+        await store.reserveSignInAttempt(lockedPastCutoff, P - 300, 1000, lockFor);
+        await store.reserveSignInAttempt(lockedPastCutoff, P - 200, 1000, lockFor); // locked to P + 300
+        await store.reserveSignInAttempt(recent, P, 1000, lockFor);
+
+        await store.prune(P);
+        expect(await store.getLockout(quiet)).toBeUndefined();
+        expect(await store.getLockout(lockedPastCutoff)).toMatchObject({
+          consecutiveFailures: 2,
+          lockedUntilMs: P + 300,
+        });
+        expect(await store.getLockout(recent)).toMatchObject({ consecutiveFailures: 1 });
+      });
+
       it("never hands out a pruned seq again", async () => {
         const pruned = await store.appendChange("keys_changed", randomUUID(), P - 500);
         await store.prune(P - 499);
