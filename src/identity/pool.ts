@@ -21,6 +21,7 @@ import { ResourceServerService } from "./resourceServers";
 import { RevocationState } from "./revocations";
 import { ADMIN_SCOPE } from "./scopes";
 import { SessionService } from "./sessions";
+import { applyUsernameRule } from "./usernames";
 import { UserService } from "./users";
 
 export interface UserPoolOptions {
@@ -143,6 +144,8 @@ export class UserPool {
       lockout: new LockoutCounters(store, now),
       now,
     };
+    // Stored names follow the configured username rule before anyone looks one up.
+    await applyUsernameRule(store, config.usernameCaseSensitive, now(), logger);
     // The feed position first: a key created or rotated from here on arrives as an event.
     await revocations.load(now());
     await keys.open(now());

@@ -11,7 +11,7 @@ import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
 import { MAX_PASSWORD_LENGTH } from "./passwords";
 import { grantUserScopes, refreshUserScopes } from "./scopes";
-import { isValidUsername } from "./users";
+import { canonicalUsername } from "./usernames";
 
 export interface AuthenticationResult {
   accessToken: string;
@@ -54,14 +54,14 @@ export class SessionService {
    */
   async signIn(req: SignInRequest): Promise<AuthenticationResult> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
-    const username = req.username;
+    const username = canonicalUsername(req.username, this.d.config.usernameCaseSensitive);
     if (req.password.length > MAX_PASSWORD_LENGTH) {
       // Refused before hashing: an attacker must not choose how much work a hash costs.
       throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
         logDetail: "sign-in: password too long",
       });
     }
-    if (!isValidUsername(username)) {
+    if (username === undefined) {
       // No user can have such a name, so answering without hashing reveals nothing.
       throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
         logDetail: "sign-in: invalid username",

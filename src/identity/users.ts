@@ -10,6 +10,7 @@ import { safeEqual, storageHash } from "../tokens/secrets";
 import type { CodeSender, IdentityDeps } from "./deps";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
+import { canonicalUsername, requireValidUsername } from "./usernames";
 
 export interface NewUserInput {
   username: string;
@@ -18,23 +19,8 @@ export interface NewUserInput {
   groups?: readonly string[];
 }
 
-const USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u; // Cognito: [\p{L}\p{M}\p{S}\p{N}\p{P}]+
 const GROUP = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
 const CONFIRMATION_CODE_LIFETIME_MS = 24 * 3600 * 1000;
-
-/** Cognito's username alphabet: letters, marks, symbols, digits, punctuation; no spaces or controls. */
-export function isValidUsername(username: string): boolean {
-  return USERNAME.test(username);
-}
-
-function validateUsername(username: string): void {
-  if (!isValidUsername(username)) {
-    throw new PoolgateError(
-      "BAD_USER_INPUT",
-      "Username must be 1 to 128 letters, digits or symbols, without spaces",
-    );
-  }
-}
 
 export function validateGroupName(group: string): void {
   if (!GROUP.test(group))
@@ -87,6 +73,11 @@ export class UserService {
     return { minLength: this.d.config.passwordMinLength, require: this.d.config.passwordRequire };
   }
 
+  /** The canonical form of a username that enters here (identity/usernames.ts), or undefined. */
+  private canonical(username: string): string | undefined {
+    return canonicalUsername(username, this.d.config.usernameCaseSensitive);
+  }
+
   private codeHash(username: string, code: string): string {
     return storageHash(this.d.secrets.storageHashKey, `confirmation-code:${username}`, code);
   }
@@ -96,20 +87,20 @@ export class UserService {
     confirmed: boolean,
     code?: string,
   ): Promise<UserRecord> {
-    validateUsername(input.username);
+    const username = requireValidUsername(input.username, this.d.config.usernameCaseSensitive);
     const attributes = validateAttributes(input.attributes ?? {});
     assertPasswordPolicy(this.policy, input.password);
     for (const g of input.groups ?? []) validateGroupName(g);
     const nowMs = this.d.now();
     const user: UserRecord = {
       sub: randomUUID(),
-      username: input.username,
+      username,
       passwordHash: await this.d.hasher.hash(input.password),
       enabled: true,
       confirmed,
       passwordResetRequired: false,
       attributes,
-      confirmationCodeHash: code ? this.codeHash(input.username, code) : null,
+      confirmationCodeHash: code ? this.codeHash(username, code) : null,
       confirmationCodeExpiresAtMs: code ? nowMs + CONFIRMATION_CODE_LIFETIME_MS : null,
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
@@ -151,13 +142,14 @@ export class UserService {
    * do not leak (docs/security.md §5). Wrong codes count towards a lockout of their own, so a
    * 6-digit code cannot be brute-forced.
    */
-  async confirmSignUp(username: string, code: string): Promise<true> {
+  async confirmSignUp(rawUsername: string, code: string): Promise<true> {
     const mismatch = (why: string) =>
       new PoolgateError("CODE_MISMATCH", "Invalid verification code provided, please try again.", {
         logDetail: `confirm sign-up: ${why}`,
       });
     // No user can have such a name, so answering without hashing reveals nothing.
-    if (!isValidUsername(username)) throw mismatch("invalid username");
+    const username = this.canonical(rawUsername);
+    if (username === undefined) throw mismatch("invalid username");
     const lockKey = `confirm:${username}`;
     const nowMs = this.d.now();
     const user = await this.d.store.getUserByUsername(username);
@@ -220,9 +212,8 @@ export class UserService {
   }
 
   find(username: string): Promise<UserRecord | undefined> {
-    return isValidUsername(username)
-      ? this.d.store.getUserByUsername(username)
-      : Promise.resolve(undefined);
+    const name = this.canonical(username);
+    return name === undefined ? Promise.resolve(undefined) : this.d.store.getUserByUsername(name);
   }
 
   /**
@@ -235,9 +226,7 @@ export class UserService {
   }
 
   async require(username: string): Promise<UserRecord> {
-    const user = isValidUsername(username)
-      ? await this.d.store.getUserByUsername(username)
-      : undefined;
+    const user = await this.find(username);
     if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
     return user;
   }

@@ -341,6 +341,7 @@ export class PostgresStore implements Store {
   async updateUser(sub: string, patch: UserPatch, nowMs: number): Promise<boolean> {
     // One UPDATE of exactly the given columns: atomic without a read-modify-write.
     const assignments = new Assignments(sub);
+    assignments.set("username", patch.username);
     assignments.set("password_hash", patch.passwordHash);
     assignments.set("enabled", patch.enabled);
     assignments.set("confirmed", patch.confirmed);
@@ -365,6 +366,37 @@ export class PostgresStore implements Store {
   async listDisabledUserSubs(): Promise<string[]> {
     const { rows } = await this.query<{ sub: string }>("SELECT sub FROM users WHERE NOT enabled");
     return rows.map((row) => row.sub);
+  }
+
+  async listUsernames(
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<{ sub: string; username: string }[]> {
+    // COLLATE "C": code-point order whatever the database's collation, so paging is exact.
+    const { rows } = await this.query<{ sub: string; username: string }>(
+      'SELECT sub, username FROM users WHERE username COLLATE "C" > $1 ' +
+        'ORDER BY username COLLATE "C" LIMIT $2',
+      [afterUsername ?? "", Math.max(0, limit)],
+    );
+    return rows;
+  }
+
+  // pool settings
+
+  async getPoolSetting(name: string): Promise<string | undefined> {
+    const { rows } = await this.query<{ value: string }>(
+      "SELECT value FROM pool_settings WHERE name = $1",
+      [name],
+    );
+    return rows[0]?.value;
+  }
+
+  async setPoolSetting(name: string, value: string): Promise<void> {
+    await this.query(
+      "INSERT INTO pool_settings (name, value) VALUES ($1, $2) " +
+        "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+      [name, value],
+    );
   }
 
   // groups

@@ -204,6 +204,7 @@ export class SqliteStore implements Store {
           if (current === undefined) return false;
           const next: UserRecord = {
             ...current,
+            username: given(patch.username, current.username),
             passwordHash: given(patch.passwordHash, current.passwordHash),
             enabled: given(patch.enabled, current.enabled),
             confirmed: given(patch.confirmed, current.confirmed),
@@ -220,7 +221,8 @@ export class SqliteStore implements Store {
             updatedAtMs: nowMs,
           };
           this.statement(
-            "UPDATE users SET password_hash = @password_hash, enabled = @enabled, " +
+            "UPDATE users SET username = @username, password_hash = @password_hash, " +
+              "enabled = @enabled, " +
               "confirmed = @confirmed, password_reset_required = @password_reset_required, " +
               "attributes = @attributes, confirmation_code_hash = @confirmation_code_hash, " +
               "confirmation_code_expires_at_ms = @confirmation_code_expires_at_ms, " +
@@ -245,6 +247,38 @@ export class SqliteStore implements Store {
         .all()
         .map((row) => row.sub),
     );
+  }
+
+  listUsernames(
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<{ sub: string; username: string }[]> {
+    // SQLite compares TEXT with BINARY (memcmp of UTF-8), the order of the UNIQUE index.
+    return this.guard(() =>
+      this.statement<{ sub: string; username: string }>(
+        "SELECT sub, username FROM users WHERE username > ? ORDER BY username LIMIT ?",
+      ).all(afterUsername ?? "", Math.max(0, limit)),
+    );
+  }
+
+  // pool settings
+
+  getPoolSetting(name: string): Promise<string | undefined> {
+    return this.guard(
+      () =>
+        this.statement<{ value: string }>("SELECT value FROM pool_settings WHERE name = ?").get(
+          name,
+        )?.value,
+    );
+  }
+
+  setPoolSetting(name: string, value: string): Promise<void> {
+    return this.guard(() => {
+      this.statement(
+        "INSERT INTO pool_settings (name, value) VALUES (?, ?) " +
+          "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      ).run(name, value);
+    });
   }
 
   // groups

@@ -15,7 +15,7 @@ import { PoolgateError } from "../errors";
 export interface UserRecord {
   /** Immutable subject id (UUID), the `sub` claim. */
   sub: string;
-  /** Unique, case-sensitive as Cognito's default. */
+  /** Unique, byte for byte: identity/usernames.ts puts it in canonical form before it gets here. */
   username: string;
   /** Encoded password hash (see identity/passwords.ts); never logged. */
   passwordHash: string;
@@ -35,6 +35,7 @@ export interface UserRecord {
 export type UserPatch = Partial<
   Pick<
     UserRecord,
+    | "username"
     | "passwordHash"
     | "enabled"
     | "confirmed"
@@ -164,6 +165,14 @@ export interface Store {
   deleteUser(sub: string): Promise<boolean>;
   /** Users that are disabled (for the in-memory block list at start). */
   listDisabledUserSubs(): Promise<string[]>;
+  /**
+   * A page of usernames in code-unit (binary) order, after `afterUsername` (from the start
+   * when undefined), at most `limit`: for the username-rule check (identity/usernames.ts).
+   */
+  listUsernames(
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<{ sub: string; username: string }[]>;
 
   // groups
   addUserToGroup(sub: string, group: string): Promise<void>;
@@ -237,6 +246,10 @@ export interface Store {
    * key active instead of each retiring the other's.
    */
   retireKeysExcept(activeKid: string, nowMs: number, expiresAtMs: number): Promise<void>;
+
+  // pool settings: small named values the pool records about its own data
+  getPoolSetting(name: string): Promise<string | undefined>;
+  setPoolSetting(name: string, value: string): Promise<void>;
 
   // failed sign-in counters
   getLockout(username: string): Promise<LockoutRecord | undefined>;

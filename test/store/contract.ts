@@ -131,6 +131,43 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getUserByUsername(first.username)).toEqual(first);
       });
 
+      it("renames a user through updateUser; a taken username is a conflict and changes nothing", async () => {
+        const user = newUser();
+        const other = newUser();
+        await store.createUser(user);
+        await store.createUser(other);
+        const renamed = `renamed-${randomUUID()}`;
+        expect(await store.updateUser(user.sub, { username: renamed }, T0 + 1)).toBe(true);
+        expect(await store.getUserByUsername(user.username)).toBeUndefined();
+        expect(await store.getUserByUsername(renamed)).toEqual({
+          ...user,
+          username: renamed,
+          updatedAtMs: T0 + 1,
+        });
+        await expect(
+          store.updateUser(other.sub, { username: renamed }, T0 + 2),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getUserBySub(other.sub)).toEqual(other);
+      });
+
+      it("lists usernames in code-point order, a page at a time after a given name", async () => {
+        const prefix = `list-${randomUUID()}-`;
+        const tails = ["\uFF42", "a", "Z", "\u00E9", "B"]; // ｂ a Z é B
+        for (const tail of tails) await store.createUser(newUser({ username: prefix + tail }));
+        const seen: string[] = [];
+        let after: string | undefined = prefix;
+        for (;;) {
+          const page: { sub: string; username: string }[] = await store.listUsernames(after, 2);
+          const ours = page.filter((u) => u.username.startsWith(prefix));
+          seen.push(...ours.map((u) => u.username));
+          if (ours.length < page.length || page.length < 2) break;
+          after = page[page.length - 1]!.username;
+        }
+        expect(seen).toEqual(["B", "Z", "a", "\u00E9", "\uFF42"].map((t) => prefix + t));
+        const first = await store.listUsernames(undefined, 1);
+        expect(first).toEqual([{ sub: expect.any(String), username: expect.any(String) }]);
+      });
+
       it("error flow: duplicate sub is a conflict", async () => {
         const first = newUser();
         await store.createUser(first);
@@ -698,6 +735,16 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(secondPage.map((event) => event.seq)).toEqual(seqs.slice(2, 4));
         expect(await store.changesSince(seqs[4] ?? 0, 2)).toEqual([]);
         expect(await store.changesSince(before, 0)).toEqual([]);
+      });
+    });
+
+    describe("pool settings", () => {
+      it("reads back what was set, undefined for an unknown name, and the last value wins", async () => {
+        const name = `setting-${randomUUID()}`;
+        expect(await store.getPoolSetting(name)).toBeUndefined();
+        await store.setPoolSetting(name, "one");
+        await store.setPoolSetting(name, "two");
+        expect(await store.getPoolSetting(name)).toBe("two");
       });
     });
 
