@@ -24,6 +24,8 @@ export interface Config {
   clockSkewSeconds: number;
   adminGroup: string;
   selfSignUp: boolean;
+  /** Cognito's UsernameConfiguration.CaseSensitive; false: `Alice` and `alice` are one user. */
+  usernameCaseSensitive: boolean;
   passwordMinLength: number;
   passwordRequire: ReadonlySet<PasswordRule>;
   /** argon2id memory in KiB and passes (OWASP: 19 MiB, 2 passes). */
@@ -227,6 +229,14 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     key: "selfSignUp",
     shown: "`false`",
     meaning: "Allow the public `signUp` mutation (Cognito's self-registration).",
+    parse: bool(() => false),
+  },
+  {
+    env: "POOLGATE_USERNAME_CASE_SENSITIVE",
+    key: "usernameCaseSensitive",
+    shown: "`false`",
+    meaning:
+      "Usernames are NFKC-normalised; `false` also matches and stores them lowercase (Cognito's case-insensitive pool). See docs/operations.md before changing it on a populated store.",
     parse: bool(() => false),
   },
   {

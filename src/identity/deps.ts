@@ -6,6 +6,7 @@ import type { DerivedSecrets } from "../tokens/secrets";
 import type { ClientService } from "./clients";
 import type { UserDirectory } from "./directory";
 import type { KeyService } from "./keys";
+import type { LockoutCounters } from "./lockout";
 import type { PasswordHasher } from "./passwords";
 import type { ResourceServerService } from "./resourceServers";
 import type { RevocationState } from "./revocations";
@@ -23,6 +24,8 @@ export interface IdentityDeps {
   directory: UserDirectory;
   revocations: RevocationState;
   scopeRules: ScopeRules;
+  /** Failed-attempt counters: in the store for existing users, in memory for unknown names. */
+  lockout: LockoutCounters;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now: () => number;
 }

@@ -1,16 +1,34 @@
 /**
  * Cognito's sign-in lockout (DESIGN §7): after 5 consecutive failures the user is locked
  * for a time that doubles with each further failure, from 1 s up to 15 min; 15 quiet
- * minutes (after the lock ends) reset the count. Counters live in the store so every
- * instance shares them.
+ * minutes (after the lock ends) reset the count.
+ *
+ * The counter of an existing user lives in the store, so every instance shares it. The
+ * counter of a name no user has lives in a bounded in-memory LRU of this instance and is
+ * never written to the store: made-up names cost the store nothing (issue 12 #4), and they
+ * are counted by the same rule, so an unknown name gets the same answers and is locked after
+ * the same failures as a real one on this instance. Across instances an unknown name's
+ * counts are per instance (see docs/security.md).
  */
+import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
-import type { Store } from "../store/store";
+import {
+  countSignInAttempt,
+  lockoutLastActivityMs,
+  type LockoutRecord,
+  type Store,
+} from "../store/store";
 
 export const LOCKOUT_FREE_FAILURES = 5;
 export const LOCKOUT_FIRST_MS = 1000;
 export const LOCKOUT_MAX_MS = 15 * 60 * 1000;
 export const LOCKOUT_RESET_AFTER_MS = 15 * 60 * 1000;
+/**
+ * Counters of unknown names kept per instance (about 200 bytes each). A counter leaves
+ * early, least recently used first, only when more distinct unknown names than this fail
+ * within one reset window (15 min).
+ */
+export const UNKNOWN_NAME_COUNTERS_MAX = 50_000;
 
 /** Lock duration after the n-th consecutive failure (0 = not locked). */
 export function lockoutDurationMs(consecutiveFailures: number): number {
@@ -20,23 +38,60 @@ export function lockoutDurationMs(consecutiveFailures: number): number {
   return Math.min(LOCKOUT_FIRST_MS * 2 ** doublings, LOCKOUT_MAX_MS);
 }
 
-/**
- * Counts an attempt before the credential is checked (one atomic store operation, so a
- * burst of parallel guesses cannot all pass the check), or refuses it during a lock — a
- * refused attempt is not counted and costs no hashing. A success must call
- * `store.clearFailedSignIns(key)`.
- */
-export async function reserveAttempt(
-  store: Pick<Store, "reserveSignInAttempt">,
-  key: string,
-  nowMs: number,
-  message: string,
-): Promise<void> {
-  const { allowed } = await store.reserveSignInAttempt(
-    key,
-    nowMs,
-    LOCKOUT_RESET_AFTER_MS,
-    lockoutDurationMs,
-  );
-  if (!allowed) throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", message);
+export class LockoutCounters {
+  private readonly unknown: LRUCache<string, LockoutRecord>;
+
+  constructor(
+    private readonly store: Pick<Store, "reserveSignInAttempt" | "clearFailedSignIns">,
+    now: () => number,
+    maxUnknownNames: number = UNKNOWN_NAME_COUNTERS_MAX,
+  ) {
+    this.unknown = new LRUCache<string, LockoutRecord>({
+      max: Math.max(1, maxUnknownNames),
+      // Staleness read from `now` on every check (no 1 ms memo), so a test clock rules it.
+      ttlResolution: 0,
+      perf: { now },
+    });
+  }
+
+  /**
+   * Counts an attempt before the credential is checked, or refuses it during a lock — a
+   * refused attempt is not counted and costs no hashing. For an existing user this is one
+   * atomic store operation, so a burst of parallel guesses cannot all pass the check. A
+   * success must call `clear(key)`.
+   */
+  async reserve(key: string, userExists: boolean, nowMs: number, message: string): Promise<void> {
+    const { allowed } = userExists
+      ? await this.store.reserveSignInAttempt(key, nowMs, LOCKOUT_RESET_AFTER_MS, lockoutDurationMs)
+      : this.reserveUnknown(key, nowMs);
+    if (!allowed) throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", message);
+  }
+
+  /** After a success: the user's counter starts again (its store row is deleted). */
+  clear(key: string): Promise<void> {
+    return this.store.clearFailedSignIns(key);
+  }
+
+  /** How many unknown names are counted in memory now (for tests and metrics). */
+  get unknownNames(): number {
+    this.unknown.purgeStale();
+    return this.unknown.size;
+  }
+
+  /** Synchronous, so two attempts in one instance cannot interleave between read and write. */
+  private reserveUnknown(key: string, nowMs: number): { allowed: boolean } {
+    const outcome = countSignInAttempt(
+      this.unknown.get(key),
+      key,
+      nowMs,
+      LOCKOUT_RESET_AFTER_MS,
+      lockoutDurationMs,
+    );
+    if (outcome.allowed) {
+      // Gone exactly when the store's rule would restart the count (see countSignInAttempt).
+      const ttl = lockoutLastActivityMs(outcome.record) + LOCKOUT_RESET_AFTER_MS - nowMs;
+      this.unknown.set(key, outcome.record, { ttl });
+    }
+    return outcome;
+  }
 }

@@ -16,12 +16,14 @@ import { ClientService } from "./clients";
 import { UserDirectory } from "./directory";
 import type { CodeSender, IdentityDeps } from "./deps";
 import { KeyService } from "./keys";
+import { LockoutCounters } from "./lockout";
 import { MachineService } from "./machine";
 import { PasswordHasher } from "./passwords";
 import { ResourceServerService } from "./resourceServers";
 import { RevocationState } from "./revocations";
 import { ADMIN_SCOPE } from "./scopes";
 import { SessionService } from "./sessions";
+import { applyUsernameRule } from "./usernames";
 import { UserService } from "./users";
 
 export interface UserPoolOptions {
@@ -159,8 +161,11 @@ export class UserPool {
       directory,
       revocations,
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
+      lockout: new LockoutCounters(store, now),
       now,
     };
+    // Stored names follow the configured username rule before anyone looks one up.
+    await applyUsernameRule(store, config.usernameCaseSensitive, now(), logger);
     // The feed position first: a key created or rotated from here on arrives as an event.
     await revocations.load(now());
     await keys.open(now());

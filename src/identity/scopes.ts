@@ -66,3 +66,18 @@ export function grantUserScopes(
   }
   return [...granted];
 }
+
+/**
+ * The scopes of a refresh. Cognito re-evaluates claims on every refresh, so group-restricted
+ * scopes are checked again against the user's current groups: a member removed from the
+ * admin group stops getting `poolgate/admin` from the next refresh on. A refresh asks for
+ * nothing, so a scope the user no longer qualifies for is dropped, not an error. The scopes
+ * granted at sign-in stay the upper bound: rejoining the group restores the scope.
+ */
+export function refreshUserScopes(
+  rules: ScopeRules,
+  sessionScopes: readonly string[],
+  groups: readonly string[],
+): string[] {
+  return sessionScopes.filter((s) => mayHave(rules, s, groups));
+}

@@ -9,10 +9,9 @@ import { issueUserTokens } from "../tokens/issue";
 import { openRefreshToken, sealRefreshToken } from "../tokens/refresh";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
-import { reserveAttempt } from "./lockout";
 import { MAX_PASSWORD_LENGTH } from "./passwords";
-import { grantUserScopes } from "./scopes";
-import { isValidUsername } from "./users";
+import { grantUserScopes, refreshUserScopes } from "./scopes";
+import { canonicalUsername } from "./usernames";
 
 export interface AuthenticationResult {
   accessToken: string;
@@ -55,22 +54,27 @@ export class SessionService {
    */
   async signIn(req: SignInRequest): Promise<AuthenticationResult> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
-    const username = req.username;
+    const username = canonicalUsername(req.username, this.d.config.usernameCaseSensitive);
     if (req.password.length > MAX_PASSWORD_LENGTH) {
       // Refused before hashing: an attacker must not choose how much work a hash costs.
       throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
         logDetail: "sign-in: password too long",
       });
     }
-    if (!isValidUsername(username)) {
+    if (username === undefined) {
       // No user can have such a name, so answering without hashing reveals nothing.
       throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
         logDetail: "sign-in: invalid username",
       });
     }
     const lockKey = `signin:${username}`;
-    await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");
     const user = await this.d.store.getUserByUsername(username);
+    await this.d.lockout.reserve(
+      lockKey,
+      user !== undefined,
+      this.d.now(),
+      "Password attempts exceeded",
+    );
     const ok = user
       ? await this.d.hasher.verify(user.passwordHash, req.password)
       : await this.d.hasher.verifyDummy(req.password);
@@ -79,7 +83,7 @@ export class SessionService {
         logDetail: user ? "sign-in: wrong password" : "sign-in: unknown user",
       });
     }
-    await this.d.store.clearFailedSignIns(lockKey);
+    await this.d.lockout.clear(lockKey);
     // Checked after the password, as Cognito does: only the password's owner learns these.
     if (!user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
     if (!user.confirmed) throw new PoolgateError("USER_NOT_CONFIRMED", "User is not confirmed.");
@@ -197,14 +201,21 @@ export class SessionService {
       throw invalid("hash mismatch");
     }
 
-    // Through the directory: the same copy `me` reads, dropped by every change to the user.
+    // Through the directory: the same copy `me` reads, dropped at once by every change to the
+    // user or their groups made on this instance, and through the change feed (within the
+    // propagation delay of DESIGN §3) by changes made on another.
     const [user] = await this.d.directory.usersBySubs([current.sub]);
     if (!user || !user.enabled || this.d.revocations.isUserBlocked(user.sub)) {
       throw new PoolgateError("REFRESH_TOKEN_REVOKED", "Refresh token has been revoked", {
         logDetail: "refresh: user blocked",
       });
     }
-    const [groups] = await this.d.directory.groupsBySubs([user.sub]);
+    const groups = (await this.d.directory.groupsBySubs([user.sub]))[0] ?? [];
+    const scopes = refreshUserScopes(
+      this.d.scopeRules,
+      current.scope.split(" ").filter(Boolean),
+      groups,
+    );
     const tokens = await issueUserTokens({
       issuer: this.d.config.issuer,
       signer: this.d.keys.ring().signingKey(this.d.now()),
@@ -214,11 +225,11 @@ export class SessionService {
         sub: user.sub,
         username: user.username,
         attributes: user.attributes,
-        groups: groups ?? [],
+        groups,
       },
       sessionId: current.id,
       authTimeSeconds: current.authTimeSeconds,
-      scopes: current.scope.split(" ").filter(Boolean),
+      scopes,
     });
     return {
       accessToken: tokens.accessToken,

@@ -2,15 +2,15 @@
  * Users: creation (by an admin or by self sign-up with a confirmation code), password
  * changes, groups, and the admin switches that take effect on the next request.
  */
-import { randomInt, randomUUID } from "node:crypto";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { PoolgateError } from "../errors";
 import { StoreConflictError, type UserRecord } from "../store/store";
 import { isKnownAttributeName } from "../tokens/claims";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { CodeSender, IdentityDeps } from "./deps";
-import { reserveAttempt } from "./lockout";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
+import { canonicalUsername, requireValidUsername } from "./usernames";
 
 export interface NewUserInput {
   username: string;
@@ -19,23 +19,8 @@ export interface NewUserInput {
   groups?: readonly string[];
 }
 
-const USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u; // Cognito: [\p{L}\p{M}\p{S}\p{N}\p{P}]+
 const GROUP = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
 const CONFIRMATION_CODE_LIFETIME_MS = 24 * 3600 * 1000;
-
-/** Cognito's username alphabet: letters, marks, symbols, digits, punctuation; no spaces or controls. */
-export function isValidUsername(username: string): boolean {
-  return USERNAME.test(username);
-}
-
-function validateUsername(username: string): void {
-  if (!isValidUsername(username)) {
-    throw new PoolgateError(
-      "BAD_USER_INPUT",
-      "Username must be 1 to 128 letters, digits or symbols, without spaces",
-    );
-  }
-}
 
 export function validateGroupName(group: string): void {
   if (!GROUP.test(group))
@@ -74,6 +59,10 @@ function validateAttributes(attributes: Readonly<Record<string, string>>): Recor
 }
 
 export class UserService {
+  private comparisons = 0;
+  /** Compared against when there is no pending code: the shape of a code hash, yielded by no code. */
+  private readonly unmatchableCodeHash = randomBytes(32).toString("base64url");
+
   constructor(
     private readonly d: IdentityDeps,
     private readonly sessions: SessionService,
@@ -82,6 +71,11 @@ export class UserService {
 
   private get policy(): PasswordPolicy {
     return { minLength: this.d.config.passwordMinLength, require: this.d.config.passwordRequire };
+  }
+
+  /** The canonical form of a username that enters here (identity/usernames.ts), or undefined. */
+  private canonical(username: string): string | undefined {
+    return canonicalUsername(username, this.d.config.usernameCaseSensitive);
   }
 
   private codeHash(username: string, code: string): string {
@@ -93,20 +87,20 @@ export class UserService {
     confirmed: boolean,
     code?: string,
   ): Promise<UserRecord> {
-    validateUsername(input.username);
+    const username = requireValidUsername(input.username, this.d.config.usernameCaseSensitive);
     const attributes = validateAttributes(input.attributes ?? {});
     assertPasswordPolicy(this.policy, input.password);
     for (const g of input.groups ?? []) validateGroupName(g);
     const nowMs = this.d.now();
     const user: UserRecord = {
       sub: randomUUID(),
-      username: input.username,
+      username,
       passwordHash: await this.d.hasher.hash(input.password),
       enabled: true,
       confirmed,
       passwordResetRequired: false,
       attributes,
-      confirmationCodeHash: code ? this.codeHash(input.username, code) : null,
+      confirmationCodeHash: code ? this.codeHash(username, code) : null,
       confirmationCodeExpiresAtMs: code ? nowMs + CONFIRMATION_CODE_LIFETIME_MS : null,
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
@@ -142,32 +136,29 @@ export class UserService {
   }
 
   /**
-   * ConfirmSignUp. Wrong codes count towards a lockout of their own, so a 6-digit code
-   * cannot be brute-forced; an unknown user gets CODE_MISMATCH so usernames do not leak.
+   * ConfirmSignUp. An unknown name, an already confirmed user and a wrong code get one answer
+   * (CODE_MISMATCH, one message) after the same work — the code is hashed and compared in
+   * every case — and all three count towards the same lockout, so usernames and their state
+   * do not leak (docs/security.md §5). Wrong codes count towards a lockout of their own, so a
+   * 6-digit code cannot be brute-forced.
    */
-  async confirmSignUp(username: string, code: string): Promise<true> {
-    if (!isValidUsername(username)) {
-      throw new PoolgateError(
-        "CODE_MISMATCH",
-        "Invalid verification code provided, please try again.",
-      );
-    }
+  async confirmSignUp(rawUsername: string, code: string): Promise<true> {
+    const mismatch = (why: string) =>
+      new PoolgateError("CODE_MISMATCH", "Invalid verification code provided, please try again.", {
+        logDetail: `confirm sign-up: ${why}`,
+      });
+    // No user can have such a name, so answering without hashing reveals nothing.
+    const username = this.canonical(rawUsername);
+    if (username === undefined) throw mismatch("invalid username");
     const lockKey = `confirm:${username}`;
     const nowMs = this.d.now();
-    await reserveAttempt(this.d.store, lockKey, nowMs, "Too many failed attempts");
     const user = await this.d.store.getUserByUsername(username);
-    if (user?.confirmed)
-      throw new PoolgateError(
-        "NOT_AUTHORIZED",
-        "User cannot be confirmed. Current status is CONFIRMED",
-      );
-    const matches =
-      user?.confirmationCodeHash != null &&
-      safeEqual(this.codeHash(username, code.slice(0, 64)), user.confirmationCodeHash);
-    if (!user || !matches) {
-      throw new PoolgateError(
-        "CODE_MISMATCH",
-        "Invalid verification code provided, please try again.",
+    await this.d.lockout.reserve(lockKey, user !== undefined, nowMs, "Too many failed attempts");
+    const pending = user !== undefined && !user.confirmed ? user.confirmationCodeHash : null;
+    const matches = this.codeMatches(username, code, pending ?? this.unmatchableCodeHash);
+    if (user === undefined || pending === null || !matches) {
+      throw mismatch(
+        user === undefined ? "unknown user" : user.confirmed ? "already confirmed" : "wrong code",
       );
     }
     if ((user.confirmationCodeExpiresAtMs ?? 0) <= nowMs) {
@@ -182,8 +173,18 @@ export class UserService {
       nowMs,
     );
     await this.announceChange(user.sub);
-    await this.d.store.clearFailedSignIns(lockKey);
+    await this.d.lockout.clear(lockKey);
     return true;
+  }
+
+  /** How many confirmation codes were hashed and compared (the work of confirmSignUp, for tests). */
+  get codeComparisons(): number {
+    return this.comparisons;
+  }
+
+  private codeMatches(username: string, code: string, expectedHash: string): boolean {
+    this.comparisons++;
+    return safeEqual(this.codeHash(username, code.slice(0, 64)), expectedHash);
   }
 
   /** ChangePassword: the caller proves the previous password; failures count towards the lockout. */
@@ -196,11 +197,11 @@ export class UserService {
     if (!user || !user.enabled)
       throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
     const lockKey = `signin:${user.username}`;
-    await reserveAttempt(this.d.store, lockKey, this.d.now(), "Password attempts exceeded");
+    await this.d.lockout.reserve(lockKey, true, this.d.now(), "Password attempts exceeded");
     if (!(await this.d.hasher.verify(user.passwordHash, previousPassword))) {
       throw new PoolgateError("NOT_AUTHORIZED", "Incorrect username or password.");
     }
-    await this.d.store.clearFailedSignIns(lockKey);
+    await this.d.lockout.clear(lockKey);
     assertPasswordPolicy(this.policy, proposedPassword);
     await this.d.store.updateUser(
       sub,
@@ -211,9 +212,8 @@ export class UserService {
   }
 
   find(username: string): Promise<UserRecord | undefined> {
-    return isValidUsername(username)
-      ? this.d.store.getUserByUsername(username)
-      : Promise.resolve(undefined);
+    const name = this.canonical(username);
+    return name === undefined ? Promise.resolve(undefined) : this.d.store.getUserByUsername(name);
   }
 
   /**
@@ -226,9 +226,7 @@ export class UserService {
   }
 
   async require(username: string): Promise<UserRecord> {
-    const user = isValidUsername(username)
-      ? await this.d.store.getUserByUsername(username)
-      : undefined;
+    const user = await this.find(username);
     if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
     return user;
   }

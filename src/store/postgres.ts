@@ -12,7 +12,12 @@ import {
   type LockoutRow,
   type SessionRow,
 } from "./rows";
-import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
+import {
+  countSignInAttempt,
+  StoreConflictError,
+  StoreUnavailableError,
+  StoreWriteRefusedError,
+} from "./store";
 
 interface ResourceServerRow {
   id: string;
@@ -386,6 +391,7 @@ export class PostgresStore implements Store {
   async updateUser(sub: string, patch: UserPatch, nowMs: number): Promise<boolean> {
     // One UPDATE of exactly the given columns: atomic without a read-modify-write.
     const assignments = new Assignments(sub);
+    assignments.set("username", patch.username);
     assignments.set("password_hash", patch.passwordHash);
     assignments.set("enabled", patch.enabled);
     assignments.set("confirmed", patch.confirmed);
@@ -410,6 +416,37 @@ export class PostgresStore implements Store {
   async listDisabledUserSubs(): Promise<string[]> {
     const { rows } = await this.query<{ sub: string }>("SELECT sub FROM users WHERE NOT enabled");
     return rows.map((row) => row.sub);
+  }
+
+  async listUsernames(
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<{ sub: string; username: string }[]> {
+    // COLLATE "C": code-point order whatever the database's collation, so paging is exact.
+    const { rows } = await this.query<{ sub: string; username: string }>(
+      'SELECT sub, username FROM users WHERE username COLLATE "C" > $1 ' +
+        'ORDER BY username COLLATE "C" LIMIT $2',
+      [afterUsername ?? "", Math.max(0, limit)],
+    );
+    return rows;
+  }
+
+  // pool settings
+
+  async getPoolSetting(name: string): Promise<string | undefined> {
+    const { rows } = await this.query<{ value: string }>(
+      "SELECT value FROM pool_settings WHERE name = $1",
+      [name],
+    );
+    return rows[0]?.value;
+  }
+
+  async setPoolSetting(name: string, value: string): Promise<void> {
+    await this.query(
+      "INSERT INTO pool_settings (name, value) VALUES ($1, $2) " +
+        "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+      [name, value],
+    );
   }
 
   // groups
@@ -666,6 +703,11 @@ export class PostgresStore implements Store {
       await this.run(client, "DELETE FROM changes WHERE at_ms < $1", [beforeMs]);
       await this.run(client, "DELETE FROM sessions WHERE expires_at_ms < $1", [beforeMs]);
       await this.run(client, "DELETE FROM heartbeats WHERE at_ms < $1", [beforeMs]);
+      await this.run(
+        client,
+        "DELETE FROM lockouts WHERE GREATEST(last_failure_at_ms, locked_until_ms) < $1",
+        [beforeMs],
+      );
     });
   }
 
@@ -738,26 +780,16 @@ export class PostgresStore implements Store {
   ): Promise<{ allowed: boolean; record: LockoutRecord }> {
     return this.transaction(async (client) => {
       const previous = await this.lockLockoutRow(client, username, nowMs);
-      if (previous !== undefined && previous.lockedUntilMs > nowMs) {
-        return { allowed: false, record: previous };
-      }
-      const quiet =
-        previous === undefined ||
-        nowMs - Math.max(previous.lastFailureAtMs, previous.lockedUntilMs) > resetAfterMs;
-      const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
-      const record: LockoutRecord = {
-        username,
-        consecutiveFailures,
-        lastFailureAtMs: nowMs,
-        lockedUntilMs: nowMs + lockFor(consecutiveFailures),
-      };
+      const outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
+      if (!outcome.allowed) return outcome;
+      const { record } = outcome;
       await this.run(
         client,
         "UPDATE lockouts SET consecutive_failures = $2, last_failure_at_ms = $3, " +
           "locked_until_ms = $4 WHERE username = $1",
         [username, record.consecutiveFailures, record.lastFailureAtMs, record.lockedUntilMs],
       );
-      return { allowed: true, record };
+      return outcome;
     });
   }
 

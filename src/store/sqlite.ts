@@ -16,7 +16,12 @@ import {
   type SessionRow,
 } from "./rows";
 import type { SqliteMigration } from "./migrations/sqlite";
-import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
+import {
+  countSignInAttempt,
+  StoreConflictError,
+  StoreUnavailableError,
+  StoreWriteRefusedError,
+} from "./store";
 import type {
   ChangeEvent,
   ChangeKind,
@@ -222,6 +227,7 @@ export class SqliteStore implements Store {
           if (current === undefined) return false;
           const next: UserRecord = {
             ...current,
+            username: given(patch.username, current.username),
             passwordHash: given(patch.passwordHash, current.passwordHash),
             enabled: given(patch.enabled, current.enabled),
             confirmed: given(patch.confirmed, current.confirmed),
@@ -238,7 +244,8 @@ export class SqliteStore implements Store {
             updatedAtMs: nowMs,
           };
           this.statement(
-            "UPDATE users SET password_hash = @password_hash, enabled = @enabled, " +
+            "UPDATE users SET username = @username, password_hash = @password_hash, " +
+              "enabled = @enabled, " +
               "confirmed = @confirmed, password_reset_required = @password_reset_required, " +
               "attributes = @attributes, confirmation_code_hash = @confirmation_code_hash, " +
               "confirmation_code_expires_at_ms = @confirmation_code_expires_at_ms, " +
@@ -263,6 +270,38 @@ export class SqliteStore implements Store {
         .all()
         .map((row) => row.sub),
     );
+  }
+
+  listUsernames(
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<{ sub: string; username: string }[]> {
+    // SQLite compares TEXT with BINARY (memcmp of UTF-8), the order of the UNIQUE index.
+    return this.guard(() =>
+      this.statement<{ sub: string; username: string }>(
+        "SELECT sub, username FROM users WHERE username > ? ORDER BY username LIMIT ?",
+      ).all(afterUsername ?? "", Math.max(0, limit)),
+    );
+  }
+
+  // pool settings
+
+  getPoolSetting(name: string): Promise<string | undefined> {
+    return this.guard(
+      () =>
+        this.statement<{ value: string }>("SELECT value FROM pool_settings WHERE name = ?").get(
+          name,
+        )?.value,
+    );
+  }
+
+  setPoolSetting(name: string, value: string): Promise<void> {
+    return this.guard(() => {
+      this.statement(
+        "INSERT INTO pool_settings (name, value) VALUES (?, ?) " +
+          "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      ).run(name, value);
+    });
   }
 
   // groups
@@ -552,6 +591,9 @@ export class SqliteStore implements Store {
         this.statement("DELETE FROM changes WHERE at_ms < ?").run(beforeMs);
         this.statement("DELETE FROM sessions WHERE expires_at_ms < ?").run(beforeMs);
         this.statement("DELETE FROM heartbeats WHERE at_ms < ?").run(beforeMs);
+        this.statement(
+          "DELETE FROM lockouts WHERE MAX(last_failure_at_ms, locked_until_ms) < ?",
+        ).run(beforeMs);
       })(),
     );
   }
@@ -604,27 +646,16 @@ export class SqliteStore implements Store {
       this.db
         .transaction((): { allowed: boolean; record: LockoutRecord } => {
           const previous = this.selectLockout(username);
-          if (previous !== undefined && previous.lockedUntilMs > nowMs) {
-            return { allowed: false, record: previous };
-          }
-          const quiet =
-            previous === undefined ||
-            nowMs - Math.max(previous.lastFailureAtMs, previous.lockedUntilMs) > resetAfterMs;
-          const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
-          const record: LockoutRecord = {
-            username,
-            consecutiveFailures,
-            lastFailureAtMs: nowMs,
-            lockedUntilMs: nowMs + lockFor(consecutiveFailures),
-          };
+          const outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
+          if (!outcome.allowed) return outcome;
           this.statement(
             `INSERT INTO lockouts (${LOCKOUT_COLUMNS}) VALUES (${placeholders(LOCKOUT_COLUMNS)}) ` +
               "ON CONFLICT (username) DO UPDATE SET " +
               "consecutive_failures = excluded.consecutive_failures, " +
               "last_failure_at_ms = excluded.last_failure_at_ms, " +
               "locked_until_ms = excluded.locked_until_ms",
-          ).run(lockoutToRow(record));
-          return { allowed: true, record };
+          ).run(lockoutToRow(outcome.record));
+          return outcome;
         })
         .immediate(),
     );

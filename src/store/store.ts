@@ -15,7 +15,7 @@ import { PoolgateError } from "../errors";
 export interface UserRecord {
   /** Immutable subject id (UUID), the `sub` claim. */
   sub: string;
-  /** Unique, case-sensitive as Cognito's default. */
+  /** Unique, byte for byte: identity/usernames.ts puts it in canonical form before it gets here. */
   username: string;
   /** Encoded password hash (see identity/passwords.ts); never logged. */
   passwordHash: string;
@@ -35,6 +35,7 @@ export interface UserRecord {
 export type UserPatch = Partial<
   Pick<
     UserRecord,
+    | "username"
     | "passwordHash"
     | "enabled"
     | "confirmed"
@@ -175,6 +176,14 @@ export interface Store {
   deleteUser(sub: string): Promise<boolean>;
   /** Users that are disabled (for the in-memory block list at start). */
   listDisabledUserSubs(): Promise<string[]>;
+  /**
+   * A page of usernames in code-unit (binary) order, after `afterUsername` (from the start
+   * when undefined), at most `limit`: for the username-rule check (identity/usernames.ts).
+   */
+  listUsernames(
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<{ sub: string; username: string }[]>;
 
   // groups
   addUserToGroup(sub: string, group: string): Promise<void>;
@@ -228,7 +237,10 @@ export interface Store {
   changesSince(afterSeq: number, limit: number): Promise<ChangeEvent[]>;
   /** Highest seq so far (0 when empty). */
   latestChangeSeq(): Promise<number>;
-  /** Deletes events older than `beforeMs`, sessions expired before it, and older heartbeats. */
+  /**
+   * Deletes events older than `beforeMs`, sessions expired before it, older heartbeats, and
+   * failed-attempt counters whose last activity (attempt or end of lock) is before it.
+   */
   prune(beforeMs: number): Promise<void>;
   /**
    * Calls listener soon after another process appends to the change feed (a hint: the caller
@@ -245,6 +257,10 @@ export interface Store {
    * key active instead of each retiring the other's.
    */
   retireKeysExcept(activeKid: string, nowMs: number, expiresAtMs: number): Promise<void>;
+
+  // pool settings: small named values the pool records about its own data
+  getPoolSetting(name: string): Promise<string | undefined>;
+  setPoolSetting(name: string, value: string): Promise<void>;
 
   // failed sign-in counters
   getLockout(username: string): Promise<LockoutRecord | undefined>;
@@ -264,6 +280,37 @@ export interface Store {
     lockFor: (consecutiveFailures: number) => number,
   ): Promise<{ allowed: boolean; record: LockoutRecord }>;
   clearFailedSignIns(username: string): Promise<void>;
+}
+
+/**
+ * The counting rule of `Store.reserveSignInAttempt`, shared by both stores and by the
+ * in-memory counters of unknown usernames (identity/lockout.ts), so that every counter
+ * locks alike. A refused attempt returns the counter unchanged.
+ */
+export function countSignInAttempt(
+  previous: LockoutRecord | undefined,
+  username: string,
+  nowMs: number,
+  resetAfterMs: number,
+  lockFor: (consecutiveFailures: number) => number,
+): { allowed: boolean; record: LockoutRecord } {
+  if (previous !== undefined && previous.lockedUntilMs > nowMs) {
+    return { allowed: false, record: previous };
+  }
+  const quiet = previous === undefined || nowMs - lockoutLastActivityMs(previous) > resetAfterMs;
+  const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
+  const record: LockoutRecord = {
+    username,
+    consecutiveFailures,
+    lastFailureAtMs: nowMs,
+    lockedUntilMs: nowMs + lockFor(consecutiveFailures),
+  };
+  return { allowed: true, record };
+}
+
+/** The later of the last attempt and the end of the lock: the count resets `resetAfterMs` after it. */
+export function lockoutLastActivityMs(record: LockoutRecord): number {
+  return Math.max(record.lastFailureAtMs, record.lockedUntilMs);
 }
 
 export class StoreConflictError extends Error {

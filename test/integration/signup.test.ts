@@ -189,6 +189,65 @@ describe("self sign-up with POOLGATE_SELF_SIGN_UP=true", () => {
     expectCode(await confirm(gw, client, newUsername(), "123456"), "CODE_MISMATCH");
   });
 
+  /** A confirmed user, an unknown name and an unconfirmed user with a wrong code. */
+  async function threeWrongConfirmations(): Promise<[string, string, string][]> {
+    const confirmed = newUsername();
+    await signUp(gw, client, { username: confirmed, password: PASSWORD });
+    await confirm(gw, client, confirmed, codeSentTo(gw, confirmed));
+    const pending = newUsername();
+    await signUp(gw, client, { username: pending, password: PASSWORD });
+    return [
+      ["a confirmed user", confirmed, "123456"],
+      ["an unknown name", newUsername(), "123456"],
+      ["a wrong code", pending, wrongCode(codeSentTo(gw, pending))],
+    ];
+  }
+
+  it("attack: confirmSignUp does not tell a confirmed user from an unknown name: one code, one message, one code comparison each", async () => {
+    const answers = [];
+    for (const [, username, code] of await threeWrongConfirmations()) {
+      const before = gw.pool.users.codeComparisons;
+      const res = await confirm(gw, client, username, code);
+      answers.push({
+        status: res.status,
+        data: res.body.data?.["confirmSignUp"] ?? null,
+        errors: res.body.errors?.map((e) => ({ code: e.extensions?.code, message: e.message })),
+        comparisons: gw.pool.users.codeComparisons - before,
+      });
+    }
+    expect(answers[0]).toEqual({
+      status: 200,
+      data: null,
+      errors: [
+        {
+          code: "CODE_MISMATCH",
+          message: "Invalid verification code provided, please try again.",
+        },
+      ],
+      comparisons: 1,
+    });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it("stops enumeration through the confirmation lockout: a confirmed user, an unknown name and a wrong code lock alike", async () => {
+    const sequences: Record<string, (string | undefined)[]> = {};
+    for (const [what, username, code] of await threeWrongConfirmations()) {
+      const codes: (string | undefined)[] = [];
+      for (let i = 0; i < 7; i++) codes.push(codeOf(await confirm(gw, client, username, code)));
+      sequences[what] = codes;
+    }
+    const expected = [
+      ...Array(5).fill("CODE_MISMATCH"),
+      ...Array(2).fill("TOO_MANY_FAILED_ATTEMPTS"),
+    ];
+    expect(sequences).toEqual({
+      "a confirmed user": expected,
+      "an unknown name": expected,
+      "a wrong code": expected,
+    });
+  });
+
   it("refuses sign-up and confirmation through an unknown client with NOT_AUTHORIZED", async () => {
     const unknown = { clientId: "a".repeat(26), clientSecret: undefined };
     const username = newUsername();

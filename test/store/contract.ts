@@ -139,6 +139,43 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getUserByUsername(first.username)).toEqual(first);
       });
 
+      it("renames a user through updateUser; a taken username is a conflict and changes nothing", async () => {
+        const user = newUser();
+        const other = newUser();
+        await store.createUser(user);
+        await store.createUser(other);
+        const renamed = `renamed-${randomUUID()}`;
+        expect(await store.updateUser(user.sub, { username: renamed }, T0 + 1)).toBe(true);
+        expect(await store.getUserByUsername(user.username)).toBeUndefined();
+        expect(await store.getUserByUsername(renamed)).toEqual({
+          ...user,
+          username: renamed,
+          updatedAtMs: T0 + 1,
+        });
+        await expect(
+          store.updateUser(other.sub, { username: renamed }, T0 + 2),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getUserBySub(other.sub)).toEqual(other);
+      });
+
+      it("lists usernames in code-point order, a page at a time after a given name", async () => {
+        const prefix = `list-${randomUUID()}-`;
+        const tails = ["\uFF42", "a", "Z", "\u00E9", "B"]; // ｂ a Z é B
+        for (const tail of tails) await store.createUser(newUser({ username: prefix + tail }));
+        const seen: string[] = [];
+        let after: string | undefined = prefix;
+        for (;;) {
+          const page: { sub: string; username: string }[] = await store.listUsernames(after, 2);
+          const ours = page.filter((u) => u.username.startsWith(prefix));
+          seen.push(...ours.map((u) => u.username));
+          if (ours.length < page.length || page.length < 2) break;
+          after = page[page.length - 1]!.username;
+        }
+        expect(seen).toEqual(["B", "Z", "a", "\u00E9", "\uFF42"].map((t) => prefix + t));
+        const first = await store.listUsernames(undefined, 1);
+        expect(first).toEqual([{ sub: expect.any(String), username: expect.any(String) }]);
+      });
+
       it("error flow: duplicate sub is a conflict", async () => {
         const first = newUser();
         await store.createUser(first);
@@ -709,6 +746,16 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
     });
 
+    describe("pool settings", () => {
+      it("reads back what was set, undefined for an unknown name, and the last value wins", async () => {
+        const name = `setting-${randomUUID()}`;
+        expect(await store.getPoolSetting(name)).toBeUndefined();
+        await store.setPoolSetting(name, "one");
+        await store.setPoolSetting(name, "two");
+        expect(await store.getPoolSetting(name)).toBe("two");
+      });
+    });
+
     describe("prune", () => {
       // Times far below T0, so pruning cannot touch what the other tests created.
       const P = 1_000_000;
@@ -734,6 +781,25 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getSession(expired.id)).toBeUndefined();
         expect(await store.getSession(expiringAtCutoff.id)).toEqual(expiringAtCutoff);
         expect(await store.getSession(revokedButUnexpired.id)).toEqual(revokedButUnexpired);
+      });
+
+      it("deletes failed-attempt counters whose last activity (attempt or end of lock) is before the cut-off", async () => {
+        const lockFor = (n: number) => (n >= 2 ? 500 : 0);
+        const quiet = `prune-quiet-${randomUUID()}`;
+        const lockedPastCutoff = `prune-locked-${randomUUID()}`;
+        const recent = `prune-recent-${randomUUID()}`;
+        await store.reserveSignInAttempt(quiet, P - 10, 1000, lockFor);
+        await store.reserveSignInAttempt(lockedPastCutoff, P - 300, 1000, lockFor);
+        await store.reserveSignInAttempt(lockedPastCutoff, P - 200, 1000, lockFor); // locked to P + 300
+        await store.reserveSignInAttempt(recent, P, 1000, lockFor);
+
+        await store.prune(P);
+        expect(await store.getLockout(quiet)).toBeUndefined();
+        expect(await store.getLockout(lockedPastCutoff)).toMatchObject({
+          consecutiveFailures: 2,
+          lockedUntilMs: P + 300,
+        });
+        expect(await store.getLockout(recent)).toMatchObject({ consecutiveFailures: 1 });
       });
 
       it("never hands out a pruned seq again", async () => {

@@ -130,4 +130,16 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "pool settings",
+    sql: `
+      -- Small named values the pool records about its own data, e.g. which username rule
+      -- (identity/usernames.ts) the stored names follow.
+      CREATE TABLE pool_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
 ];

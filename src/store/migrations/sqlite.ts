@@ -128,4 +128,16 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: "pool settings",
+    sql: `
+      -- Small named values the pool records about its own data, e.g. which username rule
+      -- (identity/usernames.ts) the stored names follow.
+      CREATE TABLE pool_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
