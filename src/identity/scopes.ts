@@ -76,8 +76,13 @@ export function grantUserScopes(
  */
 export function refreshUserScopes(
   rules: ScopeRules,
+  allowed: readonly string[],
   sessionScopes: readonly string[],
   groups: readonly string[],
 ): string[] {
-  return sessionScopes.filter((s) => mayHave(rules, s, groups));
+  // The client's allowed scopes are read again too: a scope an admin took off the client
+  // stops at the next refresh, as it would at the next sign-in.
+  return sessionScopes.filter(
+    (s) => (s === USER_ADMIN_SCOPE || allowed.includes(s)) && mayHave(rules, s, groups),
+  );
 }

@@ -213,6 +213,7 @@ export class SessionService {
     const groups = (await this.d.directory.groupsBySubs([user.sub]))[0] ?? [];
     const scopes = refreshUserScopes(
       this.d.scopeRules,
+      client.allowedScopes,
       current.scope.split(" ").filter(Boolean),
       groups,
     );

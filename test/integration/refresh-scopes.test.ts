@@ -134,3 +134,26 @@ describe("refresh after a change of groups", () => {
     });
   });
 });
+
+describe("refresh after a change of the client's allowed scopes", () => {
+  let gw: TestGateway;
+  afterEach(() => gw.close());
+
+  it("attack: a scope taken off the client keeps being minted by refreshing an old session", async () => {
+    gw = await startGateway();
+    const client = await createClient(gw, { allowedScopes: ["openid", "email", "profile"] });
+    const user = await createUser(gw);
+    const tokens = await signInAs(gw, client, user);
+    expect(scopesOf(tokens.accessToken)).toEqual(expect.arrayContaining(["email", "profile"]));
+    // No admin API edits a client yet; the store's own update, as the CLI of a later issue will.
+    await gw.pool.store.updateClient(client.clientId, { allowedScopes: ["openid", "profile"] });
+    gw.pool.clients.invalidate(client.clientId);
+    for (const refresh of [graphqlRefresh, oauth2Refresh]) {
+      const scopes = scopesOf(await refresh(gw, client, tokens.refreshToken));
+      expect(scopes).not.toContain("email");
+      expect(scopes).toEqual(
+        expect.arrayContaining(["openid", "profile", "aws.cognito.signin.user.admin"]),
+      );
+    }
+  });
+});
