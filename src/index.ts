@@ -10,14 +10,14 @@ export {
   type Verifier,
   type VerifierOptions,
   type VerifierStats,
-} from "./lib/createVerifier";
-export type { IntrospectionOptions, IntrospectionStats } from "./lib/introspection";
-export type { RemoteJwksStats } from "./lib/remoteJwks";
+} from "./subgraph/createVerifier";
+export type { IntrospectionOptions, IntrospectionStats } from "./subgraph/introspection";
+export type { RemoteJwksStats } from "./subgraph/remoteJwks";
 export {
   createAuthContext,
   type AuthContextOptions,
   type AuthContextRequest,
-} from "./lib/createAuthContext";
+} from "./subgraph/createAuthContext";
 export {
   authDirectives,
   authDirectivesTypeDefs,
