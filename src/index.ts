@@ -23,6 +23,6 @@ export {
   authDirectivesTypeDefs,
   type AuthDirectivesOptions,
 } from "./graphql/directives";
-export type { AuthContext, Principal } from "./graphql/principal";
+export type { AuthContext, Principal } from "./subgraph/principal";
 export type { AccessTokenClaims, IdTokenClaims } from "./tokens/claims";
 export { PoolgateError, type ErrorCode } from "./errors";

@@ -7,9 +7,9 @@
 import type { Logger } from "pino";
 import type { RefreshTokenCookies } from "../http/cookies";
 import type { UserPool } from "../identity/pool";
-import { authenticateBearer } from "./bearer";
+import { authenticateBearer } from "../subgraph/bearer";
 import { createLoaders, type Loaders } from "./loaders";
-import type { AuthContext } from "./principal";
+import type { AuthContext } from "../subgraph/principal";
 
 /** What the auth resolvers count; `error` undefined means success. */
 export interface AuthEvents {

@@ -6,8 +6,8 @@
  */
 import { GraphQLError } from "graphql";
 import { isPoolgateError } from "../errors";
-import { authenticateBearer } from "../graphql/bearer";
-import type { AuthContext } from "../graphql/principal";
+import { authenticateBearer } from "./bearer";
+import type { AuthContext } from "./principal";
 import type { Verifier } from "./createVerifier";
 
 export interface AuthContextOptions {

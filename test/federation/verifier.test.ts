@@ -6,7 +6,7 @@
  */
 import { generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import { GraphQLError } from "graphql";
-import { principalFromClaims } from "../../src/graphql/bearer";
+import { principalFromClaims } from "../../src/subgraph/bearer";
 import {
   createAuthContext,
   createVerifier,

@@ -9,7 +9,7 @@ import { ApolloServer } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import fc from "fast-check";
 import { authDirectives, authDirectivesTypeDefs } from "../../src/graphql/directives";
-import type { AuthContext, Principal } from "../../src/graphql/principal";
+import type { AuthContext, Principal } from "../../src/subgraph/principal";
 
 const RUNS = Number(process.env["FUZZ_RUNS"] ?? 100);
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261202);

@@ -8,7 +8,7 @@ import {
   planAuthorization,
 } from "../../src/graphql/directives";
 import type { AuthDirectivesOptions, AuthorizationCaller } from "../../src/graphql/directives";
-import type { AuthContext, Principal } from "../../src/graphql/principal";
+import type { AuthContext, Principal } from "../../src/subgraph/principal";
 
 // ---------------------------------------------------------------------------------------------
 // Harness

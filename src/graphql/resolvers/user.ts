@@ -3,7 +3,7 @@ import { PoolgateError } from "../../errors";
 import { ADMIN_SCOPE } from "../../identity/scopes";
 import type { QueryResolvers, UserResolvers } from "../__generated__/resolvers";
 import type { GatewayContext } from "../context";
-import type { Principal } from "../principal";
+import type { Principal } from "../../subgraph/principal";
 
 export function requirePrincipal(ctx: GatewayContext): Principal {
   // The directives deny anonymous callers before execution; this guards a schema edit that forgets one.
