@@ -22,7 +22,7 @@ export {
   authDirectives,
   authDirectivesTypeDefs,
   type AuthDirectivesOptions,
-} from "./graphql/directives";
+} from "./subgraph/directives";
 export type { AuthContext, Principal } from "./subgraph/principal";
 export type { AccessTokenClaims, IdTokenClaims } from "./tokens/claims";
 export { PoolgateError, type ErrorCode } from "./errors";

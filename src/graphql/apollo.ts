@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config";
 import { subgraphSchema } from "../federation/subgraphSchema";
 import type { GatewayContext } from "./context";
-import { createDirectiveEnforcer } from "./directives";
+import { createDirectiveEnforcer } from "../subgraph/directives";
 import { createFormatError, logGraphQLError } from "./errors";
 import {
   aliasLimitRule,

@@ -34,7 +34,7 @@ import {
 } from "graphql";
 import { LRUCache } from "lru-cache";
 import type { GatewayContext } from "./context";
-import type { DirectiveEnforcer } from "./directives";
+import type { DirectiveEnforcer } from "../subgraph/directives";
 import { logGraphQLError } from "./errors";
 import { outcomeOf } from "./operationMetrics";
 

@@ -8,7 +8,7 @@
 import { ApolloServer } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import fc from "fast-check";
-import { authDirectives, authDirectivesTypeDefs } from "../../src/graphql/directives";
+import { authDirectives, authDirectivesTypeDefs } from "../../src/subgraph/directives";
 import type { AuthContext, Principal } from "../../src/subgraph/principal";
 
 const RUNS = Number(process.env["FUZZ_RUNS"] ?? 100);

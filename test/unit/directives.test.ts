@@ -6,8 +6,8 @@ import {
   authDirectives,
   authDirectivesTypeDefs,
   planAuthorization,
-} from "../../src/graphql/directives";
-import type { AuthDirectivesOptions, AuthorizationCaller } from "../../src/graphql/directives";
+} from "../../src/subgraph/directives";
+import type { AuthDirectivesOptions, AuthorizationCaller } from "../../src/subgraph/directives";
 import type { AuthContext, Principal } from "../../src/subgraph/principal";
 
 // ---------------------------------------------------------------------------------------------
