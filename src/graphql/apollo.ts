@@ -10,7 +10,7 @@ import {
 } from "@apollo/server/plugin/disabled";
 import type { Logger } from "pino";
 import type { Config } from "../config";
-import { subgraphSchema } from "../federation/subgraphSchema";
+import { subgraphSchema } from "./subgraphSchema";
 import type { GatewayContext } from "./context";
 import { createDirectiveEnforcer } from "../subgraph/directives";
 import { createFormatError, logGraphQLError } from "./errors";
