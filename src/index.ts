@@ -3,26 +3,26 @@
  * from "poolgate"`): verify the gateway's access tokens against its JWKS (and, optionally,
  * its introspection endpoint), build the same principal the gateway uses, and enforce
  * `@authenticated` / `@requiresScopes` with the gateway's semantics. docs/federation.md shows
- * a whole subgraph. Pulls in no store and no identity service (test/unit/architecture.test.ts).
+ * a whole subgraph. It lives in src/subgraph/; this file only re-exports it.
  */
 export {
   createVerifier,
   type Verifier,
   type VerifierOptions,
   type VerifierStats,
-} from "./subgraph/createVerifier";
-export type { IntrospectionOptions, IntrospectionStats } from "./subgraph/introspection";
-export type { RemoteJwksStats } from "./subgraph/remoteJwks";
-export {
+  type IntrospectionOptions,
+  type IntrospectionStats,
+  type RemoteJwksStats,
   createAuthContext,
   type AuthContextOptions,
   type AuthContextRequest,
-} from "./subgraph/createAuthContext";
-export {
   authDirectives,
   authDirectivesTypeDefs,
   type AuthDirectivesOptions,
-} from "./subgraph/directives";
-export type { AuthContext, Principal } from "./subgraph/principal";
-export type { AccessTokenClaims, IdTokenClaims } from "./tokens/claims";
-export { PoolgateError, type ErrorCode } from "./errors";
+  type AuthContext,
+  type Principal,
+  type AccessTokenClaims,
+  type IdTokenClaims,
+  PoolgateError,
+  type ErrorCode,
+} from "./subgraph";
