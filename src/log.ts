@@ -69,3 +69,12 @@ export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Lo
     },
   });
 }
+
+/** Error summary safe for logs: class and code, never a token or value. */
+export function errorSummary(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { type: err.name, message: err.message, ...(typeof code === "string" ? { code } : {}) };
+  }
+  return { type: typeof err };
+}

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "../config";
 import { PoolgateError } from "../errors";
+import { errorSummary } from "../log";
 import type { Store } from "../store/store";
 import type { AccessTokenClaims } from "../tokens/claims";
 import { deriveSecrets } from "../tokens/secrets";
@@ -240,13 +241,4 @@ export class UserPool {
   get deps(): IdentityDeps {
     return this.d;
   }
-}
-
-/** Error summary safe for logs: class and code, never a token or value. */
-export function errorSummary(err: unknown): Record<string, unknown> {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { type: err.name, message: err.message, ...(typeof code === "string" ? { code } : {}) };
-  }
-  return { type: typeof err };
 }
