@@ -5,20 +5,12 @@
  * the last two from src/http/ (cookies.ts, metrics.ts); resolvers only call them.
  */
 import type { Logger } from "pino";
+import type { AuthEvents } from "../events";
 import type { RefreshTokenCookies } from "../http/cookies";
 import type { UserPool } from "../identity/pool";
 import { authenticateBearer } from "../subgraph/bearer";
 import { createLoaders, type Loaders } from "./loaders";
 import type { AuthContext } from "../subgraph/principal";
-
-/** What the auth resolvers count; `error` undefined means success. */
-export interface AuthEvents {
-  signIn(error?: unknown): void;
-  refresh(via: "graphql" | "oauth2", error?: unknown): void;
-  revocation(kind: "token" | "global_sign_out", via: "graphql" | "oauth2"): void;
-  /** One finished GraphQL operation: its name, type and outcome (`success` or an error code). */
-  operation(name: string | undefined, type: string | undefined, outcome: string): void;
-}
 
 export interface GatewayContext extends AuthContext {
   pool: UserPool;

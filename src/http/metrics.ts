@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { isPoolgateError } from "../errors";
-import type { AuthEvents } from "../graphql/context";
+import type { AuthEvents } from "../events";
 
 /** Routes the gateway serves; any other path is counted as `other`. */
 const ROUTES = new Set([

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { isPoolgateError, type PoolgateError } from "../errors";
-import type { AuthEvents } from "../graphql/context";
+import type { AuthEvents } from "../events";
 import type { UserPool } from "../identity/pool";
 import { errorSummary } from "../log";
 import type { ClientRecord } from "../store/store";
