@@ -74,8 +74,22 @@ interface Setting<K extends keyof Config> {
   parse: (raw: string | undefined, env: Env, name: string) => Config[K];
 }
 
+/**
+ * A setting the gateway cannot start with: its own type, so a caller tells a bad environment
+ * from a bad request without reading messages, and `setting` names the variable. Still a
+ * BAD_USER_INPUT PoolgateError, so the CLI reports it with the same code as before.
+ */
+export class ConfigError extends PoolgateError {
+  readonly setting: string;
+
+  constructor(setting: string, why: string) {
+    super("BAD_USER_INPUT", `Invalid configuration: ${setting} ${why}`);
+    this.setting = setting;
+  }
+}
+
 function bad(name: string, why: string): never {
-  throw new PoolgateError("BAD_USER_INPUT", `Invalid configuration: ${name} ${why}`);
+  throw new ConfigError(name, why);
 }
 
 function int(min: number, max: number, fallback: number) {
@@ -484,7 +498,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
   },
 ];
 
-/** Reads and validates the whole configuration; throws one PoolgateError naming the variable. */
+/** Reads and validates the whole configuration; throws one ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const out: Partial<Record<keyof Config, unknown>> = {};
   for (const s of SETTINGS) out[s.key] = s.parse(env[s.env], env, s.env);

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Config } from "./config";
+import { ConfigError, type Config } from "./config";
 import { PoolgateError } from "./errors";
 
 /** The folder of the SQLite file, or ./data for other stores. */
@@ -22,10 +22,7 @@ export function resolveMasterKey(
 } {
   if (config.masterKey) return { key: config.masterKey, generatedAt: undefined };
   if (config.environment !== "development") {
-    throw new PoolgateError(
-      "BAD_USER_INPUT",
-      "Invalid configuration: POOLGATE_MASTER_KEY is required in production",
-    );
+    throw new ConfigError("POOLGATE_MASTER_KEY", "is required in production");
   }
   const dir = dataDirectory(config.databaseUrl);
   const file = join(dir, "master.key");

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, SETTINGS } from "../../src/config";
+import { ConfigError, loadConfig, SETTINGS } from "../../src/config";
 import { isPoolgateError } from "../../src/errors";
 
 const MASTER_KEY = randomBytes(32).toString("base64");
 
-/** loadConfig must throw one PoolgateError whose message names the offending variable. */
+/** loadConfig must throw one ConfigError (a PoolgateError) whose message names the offending variable. */
 function expectInvalid(env: Record<string, string>, variable: string): void {
   let thrown: unknown;
   try {
@@ -19,6 +19,8 @@ function expectInvalid(env: Record<string, string>, variable: string): void {
   if (!isPoolgateError(thrown)) return;
   expect(thrown.code).toBe("BAD_USER_INPUT");
   expect(thrown.message).toContain(variable);
+  expect(thrown).toBeInstanceOf(ConfigError);
+  expect((thrown as ConfigError).setting).toBe(variable);
 }
 
 describe("loadConfig", () => {
