@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { createClient, createUser, startGateway, type TestGateway } from "../harness";
 
-const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = process.env["POOLGATE_TEST_CHROMIUM_PATH"] || "/usr/bin/chromium";
 const OUTPUT = join(__dirname, "..", "..", "test-output");
 export const SCREENSHOT = join(OUTPUT, "login.png");
 
@@ -31,7 +31,7 @@ const LAUNCH_ARGS = [
 function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: run \`apt-get install -y chromium\` (as root; .ci/run does it)`,
+      `Chromium is not installed at ${CHROMIUM}: run \`npm test\` (its pretest step installs it as root) or \`sudo sh -c 'apt-get update && apt-get install -y chromium'\``,
     );
   }
 }
