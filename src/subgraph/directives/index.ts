@@ -55,7 +55,7 @@ import type {
   SelectionSetNode,
 } from "graphql";
 import type { ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server";
-import type { AuthContext } from "./principal";
+import type { AuthContext } from "../principal";
 
 /**
  * The directive definitions, as Apollo Federation declares them, for schemas that do not
