@@ -624,7 +624,7 @@ describe("production mode", () => {
     expect((await gw.gql(`{ __typename }`)).body.data).toEqual({ __typename: "Query" });
   });
 
-  it("attack: validation errors map a schema with introspection off (\"Did you mean …\" suggestions)", async () => {
+  it('attack: validation errors map a schema with introspection off ("Did you mean …" suggestions)', async () => {
     for (const query of [
       "{ adminGetUse }", // a field name one letter short
       "{ me { emai } }",
