@@ -162,7 +162,10 @@ export function graphqlEndpoint<C extends BaseContext, R>(
     });
     writeHead(res, result.status ?? 200, result.headers, cookies);
     if (result.body.kind === "complete") {
-      if (preparable && res.statusCode === 200) {
+      // Only from an answer without errors: an error's `extensions.http` may set the content
+      // type (Apollo keeps it and skips negotiation), and none of the gateway's plugins does.
+      // Apollo writes `errors` first, so such an answer starts with its data.
+      if (preparable && res.statusCode === 200 && result.body.string.startsWith('{"data"')) {
         const contentType = result.headers.get("content-type");
         if (contentType !== undefined) prepared.rememberContentType(accept, contentType);
       }
