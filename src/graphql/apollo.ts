@@ -27,6 +27,7 @@ import {
   inertOnPreparedPath,
   PreparedOperations,
   type GatewayPlugin,
+  type GatewayRequestListener,
 } from "./prepared";
 import { resolvers } from "./resolvers";
 
@@ -43,7 +44,7 @@ export function buildGatewaySchema(): GraphQLSchema {
 }
 
 /** A request that failed only because the store is down answers 503, so load balancers see it. */
-const serviceUnavailable = gatewayPlugin("service-unavailable-status", () => ({
+const unavailableStatus: GatewayRequestListener = {
   willSendResponse({ response }) {
     if (response.body.kind !== "single") return;
     const { data, errors } = response.body.singleResult;
@@ -53,14 +54,17 @@ const serviceUnavailable = gatewayPlugin("service-unavailable-status", () => ({
     )
       response.http.status = 503;
   },
-}));
+};
+// Both keep no state between hooks, so every request shares one listener.
+const serviceUnavailable = gatewayPlugin("service-unavailable-status", () => unavailableStatus);
 
 /** Errors are logged with the request's logger, so each line carries its requestId. */
-const errorLog = gatewayPlugin("error-log", () => ({
+const errorLogger: GatewayRequestListener = {
   didEncounterErrors({ errors, contextValue }) {
     for (const error of errors) logGraphQLError(contextValue.logger, error, error.path);
   },
-}));
+};
+const errorLog = gatewayPlugin("error-log", () => errorLogger);
 
 /**
  * The gateway's Apollo plugins, in Apollo's order: the one list Apollo Server is given and
