@@ -220,7 +220,7 @@ async function serveSchema(env: Record<string, string>) {
   };
 }
 
-const headerName = fc.constantFrom("x-a", "X-A", "vary", "retry-after", "content-type");
+const headerName = fc.constantFrom("x-a", "X-A", "vary", "Vary", "retry-after", "content-type");
 const failField = fc
   .record({
     code: fc.constantFrom(null, "BAD_USER_INPUT"),
