@@ -5,17 +5,15 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { HeaderMap, type ApolloServer } from "@apollo/server";
+import type { ApolloServerPlugin } from "@apollo/server";
 import type { Logger } from "pino";
 import type { Config } from "./config";
 import { createApollo } from "./graphql/apollo";
 import { buildContext, type GatewayContext } from "./graphql/context";
 import { logGraphQLError } from "./graphql/errors";
 import type { PreparedOperations } from "./graphql/prepared";
-import { operationMetrics } from "./graphql/operationMetrics";
-import { BodyTooLargeError, readBody } from "./http/body";
-import { cookieJar, originTrusted, type CookieJar } from "./http/cookies";
-import { appendVary, corsPolicy, isCorsRoute, type CorsPolicy } from "./http/cors";
+import { corsPolicy, isCorsRoute } from "./http/cors";
+import { graphqlEndpoint } from "./http/graphql";
 import { serveLogin } from "./http/login";
 import { createMetrics, serveMetrics, timed, type GatewayMetrics } from "./http/metrics";
 import { oauth2Routes } from "./http/oauth2";
@@ -36,6 +34,11 @@ export interface GatewayOptions {
   store?: Store;
   sender?: CodeSender;
   now?: () => number;
+  /**
+   * Apollo plugins added after the gateway's own (embedding, tests). Apollo then runs plugins
+   * outside the gateway's list, so the prepared path stays off and they see every request.
+   */
+  apolloPlugins?: readonly ApolloServerPlugin<GatewayContext>[];
 }
 
 export interface Gateway {
@@ -56,146 +59,6 @@ function pathOf(target: string | undefined): string {
   if (target === undefined || !target.startsWith("/")) return "";
   const q = target.indexOf("?");
   return q < 0 ? target : target.slice(0, q);
-}
-
-function toHeaderMap(req: IncomingMessage): HeaderMap {
-  const headers = new HeaderMap();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-  }
-  return headers;
-}
-
-interface GraphQLEdges {
-  apollo: ApolloServer<GatewayContext>;
-  pool: UserPool;
-  config: Readonly<Config>;
-  cors: CorsPolicy;
-  metrics: GatewayMetrics;
-  /** The issuer's origin, for the cookie's origin check (parsed once). */
-  issuerOrigin: string;
-  prepared: PreparedOperations;
-}
-
-/** The head both GraphQL paths end with: the answer's own headers, the cookie jar's, no-store. */
-function writeHead(
-  res: ServerResponse,
-  status: number,
-  headers: Iterable<[string, string]>,
-  cookies: CookieJar,
-): void {
-  for (const [name, value] of headers) {
-    if (name === "vary") appendVary(res, value);
-    else res.setHeader(name, value);
-  }
-  const setCookies = cookies.setCookieHeaders();
-  if (setCookies.length > 0) res.setHeader("set-cookie", setCookies);
-  res.setHeader("cache-control", "no-store");
-  res.statusCode = status;
-}
-
-async function handleGraphQL(
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  { apollo, pool, config, cors, metrics, issuerOrigin, prepared }: GraphQLEdges,
-  requestId: string,
-  log: Logger,
-): Promise<void> {
-  if (req.method !== "GET" && req.method !== "POST") {
-    sendGraphQLError(res, 405, "BAD_REQUEST", "Use GET or POST");
-    return;
-  }
-  let body: unknown = undefined;
-  let preparable = false;
-  if (req.method === "POST") {
-    let raw: Buffer;
-    try {
-      raw = await readBody(req, config.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        res.setHeader("connection", "close");
-        sendGraphQLError(
-          res,
-          413,
-          "BAD_REQUEST",
-          `Request body larger than ${config.maxBodyBytes} bytes`,
-        );
-        return;
-      }
-      throw err;
-    }
-    const type = (req.headers["content-type"] ?? "").toLowerCase();
-    if (
-      type.startsWith("application/json") ||
-      type.startsWith("application/graphql-response+json")
-    ) {
-      try {
-        body = JSON.parse(raw.toString("utf8"));
-      } catch {
-        sendGraphQLError(res, 400, "BAD_REQUEST", "Request body is not valid JSON");
-        return;
-      }
-      preparable = type === "application/json" || type.startsWith("application/json;");
-    } else {
-      body = raw.toString("utf8");
-    }
-  }
-  // Cookie mode: resolvers read and set the refresh-token cookie through the jar.
-  const cookies = cookieJar(req, {
-    insecure: config.dangerouslyInsecureCookies,
-    trusted: originTrusted(req, issuerOrigin, cors.isListed),
-  });
-  const accept = req.headers.accept;
-  const newContext = () =>
-    buildContext(pool, req.headersDistinct.authorization, requestId, log, {
-      cookies,
-      metrics,
-    }).catch((err: unknown) => {
-      // An unexpected failure is logged here, with the request's id; Apollo answers it.
-      logGraphQLError(log, err);
-      throw err;
-    });
-
-  // An operation Apollo has answered before runs without its pipeline (src/graphql/prepared.ts);
-  // whatever that path declines, Apollo answers below with the context already built.
-  const match = preparable ? prepared.match(body, accept) : undefined;
-  let context: (() => Promise<GatewayContext>) | undefined;
-  if (match) {
-    let built: GatewayContext | undefined;
-    try {
-      built = await newContext();
-    } catch (err) {
-      context = () => Promise.reject(err);
-    }
-    if (built) {
-      const answer = await prepared.run(match, built);
-      if (answer !== undefined) {
-        const headers: Array<[string, string]> = [["content-type", match.contentType]];
-        writeHead(res, answer.status, headers.concat(answer.headers), cookies);
-        res.end(answer.body);
-        return;
-      }
-      // Declined before anything ran: Apollo answers with the same context.
-      context = () => Promise.resolve(built);
-    }
-  }
-
-  const result = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method, headers: toHeaderMap(req), search: url.search, body },
-    context: context ?? newContext,
-  });
-  writeHead(res, result.status ?? 200, result.headers, cookies);
-  if (result.body.kind === "complete") {
-    if (preparable && res.statusCode === 200) {
-      const contentType = result.headers.get("content-type");
-      if (contentType !== undefined) prepared.rememberContentType(accept, contentType);
-    }
-    res.end(result.body.string);
-    return;
-  }
-  for await (const chunk of result.body.asyncIterator) res.write(chunk);
-  res.end();
 }
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
@@ -253,21 +116,21 @@ async function startOn(
       { host: config.host },
       "GET /metrics is open on a non-loopback interface; set POOLGATE_METRICS_TOKEN",
     );
-  const { apollo, prepared } = createApollo(config, logger);
-  apollo.addPlugin(operationMetrics);
+  const graphql = createApollo(config, logger);
+  const { apollo, prepared } = graphql;
+  for (const plugin of options.apolloPlugins ?? []) apollo.addPlugin(plugin);
   opened(pool, prepared);
-  await apollo.start();
+  await graphql.start();
   const oauth2 = oauth2Routes(pool, config.maxBodyBytes, metrics);
   const cors = corsPolicy(config.corsOrigins);
-  const edges: GraphQLEdges = {
+  const serveGraphQL = graphqlEndpoint({
     apollo,
-    pool,
-    config,
-    cors,
-    metrics,
-    issuerOrigin: new URL(config.issuer).origin,
     prepared,
-  };
+    maxBodyBytes: config.maxBodyBytes,
+    insecureCookies: config.dangerouslyInsecureCookies,
+    issuerOrigin: new URL(config.issuer).origin,
+    cors,
+  });
 
   let inFlight = 0;
   let draining = false;
@@ -293,7 +156,16 @@ async function startOn(
       if (isCorsRoute(target.path) && cors.apply(req, res)) return;
       switch (target.path) {
         case "/graphql":
-          await handleGraphQL(req, res, url, edges, requestId, log);
+          await serveGraphQL(req, res, url, (cookies) =>
+            buildContext(pool, req.headersDistinct.authorization, requestId, log, {
+              cookies,
+              metrics,
+            }).catch((err: unknown) => {
+              // An unexpected failure is logged here, with the request's id; Apollo answers it.
+              logGraphQLError(log, err);
+              throw err;
+            }),
+          );
           break;
         case "/.well-known/jwks.json": {
           const ring = pool.keys.ring();
