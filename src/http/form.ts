@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BodyTooLargeError, readBody } from "./body";
+import { sendJson } from "./respond";
 
 export type OAuthErrorCode =
   | "invalid_request"
@@ -33,18 +34,16 @@ export class OAuthError extends Error {
 }
 
 export function sendOAuthError(res: ServerResponse, err: OAuthError): void {
-  const body = JSON.stringify({
-    error: err.error,
-    error_description: err.description,
-    ...(err.poolgateCode ? { poolgate_code: err.poolgateCode } : {}),
-  });
-  res.writeHead(err.status, {
-    "content-type": "application/json;charset=UTF-8",
-    "cache-control": "no-store",
-    pragma: "no-cache",
-    ...err.headers,
-  });
-  res.end(body);
+  sendJson(
+    res,
+    err.status,
+    {
+      error: err.error,
+      error_description: err.description,
+      ...(err.poolgateCode ? { poolgate_code: err.poolgateCode } : {}),
+    },
+    { "cache-control": "no-store", pragma: "no-cache", ...err.headers },
+  );
 }
 
 /** Reads an application/x-www-form-urlencoded body; a parameter given twice is invalid (RFC 6749 §3.2). */

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { isPoolgateError } from "../errors";
 import type { AuthEvents } from "../events";
+import { bearerToken } from "../subgraph/bearer";
 
 /** Routes the gateway serves; any other path is counted as `other`. */
 const ROUTES = new Set([
@@ -311,12 +312,12 @@ export function timed<T extends object>(target: T, observe: StoreTimer): T {
 /** True if `header` is exactly `Bearer <expected>`, compared in constant time. */
 export function bearerMatches(header: readonly string[] | undefined, expected: string): boolean {
   if (header === undefined || header.length !== 1) return false;
-  const match = /^Bearer +(\S+) *$/i.exec(header[0]!);
-  const presented = match?.[1] ?? "";
+  const token = bearerToken(header[0]!);
+  const presented = token ?? "";
   // Hashing first gives equal lengths, so timingSafeEqual leaks neither length nor prefix.
   const a = createHash("sha256").update(presented).digest();
   const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b) && match !== null;
+  return timingSafeEqual(a, b) && token !== undefined;
 }
 
 /** GET /metrics: the exposition text, behind POOLGATE_METRICS_TOKEN when it is set. */

@@ -8,7 +8,9 @@ import { isPoolgateError, type PoolgateError } from "../errors";
 import type { AuthEvents } from "../events";
 import type { UserPool } from "../identity/pool";
 import { errorSummary } from "../log";
+import { bearerToken } from "../subgraph/bearer";
 import type { ClientRecord } from "../store/store";
+import { sendJson } from "./respond";
 import {
   clientCredentialsOf,
   invalidClient,
@@ -20,16 +22,9 @@ import {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, log: Logger) => Promise<void>;
 
-const BEARER = /^Bearer +([^\s]+) *$/i;
-
-function sendJson(res: ServerResponse, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(200, {
-    "content-type": "application/json;charset=UTF-8",
-    "cache-control": "no-store",
-    pragma: "no-cache",
-  });
-  res.end(text);
+/** RFC 6749 §5.1: token responses (and, here, every other answer) are never cached. */
+function sendNoStoreJson(res: ServerResponse, body: unknown): void {
+  sendJson(res, 200, body, { "cache-control": "no-store", pragma: "no-cache" });
 }
 
 /** poolgate's error codes → RFC 6749 §5.2 errors, in one place. */
@@ -106,7 +101,7 @@ export function oauth2Routes(
             "issued a client token",
           );
           // RFC 6749 §5.1: the granted scope, since it may differ from the request.
-          return sendJson(res, {
+          return sendNoStoreJson(res, {
             access_token: result.accessToken,
             token_type: "Bearer",
             expires_in: result.expiresIn,
@@ -127,7 +122,7 @@ export function oauth2Routes(
             { event: "refresh", clientId: client.clientId, sessionId: result.sessionId },
             "refreshed",
           );
-          return sendJson(res, {
+          return sendNoStoreJson(res, {
             access_token: result.accessToken,
             id_token: result.idToken,
             ...(result.refreshToken ? { refresh_token: result.refreshToken } : {}),
@@ -169,8 +164,8 @@ export function oauth2Routes(
     }
     const headers = req.headersDistinct.authorization ?? [];
     // Two Authorization headers are refused outright, as on /graphql.
-    const match = headers.length === 1 ? BEARER.exec(headers[0]!) : null;
-    if (!match || match[1] === undefined) {
+    const token = headers.length === 1 ? bearerToken(headers[0]!) : undefined;
+    if (token === undefined) {
       return sendOAuthError(
         res,
         new OAuthError("invalid_token", "A bearer access token is required", 401, {
@@ -182,8 +177,8 @@ export function oauth2Routes(
       "www-authenticate": 'Bearer realm="poolgate", error="invalid_token"',
     });
     try {
-      const claims = await pool.authenticate(match[1]);
-      sendJson(res, await pool.machine.userInfo(claims));
+      const claims = await pool.authenticate(token);
+      sendNoStoreJson(res, await pool.machine.userInfo(claims));
     } catch (err) {
       if (!isPoolgateError(err)) {
         log.error({ err: errorSummary(err) }, "userInfo failed");
@@ -213,7 +208,7 @@ export function oauth2Routes(
       const client = await authenticateClient(clientCredentialsOf(req, form));
       if (client.secretHash === null)
         throw invalidClient("Introspection needs a client with a secret");
-      sendJson(res, await pool.machine.introspect(client, tokenValue));
+      sendNoStoreJson(res, await pool.machine.introspect(client, tokenValue));
     });
 
   return {

@@ -12,6 +12,15 @@ import type { Principal } from "./principal";
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
 /**
+ * The token of one `Authorization: Bearer <token>` header (RFC 6750 §2.1; the scheme is
+ * case-insensitive), or undefined for anything else. The one parser of that header: the
+ * context builders here, /oauth2/userInfo and /metrics all read it through this.
+ */
+export function bearerToken(authorization: string): string | undefined {
+  return BEARER.exec(authorization)?.[1];
+}
+
+/**
  * Principals are immutable and the verifier hands back the same claims object for a cached
  * token, so each is built once per token rather than once per request.
  */
@@ -67,13 +76,13 @@ export async function authenticateBearer(
     authorization = authorization[0]!;
   }
   if (authorization === "") return null;
-  const match = BEARER.exec(authorization);
-  if (!match || match[1] === undefined) {
+  const token = bearerToken(authorization);
+  if (token === undefined) {
     onReject("authorization header is not a bearer token");
     throw unauthenticated();
   }
   try {
-    return principalFromClaims(await verify(match[1]));
+    return principalFromClaims(await verify(token));
   } catch (err) {
     if (isPoolgateError(err) && err.code === "UNAUTHENTICATED") {
       onReject(err.logDetail);
