@@ -29,15 +29,12 @@ export class AdminOperations {
     private readonly now: () => number,
   ) {
     if (caller === null) {
-      // 200 as for a field the directives deny in filter mode: the rest of the operation stands.
       throw new PoolgateError("UNAUTHENTICATED", "Unauthorized", {
-        httpStatus: 200,
         logDetail: "admin operation without a token",
       });
     }
     if (!caller.scopes.has(ADMIN_SCOPE)) {
       throw new PoolgateError("FORBIDDEN", "This operation requires the poolgate/admin scope", {
-        httpStatus: 200,
         logDetail: "admin operation without poolgate/admin",
       });
     }

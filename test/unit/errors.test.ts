@@ -2,10 +2,10 @@ import { PoolgateError } from "../../src/errors";
 import { jwtVerify, SignJWT, generateKeyPair } from "jose";
 
 describe("PoolgateError", () => {
-  it("carries a stable code and the status of a bad credential", () => {
-    const err = new PoolgateError("UNAUTHENTICATED", "Unauthorized");
-    expect(err.code).toBe("UNAUTHENTICATED");
-    expect(err.httpStatus).toBe(401);
+  it("carries a stable code, a safe message and a detail for the log", () => {
+    const err = new PoolgateError("UNAUTHENTICATED", "Unauthorized", { logDetail: "kid unknown" });
+    expect(err).toMatchObject({ code: "UNAUTHENTICATED", message: "Unauthorized" });
+    expect(err.logDetail).toBe("kid unknown");
   });
   it("loads jose (ESM) under the CommonJS test runtime", async () => {
     const { privateKey, publicKey } = await generateKeyPair("RS256");

@@ -14,9 +14,7 @@ export function requirePrincipal(ctx: GatewayContext): Principal {
 export function requireUserPrincipal(ctx: GatewayContext): Principal & { username: string } {
   const p = requirePrincipal(ctx);
   if (p.username === undefined) {
-    throw new PoolgateError("FORBIDDEN", "This operation needs a user's token, not a client's", {
-      httpStatus: 200,
-    });
+    throw new PoolgateError("FORBIDDEN", "This operation needs a user's token, not a client's", {});
   }
   return p as Principal & { username: string };
 }
@@ -65,11 +63,13 @@ export const userType: UserResolvers<GatewayContext> = {
       throw new PoolgateError("BAD_USER_INPUT", "A User representation needs its sub");
     }
     const principal = ctx.principal;
-    if (!principal) throw new PoolgateError("UNAUTHENTICATED", "Unauthorized", { httpStatus: 200 });
+    if (!principal) throw new PoolgateError("UNAUTHENTICATED", "Unauthorized");
     if (principal.sub !== sub && !principal.scopes.has(ADMIN_SCOPE)) {
-      throw new PoolgateError("FORBIDDEN", "A user is visible only to themselves and to admins", {
-        httpStatus: 200,
-      });
+      throw new PoolgateError(
+        "FORBIDDEN",
+        "A user is visible only to themselves and to admins",
+        {},
+      );
     }
     const record = await ctx.loaders.userBySub.load(sub);
     return record ? { record } : null;
