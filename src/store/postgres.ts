@@ -34,6 +34,8 @@ import type {
   ChangeKind,
   ChangeNote,
   ClientPatch,
+  PruneCounts,
+  PruneCutoffs,
   ClientRecord,
   KeyRecord,
   LockoutRecord,
@@ -76,6 +78,10 @@ const MIGRATION_LOCK_KEY = "8101816766145587058";
 const FEED_LOCK_KEY = "8099551754811500389";
 /** "poolkeys": serialises key rotations, so each sees the keys the others committed. */
 const KEYS_LOCK_KEY = "8101816766111775091";
+/** "poolprun": one prune at a time across instances. */
+const PRUNE_LOCK_KEY = "8101816766196512110";
+/** Rows one prune statement deletes at most: each is a short transaction of its own. */
+const PRUNE_BATCH_ROWS = 10_000;
 /** LISTEN reconnection: first retry after ~100 ms, doubling up to ~5 s. */
 const LISTEN_RETRY_INITIAL_MS = 100;
 const LISTEN_RETRY_MAX_MS = 5_000;
@@ -731,18 +737,78 @@ export class PostgresStore implements Store {
     return rows[0]?.seq ?? 0;
   }
 
-  prune(beforeMs: number): Promise<void> {
-    return this.transaction(async (client) => {
-      await this.allowMaintenanceTime(client);
-      await this.run(client, "DELETE FROM changes WHERE at_ms < $1", [beforeMs]);
-      await this.run(client, "DELETE FROM sessions WHERE expires_at_ms < $1", [beforeMs]);
-      await this.run(client, "DELETE FROM heartbeats WHERE at_ms < $1", [beforeMs]);
-      await this.run(
+  async changeSeqBefore(sinceMs: number): Promise<number> {
+    const { rows } = await this.query<{ seq: number | null }>(
+      "SELECT MIN(seq) AS seq FROM changes WHERE at_ms >= $1",
+      [sinceMs],
+    );
+    const first = rows[0]?.seq;
+    if (first !== null && first !== undefined) return first - 1;
+    return this.latestChangeSeq();
+  }
+
+  async prune(cutoffs: PruneCutoffs): Promise<PruneCounts | undefined> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw translatePgError(err);
+    }
+    const ignore = (): void => {};
+    client.on("error", ignore);
+    let failed: Error | undefined;
+    try {
+      // A session lock, tried: another instance pruning means this one has nothing to do.
+      // It outlives the batches (each its own transaction) and dies with the connection.
+      const { rows } = await this.run<{ locked: boolean }>(
         client,
-        "DELETE FROM lockouts WHERE GREATEST(last_failure_at_ms, locked_until_ms) < $1",
-        [beforeMs],
+        `SELECT pg_try_advisory_lock(${PRUNE_LOCK_KEY}) AS locked`,
       );
-    });
+      if (rows[0]?.locked !== true) return undefined;
+      const counts: PruneCounts = { changes: 0, sessions: 0, lockouts: 0, heartbeats: 0 };
+      const work: [keyof PruneCounts, string, number][] = [
+        [
+          "changes",
+          "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes WHERE at_ms < $1 LIMIT $2)",
+          cutoffs.changesBeforeMs,
+        ],
+        [
+          "sessions",
+          "DELETE FROM sessions WHERE id IN " +
+            "(SELECT id FROM sessions WHERE expires_at_ms < $1 LIMIT $2)",
+          cutoffs.sessionsExpiredBeforeMs,
+        ],
+        [
+          "lockouts",
+          "DELETE FROM lockouts WHERE username IN (SELECT username FROM lockouts " +
+            "WHERE GREATEST(last_failure_at_ms, locked_until_ms) < $1 LIMIT $2)",
+          cutoffs.lockoutsIdleBeforeMs,
+        ],
+        [
+          "heartbeats",
+          "DELETE FROM heartbeats WHERE instance IN " +
+            "(SELECT instance FROM heartbeats WHERE at_ms < $1 LIMIT $2)",
+          cutoffs.heartbeatsBeforeMs,
+        ],
+      ];
+      for (const [table, sql, cutoff] of work) {
+        for (;;) {
+          const { rowCount } = await this.run(client, sql, [cutoff, PRUNE_BATCH_ROWS]);
+          counts[table] += rowCount ?? 0;
+          if ((rowCount ?? 0) < PRUNE_BATCH_ROWS) break;
+        }
+      }
+      await this.run(client, `SELECT pg_advisory_unlock(${PRUNE_LOCK_KEY})`);
+      return counts;
+    } catch (err) {
+      // Destroyed, not returned to the pool: that also ends the session and its lock.
+      failed = err instanceof Error ? err : new Error("prune failed");
+      throw err;
+    } finally {
+      client.off("error", ignore);
+      client.release(failed);
+    }
   }
 
   async watchChanges(listener: () => void): Promise<() => Promise<void>> {

@@ -27,6 +27,8 @@ import type {
   ChangeKind,
   ChangeNote,
   ClientPatch,
+  PruneCounts,
+  PruneCutoffs,
   ClientRecord,
   KeyRecord,
   LockoutRecord,
@@ -132,6 +134,9 @@ function placeholders(columns: string): string {
     .map((column) => `@${column}`)
     .join(", ");
 }
+
+/** Rows one prune statement deletes at most: each is a short write transaction of its own. */
+const PRUNE_BATCH_ROWS = 10_000;
 
 export class SqliteStore implements Store {
   // Prepared lazily, keyed by SQL text: statements on tables that migrate() has not yet
@@ -600,17 +605,60 @@ export class SqliteStore implements Store {
     });
   }
 
-  prune(beforeMs: number): Promise<void> {
-    return this.guard(() =>
-      this.db.transaction(() => {
-        this.statement("DELETE FROM changes WHERE at_ms < ?").run(beforeMs);
-        this.statement("DELETE FROM sessions WHERE expires_at_ms < ?").run(beforeMs);
-        this.statement("DELETE FROM heartbeats WHERE at_ms < ?").run(beforeMs);
-        this.statement(
-          "DELETE FROM lockouts WHERE MAX(last_failure_at_ms, locked_until_ms) < ?",
-        ).run(beforeMs);
-      })(),
-    );
+  changeSeqBefore(sinceMs: number): Promise<number> {
+    return this.guard(() => {
+      // changes_at_ms holds the seq (the rowid): answered from the index alone.
+      const first = this.statement<{ seq: number | null }>(
+        "SELECT MIN(seq) AS seq FROM changes WHERE at_ms >= ?",
+      ).get(sinceMs)?.seq;
+      if (first !== null && first !== undefined) return first - 1;
+      return (
+        this.statement<{ seq: number }>("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes").get()
+          ?.seq ?? 0
+      );
+    });
+  }
+
+  async prune(cutoffs: PruneCutoffs): Promise<PruneCounts> {
+    const counts: PruneCounts = { changes: 0, sessions: 0, lockouts: 0, heartbeats: 0 };
+    const work: [keyof PruneCounts, string, number][] = [
+      [
+        "changes",
+        "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes WHERE at_ms < ? LIMIT ?)",
+        cutoffs.changesBeforeMs,
+      ],
+      [
+        "sessions",
+        "DELETE FROM sessions WHERE id IN " +
+          "(SELECT id FROM sessions WHERE expires_at_ms < ? LIMIT ?)",
+        cutoffs.sessionsExpiredBeforeMs,
+      ],
+      [
+        "lockouts",
+        "DELETE FROM lockouts WHERE username IN (SELECT username FROM lockouts " +
+          "WHERE MAX(last_failure_at_ms, locked_until_ms) < ? LIMIT ?)",
+        cutoffs.lockoutsIdleBeforeMs,
+      ],
+      [
+        "heartbeats",
+        "DELETE FROM heartbeats WHERE instance IN " +
+          "(SELECT instance FROM heartbeats WHERE at_ms < ? LIMIT ?)",
+        cutoffs.heartbeatsBeforeMs,
+      ],
+    ];
+    // One process writes at a time anyway; short batches, with the event loop (requests)
+    // served between them, keep a prune of millions of rows from holding either up.
+    for (const [table, sql, cutoff] of work) {
+      for (;;) {
+        const deleted = await this.guard(
+          () => this.statement(sql).run(cutoff, PRUNE_BATCH_ROWS).changes,
+        );
+        counts[table] += deleted;
+        if (deleted < PRUNE_BATCH_ROWS) break;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    return counts;
   }
 
   // keys

@@ -153,6 +153,26 @@ export interface ChangeNote {
   atMs: number;
 }
 
+/** What Store.prune deletes: each table by its own cut-off (identity/maintenance.ts sets them). */
+export interface PruneCutoffs {
+  /** Feed events with `atMs` before this. */
+  changesBeforeMs: number;
+  /** Sessions whose refresh token stopped working (`expiresAtMs`) before this. */
+  sessionsExpiredBeforeMs: number;
+  /** Failed-attempt counters whose last activity (attempt or end of lock) is before this. */
+  lockoutsIdleBeforeMs: number;
+  /** Readiness heartbeats written before this. */
+  heartbeatsBeforeMs: number;
+}
+
+/** How many rows Store.prune deleted, per table. */
+export interface PruneCounts {
+  changes: number;
+  sessions: number;
+  lockouts: number;
+  heartbeats: number;
+}
+
 /** Outcome of an atomic refresh-token rotation (see Store.rotateRefreshToken). */
 export type RotationOutcome =
   | { outcome: "rotated"; session: SessionRecord }
@@ -252,10 +272,17 @@ export interface Store {
   /** Highest seq so far (0 when empty). */
   latestChangeSeq(): Promise<number>;
   /**
-   * Deletes events older than `beforeMs`, sessions expired before it, older heartbeats, and
-   * failed-attempt counters whose last activity (attempt or end of lock) is before it.
+   * The seq from which a reader sees every event at or after `sinceMs`: one less than the
+   * lowest such seq, or the latest seq when there is none. Lets a starting instance skip the
+   * part of the feed that no live token can need.
    */
-  prune(beforeMs: number): Promise<void>;
+  changeSeqBefore(sinceMs: number): Promise<number>;
+  /**
+   * Deletes what the cut-offs name, in short batches so that writers are never held up for
+   * long. At most one prune runs at a time across instances (PostgreSQL: a session-level
+   * advisory lock, tried and not waited for): → undefined when another one holds it.
+   */
+  prune(cutoffs: PruneCutoffs): Promise<PruneCounts | undefined>;
   /**
    * Calls listener soon after another process appends to the change feed (a hint: the caller
    * still reads changesSince). Resolves with an unsubscribe function.

@@ -842,6 +842,46 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
     describe("prune", () => {
       // Times far below T0, so pruning cannot touch what the other tests created.
       const P = 1_000_000;
+      const allBefore = (ms: number) => ({
+        changesBeforeMs: ms,
+        sessionsExpiredBeforeMs: ms,
+        lockoutsIdleBeforeMs: ms,
+        heartbeatsBeforeMs: ms,
+      });
+
+      it("each table by its own cut-off, and says how many rows went", async () => {
+        const subject = randomUUID();
+        await appendChange(store, "user_blocked", subject, P - 20);
+        const expired = newSession({ expiresAtMs: P - 10 });
+        await store.createSession(expired);
+        const counts = await store.prune({
+          changesBeforeMs: P - 30,
+          sessionsExpiredBeforeMs: P,
+          lockoutsIdleBeforeMs: 0,
+          heartbeatsBeforeMs: 0,
+        });
+        expect(counts).toEqual({ changes: 0, sessions: 1, lockouts: 0, heartbeats: 0 });
+        expect(await store.getSession(expired.id)).toBeUndefined();
+        expect(await store.prune({ ...allBefore(0), changesBeforeMs: P - 19 })).toEqual({
+          changes: 1,
+          sessions: 0,
+          lockouts: 0,
+          heartbeats: 0,
+        });
+      });
+
+      it("changeSeqBefore: the feed position before the first event at or after a time", async () => {
+        await withOwnStore(async (own) => {
+          expect(await own.changeSeqBefore(P)).toBe(0);
+          const old = await appendChange(own, "user_blocked", randomUUID(), P - 1);
+          expect(await own.changeSeqBefore(P)).toBe(old);
+          const recent = await appendChange(own, "user_blocked", randomUUID(), P);
+          await appendChange(own, "user_blocked", randomUUID(), P + 1);
+          expect(await own.changeSeqBefore(P)).toBe(recent - 1);
+          expect(await own.changeSeqBefore(P - 1)).toBe(old - 1);
+          expect(await own.changeSeqBefore(P + 100)).toBe(await own.latestChangeSeq());
+        });
+      });
 
       it("deletes events and sessions older than the cut-off and keeps the rest", async () => {
         const before = await store.latestChangeSeq();
@@ -859,7 +899,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           await store.createSession(session);
         }
 
-        await store.prune(P);
+        await store.prune(allBefore(P));
         expect((await changesFor(before, subject)).map((event) => event.seq)).toEqual([kept]);
         expect(await store.getSession(expired.id)).toBeUndefined();
         expect(await store.getSession(expiringAtCutoff.id)).toEqual(expiringAtCutoff);
@@ -876,7 +916,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await store.reserveSignInAttempt(lockedPastCutoff, P - 200, 1000, lockFor); // locked to P + 300
         await store.reserveSignInAttempt(recent, P, 1000, lockFor);
 
-        await store.prune(P);
+        await store.prune(allBefore(P));
         expect(await store.getLockout(quiet)).toBeUndefined();
         expect(await store.getLockout(lockedPastCutoff)).toMatchObject({
           consecutiveFailures: 2,
@@ -887,7 +927,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it("never hands out a pruned seq again", async () => {
         const pruned = await appendChange(store, "keys_changed", randomUUID(), P - 500);
-        await store.prune(P - 499);
+        await store.prune(allBefore(P - 499));
         const next = await appendChange(store, "keys_changed", randomUUID(), T0);
         expect(next).toBeGreaterThan(pruned);
         expect((await store.changesSince(pruned, 10)).map((event) => event.seq)).toContain(next);

@@ -169,6 +169,40 @@ describe("PostgresStore on a real server", () => {
     });
   });
 
+  describe("prune", () => {
+    const nothingBefore = {
+      changesBeforeMs: 0,
+      sessionsExpiredBeforeMs: 0,
+      lockoutsIdleBeforeMs: 0,
+      heartbeatsBeforeMs: 0,
+    };
+
+    it("one instance at a time: skipped while another holds the prune lock, run once it is free", async () => {
+      const holder = new pg.Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query("SELECT pg_advisory_lock(8101816766196512110)");
+        expect(await a.prune(nothingBefore)).toBeUndefined();
+        await holder.query("SELECT pg_advisory_unlock(8101816766196512110)");
+        expect(await a.prune(nothingBefore)).toEqual({
+          changes: 0,
+          sessions: 0,
+          lockouts: 0,
+          heartbeats: 0,
+        });
+      } finally {
+        await holder.end();
+      }
+    });
+
+    it("two prunes at once: each either runs or is skipped, and the lock is free afterwards", async () => {
+      const outcomes = await Promise.all([a.prune(nothingBefore), b.prune(nothingBefore)]);
+      expect(outcomes.filter((outcome) => outcome !== undefined).length).toBeGreaterThanOrEqual(1);
+      expect(await a.prune(nothingBefore)).toBeDefined();
+      expect(await b.prune(nothingBefore)).toBeDefined();
+    });
+  });
+
   describe("concurrency across instances", () => {
     it("a reader polling changesSince sees every event of 200 concurrent appends from two instances", async () => {
       const reader = await openPostgresStore({ connectionString: db.url, poolSize: 2 });
