@@ -60,7 +60,7 @@ const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
  * silent peer (a black hole, a half-open connection) is left to the client-side timer.
  */
 const CLIENT_WAIT_MARGIN_MS = 1_000;
-/** Migrations and pruning may legitimately take longer than a request's statement. */
+/** Migrations may legitimately take longer than a request's statement. */
 const MAINTENANCE_TIMEOUT_MS = 10 * 60_000;
 /**
  * TCP keepalive on every connection: an idle pooled connection whose peer vanished (a NAT or
@@ -738,12 +738,14 @@ export class PostgresStore implements Store {
   }
 
   async changeSeqBefore(sinceMs: number): Promise<number> {
-    const { rows } = await this.query<{ seq: number | null }>(
-      "SELECT MIN(seq) AS seq FROM changes WHERE at_ms >= $1",
+    // By time, on changes_at_ms: `MIN(seq)` is planned as a walk of the primary key from the
+    // oldest event until tables are analysed (measured: 220 ms at 1M rows).
+    const { rows } = await this.query<{ seq: number }>(
+      "SELECT seq FROM changes WHERE at_ms >= $1 ORDER BY at_ms, seq LIMIT 1",
       [sinceMs],
     );
     const first = rows[0]?.seq;
-    if (first !== null && first !== undefined) return first - 1;
+    if (first !== undefined) return first - 1;
     return this.latestChangeSeq();
   }
 

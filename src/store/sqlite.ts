@@ -607,11 +607,13 @@ export class SqliteStore implements Store {
 
   changeSeqBefore(sinceMs: number): Promise<number> {
     return this.guard(() => {
-      // changes_at_ms holds the seq (the rowid): answered from the index alone.
-      const first = this.statement<{ seq: number | null }>(
-        "SELECT MIN(seq) AS seq FROM changes WHERE at_ms >= ?",
+      // By time, on the changes_at_ms index (it holds the seq, the rowid): `MIN(seq)` would be
+      // answered by walking the rowid from the oldest event, every event of the past
+      // (measured: 250 ms at 1M rows).
+      const first = this.statement<{ seq: number }>(
+        "SELECT seq FROM changes WHERE at_ms >= ? ORDER BY at_ms, seq LIMIT 1",
       ).get(sinceMs)?.seq;
-      if (first !== null && first !== undefined) return first - 1;
+      if (first !== undefined) return first - 1;
       return (
         this.statement<{ seq: number }>("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes").get()
           ?.seq ?? 0

@@ -272,9 +272,11 @@ export interface Store {
   /** Highest seq so far (0 when empty). */
   latestChangeSeq(): Promise<number>;
   /**
-   * The seq from which a reader sees every event at or after `sinceMs`: one less than the
-   * lowest such seq, or the latest seq when there is none. Lets a starting instance skip the
-   * part of the feed that no live token can need.
+   * Where a reader starts to see the events at or after `sinceMs`: one less than the seq of
+   * the earliest of them by time (ties: the lowest seq), or the latest seq when there is none.
+   * Lets a starting instance skip the part of the feed no live token can need. Seqs follow
+   * commit order and times the writers' clocks, so an event a skewed clock wrote just after
+   * `sinceMs` may lie before that point: the caller's window carries a skew margin for it.
    */
   changeSeqBefore(sinceMs: number): Promise<number>;
   /**
