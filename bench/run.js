@@ -84,8 +84,22 @@ async function main() {
       microMs: args.quick ? 250 : 600,
     },
     scale: args.quick
-      ? { users: 1_000_000, liveTokens: 20_000, revoked: 100_000, passSeconds: 10 }
-      : { users: 1_000_000, liveTokens: 100_000, revoked: 100_000, passSeconds: 45 },
+      ? {
+          users: 1_000_000,
+          liveTokens: 20_000,
+          revoked: 100_000,
+          passSeconds: 10,
+          historySizes: [0, 10_000, 100_000],
+          pruneSeconds: 60,
+        }
+      : {
+          users: 1_000_000,
+          liveTokens: 100_000,
+          revoked: 100_000,
+          passSeconds: 45,
+          historySizes: [0, 100_000, 1_000_000],
+          pruneSeconds: 180,
+        },
     warnings: [],
     warn(msg) {
       ctx.warnings.push(msg);

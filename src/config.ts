@@ -43,6 +43,8 @@ export interface Config {
   maxTokenBytes: number;
   tokenCacheSize: number;
   syncIntervalMs: number;
+  /** How often one instance deletes what no token can need any more (sessions, old feed events, lockouts). */
+  pruneIntervalSeconds: number;
   keyRotationGraceSeconds: number;
   keyActivationDelaySeconds: number;
   /** Browser origins allowed to call the API with credentials; `["*"]`: any origin, never with credentials (development only). */
@@ -377,6 +379,14 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     shown: "`250`",
     meaning: "How often the gateway reads revocations made by other processes on the same store.",
     parse: int(20, 1000, 250),
+  },
+  {
+    env: "POOLGATE_PRUNE_INTERVAL_SECONDS",
+    key: "pruneIntervalSeconds",
+    shown: "`3600`",
+    meaning:
+      "How often the store is pruned of expired sessions, feed events older than the revocation window and expired lockouts (one instance at a time; `0`: never).",
+    parse: int(0, 7 * 86400, 3600),
   },
   {
     env: "POOLGATE_KEY_ROTATION_GRACE_SECONDS",

@@ -141,6 +141,17 @@ function targetsOf(results) {
       "—",
     ]);
   }
+  const h5 = results.sections[5]?.history;
+  const base = h5?.rows.find((r) => r.size === 0);
+  const largest = h5?.rows[h5.rows.length - 1];
+  if (base && largest && largest !== base) {
+    const within = (v) => (!Number.isFinite(v) ? "—" : v <= 1.5 ? "met" : "**missed**");
+    const n = largest.size.toLocaleString("en-US");
+    const start = ratio(largest.start.median, base.start.median);
+    const rss = ratio(largest.rss.median, base.rss.median);
+    rows.push([`5. start with ${n} past rows ÷ empty store`, x(start), "≤ 1.5×", within(start)]);
+    rows.push([`5. RSS with ${n} past rows ÷ empty store`, x(rss), "≤ 1.5×", within(rss)]);
+  }
   return rows;
 }
 
@@ -432,7 +443,44 @@ function section5(s, s1) {
           : []),
       ],
     ),
+    ...(s.history ? ["", ...history5(s.history)] : []),
   ].join("\n");
+}
+
+/** Section 5's history part: start-up stays flat however much the store has seen (issue 13 #2). */
+function history5(h) {
+  const mib = (b) => fmt(b / 2 ** 20, 0);
+  const base = h.rows.find((r) => r.size === 0);
+  const lines = [
+    table(
+      [
+        "past sessions and feed events (by SQL)",
+        "gateway start s (spawn to listening)",
+        "RSS MiB after a GC",
+        "heap used MiB",
+        "start ÷ empty store",
+        "RSS ÷ empty store",
+      ],
+      h.rows.map((r) => [
+        r.size.toLocaleString("en-US"),
+        mmm(r.start, 2),
+        mmm(
+          { min: r.rss.min / 2 ** 20, median: r.rss.median / 2 ** 20, max: r.rss.max / 2 ** 20 },
+          0,
+        ),
+        mib(r.heap.median),
+        base ? x(ratio(r.start.median, base.start.median)) : "",
+        base ? x(ratio(r.rss.median, base.rss.median)) : "",
+      ]),
+    ),
+  ];
+  if (h.prune) {
+    lines.push(
+      "",
+      `Scheduled prune (POOLGATE_PRUNE_INTERVAL_SECONDS=1, first run 1 s after start): sessions ${h.prune.before.sessions.toLocaleString("en-US")} → ${h.prune.after.sessions.toLocaleString("en-US")}, feed events ${h.prune.before.changes.toLocaleString("en-US")} → ${h.prune.after.changes.toLocaleString("en-US")}, within ${h.prune.seconds.toFixed(1)} s of the gateway's spawn.`,
+    );
+  }
+  return lines;
 }
 
 const NOTES = `## What each stack does

@@ -174,18 +174,24 @@ export class ClientService {
    */
   async setEnabled(clientId: string, enabled: boolean, nowMs: number): Promise<void> {
     await this.require(clientId);
-    await this.store.updateClient(clientId, { enabled });
+    await this.store.updateClient(
+      clientId,
+      { enabled },
+      { kind: enabled ? "client_unblocked" : "client_blocked", subject: clientId, atMs: nowMs },
+    );
     this.invalidate(clientId);
-    await this.store.appendChange(enabled ? "client_unblocked" : "client_blocked", clientId, nowMs);
     this.revocations.markClientBlocked(clientId, !enabled);
   }
 
   /** Deleting a client rejects its tokens at once; its refresh tokens fail client authentication. */
   async delete(clientId: string, nowMs: number): Promise<void> {
     await this.require(clientId);
+    await this.store.deleteClient(clientId, {
+      kind: "client_blocked",
+      subject: clientId,
+      atMs: nowMs,
+    });
     this.revocations.markClientBlocked(clientId, true);
-    await this.store.appendChange("client_blocked", clientId, nowMs);
-    await this.store.deleteClient(clientId);
     this.invalidate(clientId);
   }
 

@@ -25,10 +25,12 @@ export class KeyService {
     );
     if (live.length === 0) {
       const sealed = await createSealedKey(this.keyEncryptionKey, nowMs);
-      await this.store.insertKey({ ...sealed, retiredAtMs: null });
       // Instances starting together on an empty store may each create one; the event makes
       // every instance reload and publish both (the newest signs).
-      await this.store.appendChange("keys_changed", sealed.kid, nowMs);
+      await this.store.insertKey(
+        { ...sealed, retiredAtMs: null },
+        { kind: "keys_changed", subject: sealed.kid, atMs: nowMs },
+      );
     }
     return this.reload(nowMs);
   }
@@ -52,9 +54,11 @@ export class KeyService {
   async rotate(nowMs: number, activationDelayMs: number = this.activationDelayMs): Promise<string> {
     const activeFromMs = nowMs + activationDelayMs;
     const sealed = await createSealedKey(this.keyEncryptionKey, activeFromMs);
-    await this.store.insertKey({ ...sealed, retiredAtMs: null });
-    await this.store.retireKeysExcept(sealed.kid, nowMs, activeFromMs + this.retiredKeyLifetimeMs);
-    await this.store.appendChange("keys_changed", sealed.kid, nowMs);
+    await this.store.insertKey(
+      { ...sealed, retiredAtMs: null },
+      { kind: "keys_changed", subject: sealed.kid, atMs: nowMs },
+      { nowMs, expiresAtMs: activeFromMs + this.retiredKeyLifetimeMs },
+    );
     await this.reload(nowMs);
     return sealed.kid;
   }

@@ -18,6 +18,7 @@ import { UserDirectory } from "./directory";
 import type { CodeSender, IdentityDeps } from "./deps";
 import { KeyService } from "./keys";
 import { LockoutCounters } from "./lockout";
+import { PruneSchedule } from "./maintenance";
 import { MachineService } from "./machine";
 import { PasswordHasher } from "./passwords";
 import { ResourceServerService } from "./resourceServers";
@@ -52,8 +53,11 @@ const READY_PROBE_INTERVAL_MS = 1_000;
  */
 const READY_WRITE_REFUSED_WINDOW_MS = 10_000;
 
-/** The longest an access or ID token can live (Cognito's bound), plus a margin for skew. */
-const MAX_TOKEN_LIFETIME_MS = 86400 * 1000 + 5 * 60 * 1000;
+/**
+ * The longest an access or ID token can live (Cognito's bound), plus a margin for skew: the
+ * revocation window, which bounds what a start loads from the feed and what a prune keeps.
+ */
+export const MAX_TOKEN_LIFETIME_MS = 86400 * 1000 + 5 * 60 * 1000;
 
 /** Development sender: logs the code (never in production, where a real sender is required). */
 function logSender(logger: Logger, config: Readonly<Config>): CodeSender {
@@ -93,6 +97,8 @@ export class UserPool {
   private constructor(
     private readonly d: IdentityDeps,
     sender: CodeSender,
+    /** Started with the background sync (serve), not by one-shot CLI commands. */
+    private readonly pruning: PruneSchedule | undefined,
   ) {
     this.store = d.store;
     this.config = d.config;
@@ -170,8 +176,19 @@ export class UserPool {
     // The feed position first: a key created or rotated from here on arrives as an event.
     await revocations.load(now());
     await keys.open(now());
-    if (options.backgroundSync ?? true) await revocations.start(config.syncIntervalMs);
-    return new UserPool(deps, options.sender ?? logSender(logger, config));
+    let pruning: PruneSchedule | undefined;
+    if (options.backgroundSync ?? true) {
+      await revocations.start(config.syncIntervalMs);
+      pruning = new PruneSchedule(store, {
+        intervalMs: config.pruneIntervalSeconds * 1000,
+        revocationWindowMs: MAX_TOKEN_LIFETIME_MS,
+        now,
+        onPruned: (counts) => logger.info({ pruned: counts }, "store pruned"),
+        onError: (err) => logger.warn({ err: errorSummary(err) }, "store prune failed"),
+      });
+      pruning.start();
+    }
+    return new UserPool(deps, options.sender ?? logSender(logger, config), pruning);
   }
 
   /**
@@ -235,7 +252,7 @@ export class UserPool {
   }
 
   async close(): Promise<void> {
-    await this.revocations.stop();
+    await Promise.all([this.revocations.stop(), this.pruning?.stop()]);
   }
 
   get deps(): IdentityDeps {

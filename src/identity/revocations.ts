@@ -47,11 +47,16 @@ export class RevocationState {
     private readonly options: RevocationStateOptions,
   ) {}
 
-  /** Builds the state from the store: recent feed events plus the current disabled snapshot. */
+  /**
+   * Builds the state from the store: the feed events of the revocation window plus the current
+   * disabled snapshot. Older events concern no live token — a session revoked, a user or client
+   * deleted before the window has no token left — and what is still disabled is in the
+   * snapshot, so a start reads a bounded part of the feed however old the store.
+   */
   async load(nowMs: number): Promise<void> {
     const latest = await this.store.latestChangeSeq();
     const since = nowMs - this.options.windowMs;
-    let after = 0;
+    let after = await this.store.changeSeqBefore(since);
     for (;;) {
       const batch = await this.store.changesSince(after, 5000);
       for (const event of batch) {

@@ -104,8 +104,11 @@ export async function applyUsernameRule(
   let renamed = 0;
   for (const [canonical, [user]] of owners) {
     if (user === undefined || user.username === canonical) continue;
-    await store.updateUser(user.sub, { username: canonical }, nowMs);
-    await store.appendChange("user_changed", user.sub, nowMs);
+    await store.updateUser(user.sub, { username: canonical }, nowMs, {
+      kind: "user_changed",
+      subject: user.sub,
+      atMs: nowMs,
+    });
     renamed++;
   }
   await store.setPoolSetting(RULE_SETTING, rule);

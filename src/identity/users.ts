@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { PoolgateError } from "../errors";
-import { StoreConflictError, type UserRecord } from "../store/store";
+import { StoreConflictError, type ChangeNote, type UserRecord } from "../store/store";
 import { isKnownAttributeName } from "../tokens/claims";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { CodeSender, IdentityDeps } from "./deps";
@@ -58,6 +58,14 @@ function validateAttributes(attributes: Readonly<Record<string, string>>): Recor
   return out;
 }
 
+/**
+ * A change to what `me` shows (groups, confirmation): written with the change, so every other
+ * instance drops its copy through the change feed; this one drops its own after the write.
+ */
+function userChanged(sub: string, atMs: number): ChangeNote {
+  return { kind: "user_changed", subject: sub, atMs };
+}
+
 export class UserService {
   private comparisons = 0;
   /** Compared against when there is no pending code: the shape of a code hash, yielded by no code. */
@@ -106,13 +114,12 @@ export class UserService {
       updatedAtMs: nowMs,
     };
     try {
-      await this.d.store.createUser(user);
+      await this.d.store.createUser(user, input.groups ?? []);
     } catch (err) {
       if (err instanceof StoreConflictError)
         throw new PoolgateError("USERNAME_EXISTS", "User already exists");
       throw err;
     }
-    for (const g of input.groups ?? []) await this.d.store.addUserToGroup(user.sub, g);
     return user;
   }
 
@@ -171,8 +178,9 @@ export class UserService {
       user.sub,
       { confirmed: true, confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
       nowMs,
+      userChanged(user.sub, nowMs),
     );
-    await this.announceChange(user.sub);
+    this.d.directory.invalidate(user.sub);
     await this.d.lockout.clear(lockKey);
     return true;
   }
@@ -216,15 +224,6 @@ export class UserService {
     return name === undefined ? Promise.resolve(undefined) : this.d.store.getUserByUsername(name);
   }
 
-  /**
-   * A change to what `me` shows (groups, confirmation): dropped from this instance's copy
-   * at once, and from every other instance's through the change feed.
-   */
-  private async announceChange(sub: string): Promise<void> {
-    this.d.directory.invalidate(sub);
-    await this.d.store.appendChange("user_changed", sub, this.d.now());
-  }
-
   async require(username: string): Promise<UserRecord> {
     const user = await this.find(username);
     if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
@@ -235,8 +234,11 @@ export class UserService {
   async setEnabled(username: string, enabled: boolean): Promise<UserRecord> {
     const user = await this.require(username);
     const nowMs = this.d.now();
-    await this.d.store.updateUser(user.sub, { enabled }, nowMs);
-    await this.d.store.appendChange(enabled ? "user_unblocked" : "user_blocked", user.sub, nowMs);
+    await this.d.store.updateUser(user.sub, { enabled }, nowMs, {
+      kind: enabled ? "user_unblocked" : "user_blocked",
+      subject: user.sub,
+      atMs: nowMs,
+    });
     this.d.revocations.markUserBlocked(user.sub, !enabled);
     if (!enabled) await this.sessions.signOutEverywhere(user.sub, "user_disabled");
     return { ...user, enabled };
@@ -244,25 +246,30 @@ export class UserService {
 
   async delete(username: string): Promise<void> {
     const user = await this.require(username);
-    const nowMs = this.d.now();
-    this.d.revocations.markUserBlocked(user.sub, true);
+    // Sessions first: a delete that fails after them leaves the user signed out, never a
+    // deleted user whose sessions live on. Blocked here only once the store has the change.
     await this.sessions.signOutEverywhere(user.sub, "user_deleted");
-    await this.d.store.appendChange("user_blocked", user.sub, nowMs);
-    await this.d.store.deleteUser(user.sub);
+    const nowMs = this.d.now();
+    await this.d.store.deleteUser(user.sub, {
+      kind: "user_blocked",
+      subject: user.sub,
+      atMs: nowMs,
+    });
+    this.d.revocations.markUserBlocked(user.sub, true);
   }
 
   async addToGroup(username: string, group: string): Promise<void> {
     validateGroupName(group);
     const user = await this.require(username);
-    await this.d.store.addUserToGroup(user.sub, group);
-    await this.announceChange(user.sub);
+    await this.d.store.addUserToGroup(user.sub, group, userChanged(user.sub, this.d.now()));
+    this.d.directory.invalidate(user.sub);
   }
 
   async removeFromGroup(username: string, group: string): Promise<void> {
     validateGroupName(group);
     const user = await this.require(username);
-    await this.d.store.removeUserFromGroup(user.sub, group);
-    await this.announceChange(user.sub);
+    await this.d.store.removeUserFromGroup(user.sub, group, userChanged(user.sub, this.d.now()));
+    this.d.directory.invalidate(user.sub);
   }
 
   /** AdminSetUserPassword: permanent clears a pending reset; otherwise one is required. */

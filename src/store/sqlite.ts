@@ -25,7 +25,10 @@ import {
 import type {
   ChangeEvent,
   ChangeKind,
+  ChangeNote,
   ClientPatch,
+  PruneCounts,
+  PruneCutoffs,
   ClientRecord,
   KeyRecord,
   LockoutRecord,
@@ -132,6 +135,9 @@ function placeholders(columns: string): string {
     .join(", ");
 }
 
+/** Rows one prune statement deletes at most: each is a short write transaction of its own. */
+const PRUNE_BATCH_ROWS = 10_000;
+
 export class SqliteStore implements Store {
   // Prepared lazily, keyed by SQL text: statements on tables that migrate() has not yet
   // created cannot be prepared in the constructor.
@@ -181,12 +187,15 @@ export class SqliteStore implements Store {
 
   // users
 
-  createUser(user: UserRecord): Promise<void> {
-    return this.guard(() => {
-      this.statement(
-        `INSERT INTO users (${USER_COLUMNS}) VALUES (${placeholders(USER_COLUMNS)})`,
-      ).run(userToRow(user));
-    });
+  createUser(user: UserRecord, groups: readonly string[] = []): Promise<void> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        this.statement(
+          `INSERT INTO users (${USER_COLUMNS}) VALUES (${placeholders(USER_COLUMNS)})`,
+        ).run(userToRow(user));
+        for (const group of groups) this.insertGroup(user.sub, group);
+      })(),
+    );
   }
 
   getUserBySub(sub: string): Promise<UserRecord | undefined> {
@@ -219,7 +228,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  updateUser(sub: string, patch: UserPatch, nowMs: number): Promise<boolean> {
+  updateUser(sub: string, patch: UserPatch, nowMs: number, change?: ChangeNote): Promise<boolean> {
     return this.guard(() =>
       this.db
         .transaction(() => {
@@ -251,6 +260,7 @@ export class SqliteStore implements Store {
               "confirmation_code_expires_at_ms = @confirmation_code_expires_at_ms, " +
               "updated_at_ms = @updated_at_ms WHERE sub = @sub",
           ).run(userToRow(next));
+          this.insertNote(change);
           return true;
         })
         // IMMEDIATE: a read-then-write transaction that starts deferred cannot upgrade to a
@@ -259,9 +269,15 @@ export class SqliteStore implements Store {
     );
   }
 
-  deleteUser(sub: string): Promise<boolean> {
+  deleteUser(sub: string, change?: ChangeNote): Promise<boolean> {
     // Group memberships go with the user (ON DELETE CASCADE); sessions stay, see the schema.
-    return this.guard(() => this.statement("DELETE FROM users WHERE sub = ?").run(sub).changes > 0);
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const deleted = this.statement("DELETE FROM users WHERE sub = ?").run(sub).changes > 0;
+        this.insertNote(change);
+        return deleted;
+      })(),
+    );
   }
 
   listDisabledUserSubs(): Promise<string[]> {
@@ -306,19 +322,22 @@ export class SqliteStore implements Store {
 
   // groups
 
-  addUserToGroup(sub: string, group: string): Promise<void> {
-    // Membership is a set: adding twice is not a conflict. An unknown user is (foreign key).
-    return this.guard(() => {
-      this.statement(
-        "INSERT INTO user_groups (sub, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
-      ).run(sub, group);
-    });
+  addUserToGroup(sub: string, group: string, change?: ChangeNote): Promise<void> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        this.insertGroup(sub, group);
+        this.insertNote(change);
+      })(),
+    );
   }
 
-  removeUserFromGroup(sub: string, group: string): Promise<void> {
-    return this.guard(() => {
-      this.statement("DELETE FROM user_groups WHERE sub = ? AND group_name = ?").run(sub, group);
-    });
+  removeUserFromGroup(sub: string, group: string, change?: ChangeNote): Promise<void> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        this.statement("DELETE FROM user_groups WHERE sub = ? AND group_name = ?").run(sub, group);
+        this.insertNote(change);
+      })(),
+    );
   }
 
   getGroupsForUsers(subs: readonly string[]): Promise<string[][]> {
@@ -379,7 +398,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  updateClient(clientId: string, patch: ClientPatch): Promise<boolean> {
+  updateClient(clientId: string, patch: ClientPatch, change?: ChangeNote): Promise<boolean> {
     return this.guard(() =>
       this.db
         .transaction(() => {
@@ -419,15 +438,20 @@ export class SqliteStore implements Store {
               "refresh_token_reuse_grace_seconds = @refresh_token_reuse_grace_seconds, " +
               "enabled = @enabled WHERE client_id = @client_id",
           ).run(clientToRow(next));
+          this.insertNote(change);
           return true;
         })
         .immediate(),
     );
   }
 
-  deleteClient(clientId: string): Promise<boolean> {
-    return this.guard(
-      () => this.statement("DELETE FROM clients WHERE client_id = ?").run(clientId).changes > 0,
+  deleteClient(clientId: string, change?: ChangeNote): Promise<boolean> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const { changes } = this.statement("DELETE FROM clients WHERE client_id = ?").run(clientId);
+        this.insertNote(change);
+        return changes > 0;
+      })(),
     );
   }
 
@@ -561,10 +585,6 @@ export class SqliteStore implements Store {
 
   // change feed
 
-  appendChange(kind: ChangeKind, subject: string, nowMs: number): Promise<number> {
-    return this.guard(() => this.insertChange(kind, subject, nowMs));
-  }
-
   changesSince(afterSeq: number, limit: number): Promise<ChangeEvent[]> {
     return this.guard(() =>
       this.statement<ChangeRow>(
@@ -585,17 +605,62 @@ export class SqliteStore implements Store {
     });
   }
 
-  prune(beforeMs: number): Promise<void> {
-    return this.guard(() =>
-      this.db.transaction(() => {
-        this.statement("DELETE FROM changes WHERE at_ms < ?").run(beforeMs);
-        this.statement("DELETE FROM sessions WHERE expires_at_ms < ?").run(beforeMs);
-        this.statement("DELETE FROM heartbeats WHERE at_ms < ?").run(beforeMs);
-        this.statement(
-          "DELETE FROM lockouts WHERE MAX(last_failure_at_ms, locked_until_ms) < ?",
-        ).run(beforeMs);
-      })(),
-    );
+  changeSeqBefore(sinceMs: number): Promise<number> {
+    return this.guard(() => {
+      // By time, on the changes_at_ms index (it holds the seq, the rowid): `MIN(seq)` would be
+      // answered by walking the rowid from the oldest event, every event of the past
+      // (measured: 250 ms at 1M rows).
+      const first = this.statement<{ seq: number }>(
+        "SELECT seq FROM changes WHERE at_ms >= ? ORDER BY at_ms, seq LIMIT 1",
+      ).get(sinceMs)?.seq;
+      if (first !== undefined) return first - 1;
+      return (
+        this.statement<{ seq: number }>("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes").get()
+          ?.seq ?? 0
+      );
+    });
+  }
+
+  async prune(cutoffs: PruneCutoffs): Promise<PruneCounts> {
+    const counts: PruneCounts = { changes: 0, sessions: 0, lockouts: 0, heartbeats: 0 };
+    const work: [keyof PruneCounts, string, number][] = [
+      [
+        "changes",
+        "DELETE FROM changes WHERE seq IN (SELECT seq FROM changes WHERE at_ms < ? LIMIT ?)",
+        cutoffs.changesBeforeMs,
+      ],
+      [
+        "sessions",
+        "DELETE FROM sessions WHERE id IN " +
+          "(SELECT id FROM sessions WHERE expires_at_ms < ? LIMIT ?)",
+        cutoffs.sessionsExpiredBeforeMs,
+      ],
+      [
+        "lockouts",
+        "DELETE FROM lockouts WHERE username IN (SELECT username FROM lockouts " +
+          "WHERE MAX(last_failure_at_ms, locked_until_ms) < ? LIMIT ?)",
+        cutoffs.lockoutsIdleBeforeMs,
+      ],
+      [
+        "heartbeats",
+        "DELETE FROM heartbeats WHERE instance IN " +
+          "(SELECT instance FROM heartbeats WHERE at_ms < ? LIMIT ?)",
+        cutoffs.heartbeatsBeforeMs,
+      ],
+    ];
+    // One process writes at a time anyway; short batches, with the event loop (requests)
+    // served between them, keep a prune of millions of rows from holding either up.
+    for (const [table, sql, cutoff] of work) {
+      for (;;) {
+        const deleted = await this.guard(
+          () => this.statement(sql).run(cutoff, PRUNE_BATCH_ROWS).changes,
+        );
+        counts[table] += deleted;
+        if (deleted < PRUNE_BATCH_ROWS) break;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    return counts;
   }
 
   // keys
@@ -610,24 +675,29 @@ export class SqliteStore implements Store {
     );
   }
 
-  insertKey(key: KeyRecord): Promise<void> {
-    return this.guard(() => {
-      this.statement(
-        `INSERT INTO signing_keys (${KEY_COLUMNS}) VALUES (${placeholders(KEY_COLUMNS)})`,
-      ).run(keyToRow(key));
-    });
-  }
-
-  retireKeysExcept(activeKid: string, nowMs: number, expiresAtMs: number): Promise<void> {
-    // One UPDATE is atomic on its own; no explicit transaction needed.
-    return this.guard(() => {
-      this.statement(
-        "UPDATE signing_keys SET status = 'retired', retired_at_ms = ?, expires_at_ms = ? " +
-          "WHERE status = 'active' AND kid <> ? AND EXISTS (SELECT 1 FROM signing_keys AS a " +
-          "WHERE a.kid = ? AND (signing_keys.created_at_ms < a.created_at_ms OR " +
-          "(signing_keys.created_at_ms = a.created_at_ms AND signing_keys.kid < a.kid)))",
-      ).run(nowMs, expiresAtMs, activeKid, activeKid);
-    });
+  insertKey(
+    key: KeyRecord,
+    change?: ChangeNote,
+    retireOlder?: { nowMs: number; expiresAtMs: number },
+  ): Promise<void> {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          this.statement(
+            `INSERT INTO signing_keys (${KEY_COLUMNS}) VALUES (${placeholders(KEY_COLUMNS)})`,
+          ).run(keyToRow(key));
+          if (retireOlder !== undefined) {
+            this.statement(
+              "UPDATE signing_keys SET status = 'retired', retired_at_ms = ?, expires_at_ms = ? " +
+                "WHERE status = 'active' AND EXISTS (SELECT 1 FROM signing_keys AS a " +
+                "WHERE a.status = 'active' AND (a.created_at_ms > signing_keys.created_at_ms OR " +
+                "(a.created_at_ms = signing_keys.created_at_ms AND a.kid > signing_keys.kid)))",
+            ).run(retireOlder.nowMs, retireOlder.expiresAtMs);
+          }
+          this.insertNote(change);
+        })
+        .immediate(),
+    );
   }
 
   // failed sign-in counters
@@ -710,12 +780,35 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  /**
+   * Appends an event inside the caller's transaction (the outbox, see ChangeNote). A feed that
+   * refuses it (a full disk, a trigger an operator added) fails the whole write as unavailable:
+   * a change that other instances could not hear of must not be applied.
+   */
   private insertChange(kind: ChangeKind, subject: string, nowMs: number): number {
-    const row = this.statement<{ seq: number }>(
-      "INSERT INTO changes (kind, subject, at_ms) VALUES (?, ?, ?) RETURNING seq",
-    ).get(kind, subject, nowMs);
+    let row: { seq: number } | undefined;
+    try {
+      row = this.statement<{ seq: number }>(
+        "INSERT INTO changes (kind, subject, at_ms) VALUES (?, ?, ?) RETURNING seq",
+      ).get(kind, subject, nowMs);
+    } catch (err) {
+      const translated = translateSqliteError(err);
+      if (translated instanceof StoreUnavailableError) throw translated;
+      throw new StoreUnavailableError("the change feed refused an event", { cause: err });
+    }
     if (row === undefined) throw new Error("INSERT … RETURNING returned no row");
     return row.seq;
+  }
+
+  private insertNote(change: ChangeNote | undefined): void {
+    if (change !== undefined) this.insertChange(change.kind, change.subject, change.atMs);
+  }
+
+  private insertGroup(sub: string, group: string): void {
+    // Membership is a set: adding twice is not a conflict. An unknown user is (foreign key).
+    this.statement(
+      "INSERT INTO user_groups (sub, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    ).run(sub, group);
   }
 
   private selectUser(sub: string): UserRecord | undefined {

@@ -141,6 +141,38 @@ export type ChangeEvent =
 
 export type ChangeKind = ChangeEvent["kind"];
 
+/**
+ * The change-feed event a write appends in the same transaction as the write itself (a
+ * transactional outbox, DESIGN §3): either both are committed or neither, so no instance can
+ * miss a change that was applied. A feed that refuses the event fails the write with
+ * StoreUnavailableError.
+ */
+export interface ChangeNote {
+  kind: ChangeKind;
+  subject: string;
+  atMs: number;
+}
+
+/** What Store.prune deletes: each table by its own cut-off (identity/maintenance.ts sets them). */
+export interface PruneCutoffs {
+  /** Feed events with `atMs` before this. */
+  changesBeforeMs: number;
+  /** Sessions whose refresh token stopped working (`expiresAtMs`) before this. */
+  sessionsExpiredBeforeMs: number;
+  /** Failed-attempt counters whose last activity (attempt or end of lock) is before this. */
+  lockoutsIdleBeforeMs: number;
+  /** Readiness heartbeats written before this. */
+  heartbeatsBeforeMs: number;
+}
+
+/** How many rows Store.prune deleted, per table. */
+export interface PruneCounts {
+  changes: number;
+  sessions: number;
+  lockouts: number;
+  heartbeats: number;
+}
+
 /** Outcome of an atomic refresh-token rotation (see Store.rotateRefreshToken). */
 export type RotationOutcome =
   | { outcome: "rotated"; session: SessionRecord }
@@ -166,14 +198,16 @@ export interface Store {
   msSinceWriteRefused(): number;
 
   // users
-  createUser(user: UserRecord): Promise<void>;
+  /** Creates the user and its group memberships in one transaction: never half-created. */
+  createUser(user: UserRecord, groups?: readonly string[]): Promise<void>;
   getUserBySub(sub: string): Promise<UserRecord | undefined>;
   getUserByUsername(username: string): Promise<UserRecord | undefined>;
   /** Batch load for DataLoader: result[i] belongs to subs[i]. */
   getUsersBySubs(subs: readonly string[]): Promise<(UserRecord | undefined)[]>;
-  /** Returns false when no such user. */
-  updateUser(sub: string, patch: UserPatch, nowMs: number): Promise<boolean>;
-  deleteUser(sub: string): Promise<boolean>;
+  /** Returns false when no such user (and then appends no event). */
+  updateUser(sub: string, patch: UserPatch, nowMs: number, change?: ChangeNote): Promise<boolean>;
+  /** Returns false when no such user; `change` is appended either way, as a block is. */
+  deleteUser(sub: string, change?: ChangeNote): Promise<boolean>;
   /** Users that are disabled (for the in-memory block list at start). */
   listDisabledUserSubs(): Promise<string[]>;
   /**
@@ -186,8 +220,8 @@ export interface Store {
   ): Promise<{ sub: string; username: string }[]>;
 
   // groups
-  addUserToGroup(sub: string, group: string): Promise<void>;
-  removeUserFromGroup(sub: string, group: string): Promise<void>;
+  addUserToGroup(sub: string, group: string, change?: ChangeNote): Promise<void>;
+  removeUserFromGroup(sub: string, group: string, change?: ChangeNote): Promise<void>;
   /** Batch: result[i] is the sorted group list of subs[i]. */
   getGroupsForUsers(subs: readonly string[]): Promise<string[][]>;
 
@@ -196,8 +230,10 @@ export interface Store {
   getClient(clientId: string): Promise<ClientRecord | undefined>;
   getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]>;
   listClients(): Promise<ClientRecord[]>;
-  updateClient(clientId: string, patch: ClientPatch): Promise<boolean>;
-  deleteClient(clientId: string): Promise<boolean>;
+  /** Returns false when no such client (and then appends no event). */
+  updateClient(clientId: string, patch: ClientPatch, change?: ChangeNote): Promise<boolean>;
+  /** Returns false when no such client; `change` is appended either way, as a block is. */
+  deleteClient(clientId: string, change?: ChangeNote): Promise<boolean>;
 
   // resource servers
   createResourceServer(server: ResourceServerRecord): Promise<void>;
@@ -230,18 +266,25 @@ export interface Store {
   /** Sessions revoked at or after `sinceMs` (for the in-memory revoked set at start). */
   listRevokedSessionIds(sinceMs: number): Promise<string[]>;
 
-  // change feed
-  /** Appends an event; returns its seq. */
-  appendChange(kind: ChangeKind, subject: string, nowMs: number): Promise<number>;
+  // change feed: written only by the writes above, each with its event (ChangeNote)
   /** Events with seq > afterSeq, oldest first, at most `limit`. */
   changesSince(afterSeq: number, limit: number): Promise<ChangeEvent[]>;
   /** Highest seq so far (0 when empty). */
   latestChangeSeq(): Promise<number>;
   /**
-   * Deletes events older than `beforeMs`, sessions expired before it, older heartbeats, and
-   * failed-attempt counters whose last activity (attempt or end of lock) is before it.
+   * Where a reader starts to see the events at or after `sinceMs`: one less than the seq of
+   * the earliest of them by time (ties: the lowest seq), or the latest seq when there is none.
+   * Lets a starting instance skip the part of the feed no live token can need. Seqs follow
+   * commit order and times the writers' clocks, so an event a skewed clock wrote just after
+   * `sinceMs` may lie before that point: the caller's window carries a skew margin for it.
    */
-  prune(beforeMs: number): Promise<void>;
+  changeSeqBefore(sinceMs: number): Promise<number>;
+  /**
+   * Deletes what the cut-offs name, in short batches so that writers are never held up for
+   * long. At most one prune runs at a time across instances (PostgreSQL: a session-level
+   * advisory lock, tried and not waited for): → undefined when another one holds it.
+   */
+  prune(cutoffs: PruneCutoffs): Promise<PruneCounts | undefined>;
   /**
    * Calls listener soon after another process appends to the change feed (a hint: the caller
    * still reads changesSince). Resolves with an unsubscribe function.
@@ -250,13 +293,17 @@ export interface Store {
 
   // keys
   listKeys(): Promise<KeyRecord[]>;
-  insertKey(key: KeyRecord): Promise<void>;
   /**
-   * Marks retired every active key older than `activeKid` (created earlier; equal times
-   * ordered by kid). Newer keys stay active, so two concurrent rotations end with the newer
-   * key active instead of each retiring the other's.
+   * Inserts the key and, with `retireOlder`, marks retired (at `nowMs`, dropped from the JWKS
+   * at `expiresAtMs`) every active key older than the newest active one (created earlier;
+   * equal times ordered by kid), all in one transaction with `change`. The newest key stays
+   * active whatever the order of two concurrent rotations, and the other is retired.
    */
-  retireKeysExcept(activeKid: string, nowMs: number, expiresAtMs: number): Promise<void>;
+  insertKey(
+    key: KeyRecord,
+    change?: ChangeNote,
+    retireOlder?: { nowMs: number; expiresAtMs: number },
+  ): Promise<void>;
 
   // pool settings: small named values the pool records about its own data
   getPoolSetting(name: string): Promise<string | undefined>;

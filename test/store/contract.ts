@@ -10,6 +10,21 @@ import type {
   UserRecord,
 } from "../../src/store/store";
 
+/**
+ * Appends one event to the feed and returns its seq. The store has no public append (each
+ * write carries its own event, the outbox): a delete of a user that does not exist appends
+ * its event alone. The seq is the latest, so only for callers that append one at a time.
+ */
+export async function appendChange(
+  store: Store,
+  kind: ChangeKind,
+  subject: string,
+  atMs: number,
+): Promise<number> {
+  await store.deleteUser(`no-such-user-${randomUUID()}`, { kind, subject, atMs });
+  return store.latestChangeSeq();
+}
+
 export interface StoreHandle {
   store: Store;
   /** Closes the store (if still open) and removes whatever the factory created. */
@@ -703,7 +718,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const kinds: ChangeKind[] = ["user_blocked", "user_unblocked", "keys_changed"];
         const seqs: number[] = [];
         for (const [index, kind] of kinds.entries()) {
-          seqs.push(await store.appendChange(kind, subject, T0 + index));
+          seqs.push(await appendChange(store, kind, subject, T0 + index));
         }
 
         expect(seqs[0]).toBeGreaterThan(before);
@@ -726,7 +741,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           "keys_changed",
         ];
         const subject = randomUUID();
-        for (const kind of kinds) await store.appendChange(kind, subject, T0);
+        for (const kind of kinds) await appendChange(store, kind, subject, T0);
         expect((await changesFor(before, subject)).map((event) => event.kind)).toEqual(kinds);
       });
 
@@ -735,7 +750,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const subject = randomUUID();
         const seqs: number[] = [];
         for (let i = 0; i < 5; i++)
-          seqs.push(await store.appendChange("user_blocked", subject, T0));
+          seqs.push(await appendChange(store, "user_blocked", subject, T0));
 
         const firstPage = await store.changesSince(before, 2);
         expect(firstPage.map((event) => event.seq)).toEqual(seqs.slice(0, 2));
@@ -743,6 +758,74 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(secondPage.map((event) => event.seq)).toEqual(seqs.slice(2, 4));
         expect(await store.changesSince(seqs[4] ?? 0, 2)).toEqual([]);
         expect(await store.changesSince(before, 0)).toEqual([]);
+      });
+    });
+
+    describe("outbox: a write and its change-feed event are one", () => {
+      it("each write appends the event it carries, after the write", async () => {
+        const before = await store.latestChangeSeq();
+        const user = newUser();
+        await store.createUser(user, ["g1"]);
+        const client = newClient();
+        await store.createClient(client);
+        const at = T0 + 7;
+        const note = (kind: ChangeKind, subject: string) => ({ kind, subject, atMs: at });
+        expect(
+          await store.updateUser(user.sub, { enabled: false }, at, note("user_blocked", user.sub)),
+        ).toBe(true);
+        await store.addUserToGroup(user.sub, "g2", note("user_changed", user.sub));
+        await store.removeUserFromGroup(user.sub, "g1", note("user_changed", user.sub));
+        expect(
+          await store.updateClient(
+            client.clientId,
+            { enabled: false },
+            note("client_blocked", client.clientId),
+          ),
+        ).toBe(true);
+        const key = newKey({ createdAtMs: T0 - 5_000_000 });
+        await store.insertKey(key, note("keys_changed", key.kid));
+        expect(
+          await store.deleteClient(client.clientId, note("client_blocked", client.clientId)),
+        ).toBe(true);
+        expect(await store.deleteUser(user.sub, note("user_blocked", user.sub))).toBe(true);
+
+        const events = (await store.changesSince(before, 100)).map(({ kind, subject, atMs }) => ({
+          kind,
+          subject,
+          atMs,
+        }));
+        expect(events).toEqual([
+          note("user_blocked", user.sub),
+          note("user_changed", user.sub),
+          note("user_changed", user.sub),
+          note("client_blocked", client.clientId),
+          note("keys_changed", key.kid),
+          note("client_blocked", client.clientId),
+          note("user_blocked", user.sub),
+        ]);
+      });
+
+      it("an update of an unknown user or client appends nothing", async () => {
+        const before = await store.latestChangeSeq();
+        const subject = randomUUID();
+        const note = { kind: "user_blocked" as const, subject, atMs: T0 };
+        expect(await store.updateUser(subject, { enabled: false }, T0, note)).toBe(false);
+        expect(await store.updateClient(subject, { enabled: false }, note)).toBe(false);
+        expect(await changesFor(before, subject)).toEqual([]);
+      });
+
+      it("a user created with groups is never half-created: a taken username leaves no groups behind", async () => {
+        const first = newUser();
+        await store.createUser(first);
+        const second = newUser({ username: first.username });
+        await expect(store.createUser(second, ["admins"])).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+        expect(await store.getUserBySub(second.sub)).toBeUndefined();
+        expect(await store.getGroupsForUsers([second.sub])).toEqual([[]]);
+        const third = newUser();
+        await store.createUser(third, ["b", "a"]);
+        expect(await store.getGroupsForUsers([third.sub])).toEqual([["a", "b"]]);
       });
     });
 
@@ -759,12 +842,52 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
     describe("prune", () => {
       // Times far below T0, so pruning cannot touch what the other tests created.
       const P = 1_000_000;
+      const allBefore = (ms: number) => ({
+        changesBeforeMs: ms,
+        sessionsExpiredBeforeMs: ms,
+        lockoutsIdleBeforeMs: ms,
+        heartbeatsBeforeMs: ms,
+      });
+
+      it("each table by its own cut-off, and says how many rows went", async () => {
+        const subject = randomUUID();
+        await appendChange(store, "user_blocked", subject, P - 20);
+        const expired = newSession({ expiresAtMs: P - 10 });
+        await store.createSession(expired);
+        const counts = await store.prune({
+          changesBeforeMs: P - 30,
+          sessionsExpiredBeforeMs: P,
+          lockoutsIdleBeforeMs: 0,
+          heartbeatsBeforeMs: 0,
+        });
+        expect(counts).toEqual({ changes: 0, sessions: 1, lockouts: 0, heartbeats: 0 });
+        expect(await store.getSession(expired.id)).toBeUndefined();
+        expect(await store.prune({ ...allBefore(0), changesBeforeMs: P - 19 })).toEqual({
+          changes: 1,
+          sessions: 0,
+          lockouts: 0,
+          heartbeats: 0,
+        });
+      });
+
+      it("changeSeqBefore: the feed position before the first event at or after a time", async () => {
+        await withOwnStore(async (own) => {
+          expect(await own.changeSeqBefore(P)).toBe(0);
+          const old = await appendChange(own, "user_blocked", randomUUID(), P - 1);
+          expect(await own.changeSeqBefore(P)).toBe(old);
+          const recent = await appendChange(own, "user_blocked", randomUUID(), P);
+          await appendChange(own, "user_blocked", randomUUID(), P + 1);
+          expect(await own.changeSeqBefore(P)).toBe(recent - 1);
+          expect(await own.changeSeqBefore(P - 1)).toBe(old - 1);
+          expect(await own.changeSeqBefore(P + 100)).toBe(await own.latestChangeSeq());
+        });
+      });
 
       it("deletes events and sessions older than the cut-off and keeps the rest", async () => {
         const before = await store.latestChangeSeq();
         const subject = randomUUID();
-        await store.appendChange("user_blocked", subject, P - 1);
-        const kept = await store.appendChange("user_unblocked", subject, P);
+        await appendChange(store, "user_blocked", subject, P - 1);
+        const kept = await appendChange(store, "user_unblocked", subject, P);
         const expired = newSession({ expiresAtMs: P - 1 });
         const expiringAtCutoff = newSession({ expiresAtMs: P });
         const revokedButUnexpired = newSession({
@@ -776,7 +899,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           await store.createSession(session);
         }
 
-        await store.prune(P);
+        await store.prune(allBefore(P));
         expect((await changesFor(before, subject)).map((event) => event.seq)).toEqual([kept]);
         expect(await store.getSession(expired.id)).toBeUndefined();
         expect(await store.getSession(expiringAtCutoff.id)).toEqual(expiringAtCutoff);
@@ -793,7 +916,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await store.reserveSignInAttempt(lockedPastCutoff, P - 200, 1000, lockFor); // locked to P + 300
         await store.reserveSignInAttempt(recent, P, 1000, lockFor);
 
-        await store.prune(P);
+        await store.prune(allBefore(P));
         expect(await store.getLockout(quiet)).toBeUndefined();
         expect(await store.getLockout(lockedPastCutoff)).toMatchObject({
           consecutiveFailures: 2,
@@ -803,9 +926,9 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
 
       it("never hands out a pruned seq again", async () => {
-        const pruned = await store.appendChange("keys_changed", randomUUID(), P - 500);
-        await store.prune(P - 499);
-        const next = await store.appendChange("keys_changed", randomUUID(), T0);
+        const pruned = await appendChange(store, "keys_changed", randomUUID(), P - 500);
+        await store.prune(allBefore(P - 499));
+        const next = await appendChange(store, "keys_changed", randomUUID(), T0);
         expect(next).toBeGreaterThan(pruned);
         expect((await store.changesSince(pruned, 10)).map((event) => event.seq)).toContain(next);
       });
@@ -845,18 +968,19 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         );
       });
 
-      it("retireKeysExcept retires every other active key and leaves retired ones alone", async () => {
-        const previous = newKey({ createdAtMs: T0 });
-        const next = newKey({ createdAtMs: T0 + 1 });
+      it("insertKey with retireOlder retires every older active key and leaves retired ones alone", async () => {
+        // Newer than the keys of the other tests: a rotation retires all but the newest.
+        const previous = newKey({ createdAtMs: T0 + 1_000_000 });
+        const next = newKey({ createdAtMs: T0 + 1_000_001 });
         const longRetired = newKey({
           createdAtMs: T0 - 1000,
           status: "retired",
           retiredAtMs: T0 - 500,
           expiresAtMs: T0 - 100,
         });
-        for (const key of [previous, next, longRetired]) await store.insertKey(key);
+        for (const key of [previous, longRetired]) await store.insertKey(key);
 
-        await store.retireKeysExcept(next.kid, T0 + 10, T0 + 86_400_000);
+        await store.insertKey(next, undefined, { nowMs: T0 + 10, expiresAtMs: T0 + 86_400_000 });
         const byKid = new Map((await store.listKeys()).map((key) => [key.kid, key]));
         expect(byKid.get(previous.kid)).toEqual({
           ...previous,
@@ -868,13 +992,13 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(byKid.get(longRetired.kid)).toEqual(longRetired);
       });
 
-      it("retireKeysExcept leaves newer keys active, so concurrent rotations keep the newest", async () => {
-        const older = newKey({ createdAtMs: T0 + 100 });
-        const newer = newKey({ createdAtMs: T0 + 200 });
-        for (const key of [older, newer]) await store.insertKey(key);
-        // Two rotations racing: each retires "the others" after inserting its own key.
-        await store.retireKeysExcept(newer.kid, T0 + 300, T0 + 86_400_000);
-        await store.retireKeysExcept(older.kid, T0 + 300, T0 + 86_400_000);
+      it("insertKey with retireOlder leaves newer keys active, so concurrent rotations keep the newest", async () => {
+        const older = newKey({ createdAtMs: T0 + 2_000_100 });
+        const newer = newKey({ createdAtMs: T0 + 2_000_200 });
+        // Two rotations racing, the one with the older key committing last.
+        const retire = { nowMs: T0 + 300, expiresAtMs: T0 + 86_400_000 };
+        await store.insertKey(newer, undefined, retire);
+        await store.insertKey(older, undefined, retire);
         const byKid = new Map((await store.listKeys()).map((key) => [key.kid, key]));
         expect(byKid.get(newer.kid)?.status).toBe("active");
         expect(byKid.get(older.kid)?.status).toBe("retired");

@@ -6,7 +6,7 @@ import { openPostgresStore } from "../../src/store/postgres";
 import type { PostgresStore } from "../../src/store/postgres";
 import { StoreUnavailableError } from "../../src/store/store";
 import type { SessionRecord } from "../../src/store/store";
-import { describeStoreContract } from "./contract";
+import { appendChange, describeStoreContract } from "./contract";
 import { createTestDatabase, withAdmin } from "./pg";
 import type { TestDatabase } from "./pg";
 
@@ -105,7 +105,7 @@ describe("PostgresStore on a real server", () => {
 
   describe("int8 parsing", () => {
     it("reads BIGINT times as numbers without changing pg's global parsers", async () => {
-      const seq = await a.appendChange("keys_changed", randomUUID(), 8_000_000_000_000);
+      const seq = await appendChange(a, "keys_changed", randomUUID(), 8_000_000_000_000);
       const [event] = await a.changesSince(seq - 1, 1);
       expect(event?.atMs).toBe(8_000_000_000_000);
       expect(typeof event?.seq).toBe("number");
@@ -118,7 +118,7 @@ describe("PostgresStore on a real server", () => {
       let calls = 0;
       const unsubscribe = await a.watchChanges(() => calls++);
       try {
-        await b.appendChange("user_blocked", randomUUID(), T0);
+        await appendChange(b, "user_blocked", randomUUID(), T0);
         await waitFor(() => calls >= 1, "a notification from the other instance");
 
         const session = newSession();
@@ -130,7 +130,7 @@ describe("PostgresStore on a real server", () => {
         await unsubscribe();
       }
       const after = calls;
-      await b.appendChange("user_blocked", randomUUID(), T0);
+      await appendChange(b, "user_blocked", randomUUID(), T0);
       await sleep(300);
       expect(calls).toBe(after);
     });
@@ -147,7 +147,7 @@ describe("PostgresStore on a real server", () => {
           async () => (await countBackends(db, "poolgate-listen")) === 1,
           "a new LISTEN connection",
         );
-        await b.appendChange("keys_changed", randomUUID(), T0);
+        await appendChange(b, "keys_changed", randomUUID(), T0);
         await waitFor(() => calls === 2, "a notification on the new connection");
       } finally {
         await unsubscribe();
@@ -169,6 +169,40 @@ describe("PostgresStore on a real server", () => {
     });
   });
 
+  describe("prune", () => {
+    const nothingBefore = {
+      changesBeforeMs: 0,
+      sessionsExpiredBeforeMs: 0,
+      lockoutsIdleBeforeMs: 0,
+      heartbeatsBeforeMs: 0,
+    };
+
+    it("one instance at a time: skipped while another holds the prune lock, run once it is free", async () => {
+      const holder = new pg.Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query("SELECT pg_advisory_lock(8101816766196512110)");
+        expect(await a.prune(nothingBefore)).toBeUndefined();
+        await holder.query("SELECT pg_advisory_unlock(8101816766196512110)");
+        expect(await a.prune(nothingBefore)).toEqual({
+          changes: 0,
+          sessions: 0,
+          lockouts: 0,
+          heartbeats: 0,
+        });
+      } finally {
+        await holder.end();
+      }
+    });
+
+    it("two prunes at once: each either runs or is skipped, and the lock is free afterwards", async () => {
+      const outcomes = await Promise.all([a.prune(nothingBefore), b.prune(nothingBefore)]);
+      expect(outcomes.filter((outcome) => outcome !== undefined).length).toBeGreaterThanOrEqual(1);
+      expect(await a.prune(nothingBefore)).toBeDefined();
+      expect(await b.prune(nothingBefore)).toBeDefined();
+    });
+  });
+
   describe("concurrency across instances", () => {
     it("a reader polling changesSince sees every event of 200 concurrent appends from two instances", async () => {
       const reader = await openPostgresStore({ connectionString: db.url, poolSize: 2 });
@@ -186,18 +220,24 @@ describe("PostgresStore on a real server", () => {
             if (!stillWriting && batch.length === 0) return;
           }
         })();
-        const subject = randomUUID();
-        const seqs = await Promise.all(
-          Array.from({ length: 200 }, (_, index) =>
-            (index % 2 === 0 ? a : b).appendChange("session_revoked", subject, T0 + index),
+        // One subject per append: concurrent appends cannot each learn their own seq.
+        const subjects = Array.from({ length: 200 }, () => randomUUID());
+        await Promise.all(
+          subjects.map((subject, index) =>
+            (index % 2 === 0 ? a : b).deleteUser(`no-such-user-${subject}`, {
+              kind: "session_revoked",
+              subject,
+              atMs: T0 + index,
+            }),
           ),
         );
         writing = false;
         await reading;
 
-        const final = (await reader.changesSince(before, 10_000)).map((event) => event.seq);
+        const events = await reader.changesSince(before, 10_000);
+        const final = events.map((event) => event.seq);
         expect(final).toHaveLength(200);
-        expect([...final].sort((x, y) => x - y)).toEqual([...seqs].sort((x, y) => x - y));
+        expect(events.map((event) => event.subject).sort()).toEqual([...subjects].sort());
         expect([...seen].sort((x, y) => x - y)).toEqual(final);
       } finally {
         await reader.close();

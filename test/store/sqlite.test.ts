@@ -3,9 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
-import { openSqliteStore } from "../../src/store/sqlite";
+import { openSqliteStore, type SqliteStore } from "../../src/store/sqlite";
 import { sqliteMigrations } from "../../src/store/migrations/sqlite";
-import type { UserRecord } from "../../src/store/store";
+import { StoreUnavailableError, type UserRecord } from "../../src/store/store";
 import { describeStoreContract } from "./contract";
 
 /** A store on a real file in a fresh temporary directory, removed on cleanup. */
@@ -116,3 +116,102 @@ function testUser(): UserRecord {
     updatedAtMs: 1_700_000_000_000,
   };
 }
+
+describe("SqliteStore outbox under a feed that refuses events", () => {
+  const T0 = 1_700_000_000_000;
+  let dir: string;
+  let file: string;
+  let store: SqliteStore;
+
+  beforeEach(async () => {
+    ({ dir, file } = tempStore());
+    store = openSqliteStore({ path: file });
+    await store.migrate();
+  });
+
+  afterEach(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A trigger, from a connection of its own, that makes every insert into `changes` fail. */
+  function refuseFeedInserts(): void {
+    const db = new Database(file);
+    db.exec(
+      "CREATE TRIGGER test_refuse_change BEFORE INSERT ON changes " +
+        "BEGIN SELECT RAISE(ABORT, 'injected fault'); END",
+    );
+    db.close();
+  }
+
+  it("a write whose event is refused is not applied and fails as unavailable", async () => {
+    const sub = randomUUID();
+    await store.createUser(
+      {
+        sub,
+        username: `u-${sub}`,
+        passwordHash: "x",
+        enabled: true,
+        confirmed: true,
+        passwordResetRequired: false,
+        attributes: {},
+        confirmationCodeHash: null,
+        confirmationCodeExpiresAtMs: null,
+        createdAtMs: T0,
+        updatedAtMs: T0,
+      },
+      ["staff"],
+    );
+    const clientId = randomUUID();
+    await store.createClient({
+      clientId,
+      name: "c",
+      secretHash: null,
+      allowedScopes: [],
+      accessTokenValiditySeconds: 3600,
+      idTokenValiditySeconds: 3600,
+      refreshTokenValiditySeconds: 86400,
+      rotateRefreshTokens: false,
+      refreshTokenReuseGraceSeconds: 0,
+      enabled: true,
+      createdAtMs: T0,
+    });
+    const keysBefore = await store.listKeys();
+    refuseFeedInserts();
+    const note = (kind: "user_blocked" | "user_changed" | "client_blocked" | "keys_changed") => ({
+      kind,
+      subject: sub,
+      atMs: T0 + 1,
+    });
+
+    const refused = [
+      store.updateUser(sub, { enabled: false }, T0 + 1, note("user_blocked")),
+      store.deleteUser(sub, note("user_blocked")),
+      store.addUserToGroup(sub, "admins", note("user_changed")),
+      store.removeUserFromGroup(sub, "staff", note("user_changed")),
+      store.updateClient(clientId, { enabled: false }, note("client_blocked")),
+      store.deleteClient(clientId, note("client_blocked")),
+      store.insertKey(
+        {
+          kid: randomUUID(),
+          alg: "RS256",
+          publicJwk: "{}",
+          privateJwkEncrypted: "x",
+          createdAtMs: T0,
+          status: "active",
+          retiredAtMs: null,
+          expiresAtMs: null,
+        },
+        note("keys_changed"),
+        { nowMs: T0, expiresAtMs: T0 + 1 },
+      ),
+    ];
+    for (const write of refused) await expect(write).rejects.toBeInstanceOf(StoreUnavailableError);
+
+    expect(await store.getUserBySub(sub)).toMatchObject({ enabled: true });
+    expect(await store.getGroupsForUsers([sub])).toEqual([["staff"]]);
+    expect(await store.getClient(clientId)).toMatchObject({ enabled: true });
+    expect(await store.listKeys()).toEqual(keysBefore);
+    expect(await store.latestChangeSeq()).toBe(0);
+  });
+});
