@@ -193,7 +193,7 @@ export async function main(
           const clients = (await pool.clients.list()).map((c) => ({
             clientId: c.clientId,
             name: c.name,
-            confidential: c.secretHash !== null,
+            confidential: c.confidential,
             allowedScopes: c.allowedScopes,
             rotateRefreshTokens: c.rotateRefreshTokens,
             enabled: c.enabled,

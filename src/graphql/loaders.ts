@@ -5,15 +5,15 @@
  */
 import DataLoader from "dataloader";
 import type { UserPool } from "../identity/pool";
-import type { UserRecord } from "../store/store";
+import type { UserView } from "../identity/views";
 
 export interface Loaders {
-  readonly userBySub: DataLoader<string, UserRecord | undefined>;
+  readonly userBySub: DataLoader<string, UserView | undefined>;
   readonly groupsBySub: DataLoader<string, string[]>;
 }
 
 export function createLoaders(pool: UserPool): Loaders {
-  let users: DataLoader<string, UserRecord | undefined> | undefined;
+  let users: DataLoader<string, UserView | undefined> | undefined;
   let groups: DataLoader<string, string[]> | undefined;
   return {
     get userBySub() {

@@ -1,7 +1,7 @@
-import type { UserRecord } from "../store/store";
+import type { UserView } from "../identity/views";
 
-/** What a `User` field resolves from: the stored record, plus the token's auth_time on `me`. */
+/** What a `User` field resolves from: the user view (no hashes), plus the token's auth_time on `me`. */
 export interface UserModel {
-  record: UserRecord;
+  user: UserView;
   authTimeSeconds?: number;
 }

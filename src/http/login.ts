@@ -31,7 +31,7 @@ export function loginCsp(nonce: string): string {
 async function problemWith(pool: UserPool, clientId: string): Promise<string | undefined> {
   const client = await pool.clients.get(clientId);
   if (!client || !client.enabled) return "Unknown or disabled app client.";
-  if (client.secretHash !== null)
+  if (client.confidential)
     return "This app client has a secret; the sign-in page needs a public client.";
   return undefined;
 }

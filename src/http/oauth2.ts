@@ -7,9 +7,9 @@ import type { Logger } from "pino";
 import { isPoolgateError, type PoolgateError } from "../errors";
 import type { AuthEvents } from "../events";
 import type { UserPool } from "../identity/pool";
+import type { ClientView } from "../identity/views";
 import { errorSummary } from "../log";
 import { bearerToken } from "../subgraph/bearer";
-import type { ClientRecord } from "../store/store";
 import { sendJson } from "./respond";
 import {
   clientCredentialsOf,
@@ -69,7 +69,7 @@ export function oauth2Routes(
   events?: Pick<AuthEvents, "refresh" | "revocation">,
 ): Record<string, Handler> {
   /** Client authentication is its own step, so its failure is always `invalid_client` (401). */
-  const authenticateClient = async (creds: ClientCredentials): Promise<ClientRecord> => {
+  const authenticateClient = async (creds: ClientCredentials): Promise<ClientView> => {
     try {
       return await pool.clients.authenticate(creds.clientId, creds.clientSecret);
     } catch (err) {
@@ -206,8 +206,7 @@ export function oauth2Routes(
       const form = await readForm(req, maxBodyBytes);
       const tokenValue = required(form, "token");
       const client = await authenticateClient(clientCredentialsOf(req, form));
-      if (client.secretHash === null)
-        throw invalidClient("Introspection needs a client with a secret");
+      if (!client.confidential) throw invalidClient("Introspection needs a client with a secret");
       sendNoStoreJson(res, await pool.machine.introspect(client, tokenValue));
     });
 

@@ -7,11 +7,11 @@
  * services directly.
  */
 import { PoolgateError } from "../errors";
-import type { UserRecord } from "../store/store";
 import type { NewUserInput, UserService } from "./users";
 import type { ResourceServerService } from "./resourceServers";
 import { ADMIN_SCOPE } from "./scopes";
 import type { SessionService } from "./sessions";
+import type { UserView } from "./views";
 
 /** Who asks, as the front door verified them: the token's scopes, or null for no token. */
 export type AdminCaller = { readonly scopes: ReadonlySet<string> } | null;
@@ -40,11 +40,11 @@ export class AdminOperations {
     }
   }
 
-  getUser(username: string): Promise<UserRecord | undefined> {
+  getUser(username: string): Promise<UserView | undefined> {
     return this.users.find(username);
   }
 
-  createUser(input: NewUserInput): Promise<UserRecord> {
+  createUser(input: NewUserInput): Promise<UserView> {
     return this.users.adminCreate(input);
   }
 

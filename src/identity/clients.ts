@@ -10,6 +10,7 @@ import { safeEqual, storageHash } from "../tokens/secrets";
 import type { ResourceServerService } from "./resourceServers";
 import type { RevocationState } from "./revocations";
 import { isValidScopeName } from "./scopes";
+import { clientView, type ClientView } from "./views";
 
 /** Cognito's defaults and bounds (DESIGN §2). */
 export const LIFETIMES = {
@@ -30,7 +31,7 @@ export interface CreateClientInput {
 }
 
 export interface CreatedClient {
-  client: ClientRecord;
+  client: ClientView;
   /** Shown once, never stored. */
   clientSecret: string | undefined;
 }
@@ -56,8 +57,14 @@ function lifetime(name: keyof typeof LIFETIMES, value: number | undefined): numb
   return value;
 }
 
+/** A cached client: the record (its secret hash checks a secret) and the view handed out. */
+interface CachedClient {
+  readonly record: ClientRecord;
+  readonly view: ClientView;
+}
+
 export class ClientService {
-  private readonly cache: LRUCache<string, ClientRecord>;
+  private readonly cache: LRUCache<string, CachedClient>;
 
   constructor(
     private readonly store: Store,
@@ -110,7 +117,7 @@ export class ClientService {
       createdAtMs: nowMs,
     };
     await this.store.createClient(client);
-    return { client, clientSecret };
+    return { client: clientView(client), clientSecret };
   }
 
   private hashSecret(clientId: string, secret: string): string {
@@ -124,25 +131,26 @@ export class ClientService {
   async authenticate(
     clientId: string,
     clientSecret: string | null | undefined,
-  ): Promise<ClientRecord> {
+  ): Promise<ClientView> {
     const fail = (why: string) =>
       new PoolgateError("NOT_AUTHORIZED", "Client authentication failed", {
         logDetail: `client auth: ${why}`,
       });
     if (typeof clientId !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(clientId))
       throw fail("malformed id");
-    const client = await this.cachedClient(clientId);
-    if (!client) throw fail("unknown client");
+    const cached = await this.cachedClient(clientId);
+    if (!cached) throw fail("unknown client");
+    const client = cached.record;
     if (!client.enabled || this.revocations.isClientBlocked(clientId))
       throw fail("client disabled");
     if (client.secretHash === null) {
       if (clientSecret) throw fail("secret sent to a public client");
-      return client;
+      return cached.view;
     }
     if (!clientSecret || clientSecret.length > 512) throw fail("secret missing");
     if (!safeEqual(this.hashSecret(clientId, clientSecret), client.secretHash))
       throw fail("wrong secret");
-    return client;
+    return cached.view;
   }
 
   /**
@@ -150,12 +158,14 @@ export class ClientService {
    * rarely: a copy is kept for up to 30 s, dropped at once by a change here and, through the
    * change feed (client_blocked / client_unblocked), by a change on another instance.
    */
-  private async cachedClient(clientId: string): Promise<ClientRecord | undefined> {
+  private async cachedClient(clientId: string): Promise<CachedClient | undefined> {
     const cached = this.cache.get(clientId);
     if (cached) return cached;
-    const client = await this.store.getClient(clientId);
-    if (client) this.cache.set(clientId, client);
-    return client;
+    const record = await this.store.getClient(clientId);
+    if (!record) return undefined;
+    const entry = { record, view: clientView(record) };
+    this.cache.set(clientId, entry);
+    return entry;
   }
 
   invalidate(clientId: string): void {
@@ -195,11 +205,12 @@ export class ClientService {
     this.invalidate(clientId);
   }
 
-  list(): Promise<ClientRecord[]> {
-    return this.store.listClients();
+  async list(): Promise<ClientView[]> {
+    return (await this.store.listClients()).map(clientView);
   }
 
-  get(clientId: string): Promise<ClientRecord | undefined> {
-    return this.store.getClient(clientId);
+  async get(clientId: string): Promise<ClientView | undefined> {
+    const client = await this.store.getClient(clientId);
+    return client && clientView(client);
   }
 }

@@ -5,16 +5,18 @@
  * DESIGN §3). A copy older than `freshForMs` is read again as a safety net against changes
  * made behind poolgate's back. While the store is unreachable, a caller whose token was
  * already verified still gets their last-known record (stale-if-error). Writes never go
- * through here.
+ * through here. What it hands out is the user view (identity/views.ts), built once when a
+ * record is read and cached as such, so `me` pays no copy per request.
  */
 import { LRUCache } from "lru-cache";
-import { StoreUnavailableError, type Store, type UserRecord } from "../store/store";
+import { StoreUnavailableError, type Store } from "../store/store";
+import { userView, type UserView } from "./views";
 
 /** How long a copy is served without asking the store again, if no change event arrives. */
 const FRESH_FOR_MS = 30_000;
 
 export class UserDirectory {
-  private readonly users: LRUCache<string, UserRecord>;
+  private readonly users: LRUCache<string, UserView>;
   private readonly groups: LRUCache<string, string[]>;
 
   constructor(
@@ -30,7 +32,7 @@ export class UserDirectory {
       noDeleteOnStaleGet: true,
       perf: { now },
     };
-    this.users = new LRUCache<string, UserRecord>(options);
+    this.users = new LRUCache<string, UserView>(options);
     this.groups = new LRUCache<string, string[]>(options);
   }
 
@@ -40,11 +42,11 @@ export class UserDirectory {
     this.groups.delete(sub);
   }
 
-  async usersBySubs(subs: readonly string[]): Promise<(UserRecord | undefined)[]> {
+  async usersBySubs(subs: readonly string[]): Promise<(UserView | undefined)[]> {
     const cached = subs.map((s) => this.users.get(s));
     if (cached.every((u) => u !== undefined)) return cached;
     try {
-      const found = await this.store.getUsersBySubs(subs);
+      const found = (await this.store.getUsersBySubs(subs)).map((u) => u && userView(u));
       found.forEach((u, i) => (u ? this.users.set(subs[i]!, u) : this.users.delete(subs[i]!)));
       return found;
     } catch (err) {

@@ -3,7 +3,6 @@
  * introspection (RFC 7662) and the userInfo claims. Shared by GraphQL and /oauth2/*.
  */
 import { PoolgateError } from "../errors";
-import type { ClientRecord } from "../store/store";
 import { profileClaims, type AccessTokenClaims } from "../tokens/claims";
 import { issueClientAccessToken } from "../tokens/issue";
 import { openRefreshToken } from "../tokens/refresh";
@@ -11,6 +10,7 @@ import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
 import type { ResourceServerService } from "./resourceServers";
 import { ADMIN_SCOPE } from "./scopes";
+import type { ClientView } from "./views";
 
 export interface ClientCredentialsResult {
   accessToken: string;
@@ -36,10 +36,10 @@ export class MachineService {
    * server still defines), an access token only, `sub = client_id`.
    */
   async clientCredentials(
-    client: ClientRecord,
+    client: ClientView,
     requested: readonly string[] | null | undefined,
   ): Promise<ClientCredentialsResult> {
-    if (client.secretHash === null) {
+    if (!client.confidential) {
       throw new PoolgateError(
         "UNAUTHORIZED_CLIENT",
         "Only a client with a secret may use the client credentials grant",
@@ -84,8 +84,8 @@ export class MachineService {
    * are active while their session is. Anything else — revoked, expired, foreign, malformed —
    * is `{ active: false }` and nothing more (§2.2).
    */
-  async introspect(caller: ClientRecord, token: string): Promise<IntrospectionResult> {
-    if (caller.secretHash === null) {
+  async introspect(caller: ClientView, token: string): Promise<IntrospectionResult> {
+    if (!caller.confidential) {
       throw new PoolgateError(
         "UNAUTHORIZED_CLIENT",
         "Only a client with a secret may introspect tokens",

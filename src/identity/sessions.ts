@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { PoolgateError } from "../errors";
-import type { ClientRecord, SessionRecord, UserRecord } from "../store/store";
+import type { SessionRecord, UserRecord } from "../store/store";
 import { issueUserTokens } from "../tokens/issue";
 import { openRefreshToken, sealRefreshToken } from "../tokens/refresh";
 import { safeEqual, storageHash } from "../tokens/secrets";
@@ -12,6 +12,7 @@ import type { IdentityDeps } from "./deps";
 import { MAX_PASSWORD_LENGTH } from "./passwords";
 import { grantUserScopes, refreshUserScopes } from "./scopes";
 import { canonicalUsername } from "./usernames";
+import type { ClientView } from "./views";
 
 export interface AuthenticationResult {
   accessToken: string;
@@ -108,7 +109,7 @@ export class SessionService {
   }
 
   private async startSession(
-    client: ClientRecord,
+    client: ClientView,
     user: UserRecord,
     groups: readonly string[],
     scopes: readonly string[],
@@ -167,7 +168,7 @@ export class SessionService {
   }
 
   /** Refresh for a client already authenticated (the /oauth2/token endpoint does that itself). */
-  async refreshFor(client: ClientRecord, refreshToken: string): Promise<AuthenticationResult> {
+  async refreshFor(client: ClientView, refreshToken: string): Promise<AuthenticationResult> {
     const req = { refreshToken };
     const invalid = (why: string) =>
       new PoolgateError("INVALID_REFRESH_TOKEN", "Invalid refresh token", {
@@ -249,7 +250,7 @@ export class SessionService {
    * authentic, since it decrypted under our key — means the family leaked: revoke it.
    */
   private async rotate(
-    client: ClientRecord,
+    client: ClientView,
     session: SessionRecord,
     presented: string,
     nowMs: number,
@@ -316,7 +317,7 @@ export class SessionService {
   }
 
   /** RevokeToken for a client already authenticated. */
-  async revokeFor(client: ClientRecord, token: string): Promise<boolean> {
+  async revokeFor(client: ClientView, token: string): Promise<boolean> {
     const req = { token };
     const payload = await openRefreshToken(
       this.d.secrets.refreshTokenKey,

@@ -11,6 +11,7 @@ import type { CodeSender, IdentityDeps } from "./deps";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
 import { canonicalUsername, requireValidUsername } from "./usernames";
+import { userView, type UserView } from "./views";
 
 export interface NewUserInput {
   username: string;
@@ -124,14 +125,12 @@ export class UserService {
   }
 
   /** AdminCreateUser: a confirmed user with a permanent password. */
-  adminCreate(input: NewUserInput): Promise<UserRecord> {
-    return this.insert(input, true);
+  async adminCreate(input: NewUserInput): Promise<UserView> {
+    return userView(await this.insert(input, true));
   }
 
   /** SignUp (self-registration): an unconfirmed user; the code goes to the sender. */
-  async signUp(
-    input: NewUserInput,
-  ): Promise<{ user: UserRecord; destination: string | undefined }> {
+  async signUp(input: NewUserInput): Promise<{ user: UserView; destination: string | undefined }> {
     if (!this.d.config.selfSignUp) {
       throw new PoolgateError("NOT_AUTHORIZED", "SignUp is not permitted for this user pool");
     }
@@ -139,7 +138,7 @@ export class UserService {
     const user = await this.insert({ ...input, groups: [] }, false, code);
     const destination = user.attributes["email"] ?? user.attributes["phone_number"];
     await this.sender.sendConfirmationCode({ username: user.username, destination, code });
-    return { user, destination };
+    return { user: userView(user), destination };
   }
 
   /**
@@ -219,19 +218,20 @@ export class UserService {
     return true;
   }
 
-  find(username: string): Promise<UserRecord | undefined> {
+  async find(username: string): Promise<UserView | undefined> {
     const name = this.canonical(username);
-    return name === undefined ? Promise.resolve(undefined) : this.d.store.getUserByUsername(name);
+    const user = name === undefined ? undefined : await this.d.store.getUserByUsername(name);
+    return user && userView(user);
   }
 
-  async require(username: string): Promise<UserRecord> {
+  async require(username: string): Promise<UserView> {
     const user = await this.find(username);
     if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
     return user;
   }
 
   /** Disabling rejects the user's tokens and refreshes at once (DESIGN §3). */
-  async setEnabled(username: string, enabled: boolean): Promise<UserRecord> {
+  async setEnabled(username: string, enabled: boolean): Promise<UserView> {
     const user = await this.require(username);
     const nowMs = this.d.now();
     await this.d.store.updateUser(user.sub, { enabled }, nowMs, {

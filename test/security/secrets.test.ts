@@ -144,7 +144,7 @@ async function walkThrough(gw: LoggedGateway, environment: "development" | "prod
     Date.now(),
   );
   keep("client secret", clientSecret);
-  keep("client secret hash", client.secretHash);
+  keep("client secret hash", (await gw.pool.store.getClient(client.clientId))?.secretHash);
   const app = { clientId: client.clientId, clientSecret: clientSecret! };
 
   const admin = { username: `admin-${rand()}`, password: `Adm1n-${rand()}!` };

@@ -26,14 +26,14 @@ function audit(ctx: GatewayContext, action: string, target: string): void {
 
 export const adminMutations: Pick<MutationResolvers<GatewayContext>, AdminMutations> = {
   async adminCreateUser(_parent, { input }, ctx) {
-    const record = await ctx.pool.admin(ctx.principal).createUser({
+    const user = await ctx.pool.admin(ctx.principal).createUser({
       username: input.username,
       password: input.password,
       attributes: attributesOf(input.attributes),
       groups: input.groups ?? [],
     });
     audit(ctx, "create_user", input.username);
-    return { record };
+    return { user };
   },
   async adminDisableUser(_parent, { username }, ctx) {
     await ctx.pool.admin(ctx.principal).setUserEnabled(username, false);

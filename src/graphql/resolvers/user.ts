@@ -3,6 +3,7 @@ import { PoolgateError } from "../../errors";
 import { ADMIN_SCOPE } from "../../identity/scopes";
 import type { QueryResolvers, UserResolvers } from "../__generated__/resolvers";
 import type { GatewayContext } from "../context";
+import type { UserModel } from "../models";
 import type { Principal } from "../../subgraph/principal";
 
 export function requirePrincipal(ctx: GatewayContext): Principal {
@@ -29,20 +30,19 @@ export const userQueries: Pick<
   async me(_parent, _args, ctx) {
     const principal = ctx.principal;
     if (!principal || principal.username === undefined) return null;
-    const record = await ctx.loaders.userBySub.load(principal.sub);
-    if (!record) return null;
-    return { record, authTimeSeconds: principal.authTimeSeconds };
+    const user = await ctx.loaders.userBySub.load(principal.sub);
+    if (!user) return null;
+    return { user, authTimeSeconds: principal.authTimeSeconds };
   },
   async adminGetUser(_parent, { username }, ctx) {
-    const record = await ctx.pool.admin(ctx.principal).getUser(username);
-    return record ? { record } : null;
+    const user = await ctx.pool.admin(ctx.principal).getUser(username);
+    return user ? { user } : null;
   },
 };
 
-const attr = (name: string) => (m: { record: { attributes: Record<string, string> } }) =>
-  m.record.attributes[name] ?? null;
-const flag = (name: string) => (m: { record: { attributes: Record<string, string> } }) => {
-  const v = m.record.attributes[name];
+const attr = (name: string) => (m: UserModel) => m.user.attributes[name] ?? null;
+const flag = (name: string) => (m: UserModel) => {
+  const v = m.user.attributes[name];
   return v === undefined ? null : v === "true";
 };
 
@@ -71,11 +71,11 @@ export const userType: UserResolvers<GatewayContext> = {
         {},
       );
     }
-    const record = await ctx.loaders.userBySub.load(sub);
-    return record ? { record } : null;
+    const user = await ctx.loaders.userBySub.load(sub);
+    return user ? { user } : null;
   },
-  sub: (m) => m.record.sub,
-  username: (m) => m.record.username,
+  sub: (m) => m.user.sub,
+  username: (m) => m.user.username,
   email: attr("email"),
   emailVerified: flag("email_verified"),
   phoneNumber: attr("phone_number"),
@@ -83,12 +83,12 @@ export const userType: UserResolvers<GatewayContext> = {
   name: attr("name"),
   givenName: attr("given_name"),
   familyName: attr("family_name"),
-  groups: (m, _args, ctx) => ctx.loaders.groupsBySub.load(m.record.sub),
+  groups: (m, _args, ctx) => ctx.loaders.groupsBySub.load(m.user.sub),
   attributes: (m) =>
-    Object.entries(m.record.attributes)
+    Object.entries(m.user.attributes)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, value]) => ({ name, value })),
-  enabled: (m) => m.record.enabled,
-  confirmed: (m) => m.record.confirmed,
+  enabled: (m) => m.user.enabled,
+  confirmed: (m) => m.user.confirmed,
   authTime: (m) => m.authTimeSeconds ?? null,
 };
