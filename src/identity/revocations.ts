@@ -229,9 +229,6 @@ export class RevocationState {
     else this.blockedUsers.delete(sub);
     this.options.onUserChanged(sub);
   }
-  markUserChanged(sub: string): void {
-    this.options.onUserChanged(sub);
-  }
   markClientBlocked(clientId: string, blocked: boolean): void {
     if (blocked) this.blockedClients.add(clientId);
     else this.blockedClients.delete(clientId);

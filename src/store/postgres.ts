@@ -537,16 +537,6 @@ export class PostgresStore implements Store {
     return rows[0] === undefined ? undefined : clientFromRow(rows[0]);
   }
 
-  async getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]> {
-    if (clientIds.length === 0) return [];
-    const { rows } = await this.query<ClientRow>(
-      `SELECT ${CLIENTS} FROM clients WHERE client_id = ANY($1::text[])`,
-      [[...clientIds]],
-    );
-    const byId = new Map(rows.map((row) => [row.client_id, clientFromRow(row)]));
-    return clientIds.map((clientId) => byId.get(clientId));
-  }
-
   async listClients(): Promise<ClientRecord[]> {
     // COLLATE "C": byte order, as SQLite's BINARY, whatever the database's locale.
     const { rows } = await this.query<ClientRow>(
@@ -709,14 +699,6 @@ export class PostgresStore implements Store {
       if (ids.length > 0) await this.appendChangesIn(client, "session_revoked", ids, nowMs);
       return ids;
     });
-  }
-
-  async listRevokedSessionIds(sinceMs: number): Promise<string[]> {
-    const { rows } = await this.query<{ id: string }>(
-      "SELECT id FROM sessions WHERE revoked_at_ms >= $1",
-      [sinceMs],
-    );
-    return rows.map((row) => row.id);
   }
 
   // change feed

@@ -377,17 +377,6 @@ export class SqliteStore implements Store {
     return this.guard(() => this.selectClient(clientId));
   }
 
-  getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]> {
-    return this.guard(() => {
-      if (clientIds.length === 0) return [];
-      const rows = this.statement<ClientRow>(
-        `SELECT ${CLIENT_COLUMNS} FROM clients WHERE client_id IN (SELECT value FROM json_each(?))`,
-      ).all(JSON.stringify(clientIds));
-      const byId = new Map(rows.map((row) => [row.client_id, clientFromRow(row)]));
-      return clientIds.map((clientId) => byId.get(clientId));
-    });
-  }
-
   listClients(): Promise<ClientRecord[]> {
     return this.guard(() =>
       this.statement<ClientRow>(
@@ -572,14 +561,6 @@ export class SqliteStore implements Store {
         for (const id of ids) this.insertChange("session_revoked", id, nowMs);
         return ids;
       })(),
-    );
-  }
-
-  listRevokedSessionIds(sinceMs: number): Promise<string[]> {
-    return this.guard(() =>
-      this.statement<{ id: string }>("SELECT id FROM sessions WHERE revoked_at_ms >= ?")
-        .all(sinceMs)
-        .map((row) => row.id),
     );
   }
 

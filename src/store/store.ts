@@ -228,7 +228,6 @@ export interface Store {
   // app clients
   createClient(client: ClientRecord): Promise<void>;
   getClient(clientId: string): Promise<ClientRecord | undefined>;
-  getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]>;
   listClients(): Promise<ClientRecord[]>;
   /** Returns false when no such client (and then appends no event). */
   updateClient(clientId: string, patch: ClientPatch, change?: ChangeNote): Promise<boolean>;
@@ -263,8 +262,6 @@ export interface Store {
   revokeSession(id: string, reason: RevocationReason, nowMs: number): Promise<boolean>;
   /** Revokes every live session of a user; returns their ids. Emits session_revoked for each. */
   revokeUserSessions(sub: string, reason: RevocationReason, nowMs: number): Promise<string[]>;
-  /** Sessions revoked at or after `sinceMs` (for the in-memory revoked set at start). */
-  listRevokedSessionIds(sinceMs: number): Promise<string[]>;
 
   // change feed: written only by the writes above, each with its event (ChangeNote)
   /** Events with seq > afterSeq, oldest first, at most `limit`. */
