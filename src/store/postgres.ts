@@ -12,12 +12,7 @@ import {
   type LockoutRow,
   type SessionRow,
 } from "./rows";
-import {
-  countSignInAttempt,
-  StoreConflictError,
-  StoreUnavailableError,
-  StoreWriteRefusedError,
-} from "./store";
+import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 
 interface ResourceServerRow {
   id: string;
@@ -839,32 +834,27 @@ export class PostgresStore implements Store {
 
   // failed sign-in counters
 
-  async getLockout(username: string): Promise<LockoutRecord | undefined> {
-    const { rows } = await this.query<LockoutRow>(
-      `SELECT ${LOCKOUTS} FROM lockouts WHERE username = $1`,
-      [username],
-    );
-    return rows[0] === undefined ? undefined : lockoutFromRow(rows[0]);
-  }
-
-  reserveSignInAttempt(
+  updateLockout(
     username: string,
-    nowMs: number,
-    resetAfterMs: number,
-    lockFor: (consecutiveFailures: number) => number,
-  ): Promise<{ allowed: boolean; record: LockoutRecord }> {
+    update: (previous: LockoutRecord | undefined) => LockoutRecord | undefined,
+  ): Promise<LockoutRecord | undefined> {
     return this.transaction(async (client) => {
-      const previous = await this.lockLockoutRow(client, username, nowMs);
-      const outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
-      if (!outcome.allowed) return outcome;
-      const { record } = outcome;
+      const previous = await this.lockLockoutRow(client, username);
+      const next = update(previous);
+      if (next === undefined) {
+        // The placeholder row was never committed: dropping it leaves the table as it was.
+        if (previous === undefined)
+          await this.run(client, "DELETE FROM lockouts WHERE username = $1", [username]);
+        return previous;
+      }
+      const record = { ...next, username };
       await this.run(
         client,
         "UPDATE lockouts SET consecutive_failures = $2, last_failure_at_ms = $3, " +
           "locked_until_ms = $4 WHERE username = $1",
         [username, record.consecutiveFailures, record.lastFailureAtMs, record.lockedUntilMs],
       );
-      return outcome;
+      return record;
     });
   }
 
@@ -879,19 +869,18 @@ export class PostgresStore implements Store {
    * was, or undefined when there was none. SELECT … FOR UPDATE alone cannot lock a row that
    * does not exist yet, and two first attempts would both see none: so a placeholder row is
    * inserted first (ON CONFLICT DO NOTHING waits for a concurrent inserter and then yields to
-   * its row). The caller overwrites the placeholder before committing. The loop only repeats
+   * its row). The caller overwrites or deletes the placeholder before committing. The loop only repeats
    * when clearFailedSignIns deletes the row between the two statements.
    */
   private async lockLockoutRow(
     client: pg.PoolClient,
     username: string,
-    nowMs: number,
   ): Promise<LockoutRecord | undefined> {
     for (;;) {
       const inserted = await this.run(
         client,
-        `INSERT INTO lockouts (${LOCKOUTS}) VALUES ($1, 0, $2, $2) ON CONFLICT DO NOTHING`,
-        [username, nowMs],
+        `INSERT INTO lockouts (${LOCKOUTS}) VALUES ($1, 0, 0, 0) ON CONFLICT DO NOTHING`,
+        [username],
       );
       if ((inserted.rowCount ?? 0) > 0) return undefined;
       const { rows } = await this.run<LockoutRow>(

@@ -16,12 +16,7 @@ import {
   type SessionRow,
 } from "./rows";
 import type { SqliteMigration } from "./migrations/sqlite";
-import {
-  countSignInAttempt,
-  StoreConflictError,
-  StoreUnavailableError,
-  StoreWriteRefusedError,
-} from "./store";
+import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
   ChangeEvent,
   ChangeKind,
@@ -683,30 +678,25 @@ export class SqliteStore implements Store {
 
   // failed sign-in counters
 
-  getLockout(username: string): Promise<LockoutRecord | undefined> {
-    return this.guard(() => this.selectLockout(username));
-  }
-
-  reserveSignInAttempt(
+  updateLockout(
     username: string,
-    nowMs: number,
-    resetAfterMs: number,
-    lockFor: (consecutiveFailures: number) => number,
-  ): Promise<{ allowed: boolean; record: LockoutRecord }> {
+    update: (previous: LockoutRecord | undefined) => LockoutRecord | undefined,
+  ): Promise<LockoutRecord | undefined> {
     return this.guard(() =>
       this.db
-        .transaction((): { allowed: boolean; record: LockoutRecord } => {
+        .transaction((): LockoutRecord | undefined => {
           const previous = this.selectLockout(username);
-          const outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
-          if (!outcome.allowed) return outcome;
+          const next = update(previous);
+          if (next === undefined) return previous;
+          const record = { ...next, username };
           this.statement(
             `INSERT INTO lockouts (${LOCKOUT_COLUMNS}) VALUES (${placeholders(LOCKOUT_COLUMNS)}) ` +
               "ON CONFLICT (username) DO UPDATE SET " +
               "consecutive_failures = excluded.consecutive_failures, " +
               "last_failure_at_ms = excluded.last_failure_at_ms, " +
               "locked_until_ms = excluded.locked_until_ms",
-          ).run(lockoutToRow(outcome.record));
-          return outcome;
+          ).run(lockoutToRow(record));
+          return record;
         })
         .immediate(),
     );

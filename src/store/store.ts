@@ -307,54 +307,18 @@ export interface Store {
   setPoolSetting(name: string, value: string): Promise<void>;
 
   // failed sign-in counters
-  getLockout(username: string): Promise<LockoutRecord | undefined>;
   /**
-   * Atomically checks the lock and counts one attempt, BEFORE the credential is checked, so
-   * that concurrent attempts cannot all slip past the check (a success then clears the count).
-   *   - locked (`lockedUntilMs > nowMs`): nothing changes → `{ allowed: false }`;
-   *   - otherwise the count goes up by one (or restarts at 1 when the last activity —
-   *     the later of the last attempt and the end of the lock — is more than
-   *     `resetAfterMs` ago), `lockedUntilMs = nowMs + lockFor(count)` (0 = no lock)
-   *     → `{ allowed: true }`.
+   * Atomic read-modify-write of one failed-attempt counter, for identity/lockout.ts which owns
+   * the counting rule: `update` gets the row as it is (undefined when there is none) while no
+   * other update of the same username can run (one transaction; PostgreSQL: the row locked
+   * with SELECT … FOR UPDATE), and returns the row to write, or undefined to leave it as it is.
+   * Resolves with the row as it is afterwards. `update` must be synchronous and do no I/O.
    */
-  reserveSignInAttempt(
+  updateLockout(
     username: string,
-    nowMs: number,
-    resetAfterMs: number,
-    lockFor: (consecutiveFailures: number) => number,
-  ): Promise<{ allowed: boolean; record: LockoutRecord }>;
+    update: (previous: LockoutRecord | undefined) => LockoutRecord | undefined,
+  ): Promise<LockoutRecord | undefined>;
   clearFailedSignIns(username: string): Promise<void>;
-}
-
-/**
- * The counting rule of `Store.reserveSignInAttempt`, shared by both stores and by the
- * in-memory counters of unknown usernames (identity/lockout.ts), so that every counter
- * locks alike. A refused attempt returns the counter unchanged.
- */
-export function countSignInAttempt(
-  previous: LockoutRecord | undefined,
-  username: string,
-  nowMs: number,
-  resetAfterMs: number,
-  lockFor: (consecutiveFailures: number) => number,
-): { allowed: boolean; record: LockoutRecord } {
-  if (previous !== undefined && previous.lockedUntilMs > nowMs) {
-    return { allowed: false, record: previous };
-  }
-  const quiet = previous === undefined || nowMs - lockoutLastActivityMs(previous) > resetAfterMs;
-  const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
-  const record: LockoutRecord = {
-    username,
-    consecutiveFailures,
-    lastFailureAtMs: nowMs,
-    lockedUntilMs: nowMs + lockFor(consecutiveFailures),
-  };
-  return { allowed: true, record };
-}
-
-/** The later of the last attempt and the end of the lock: the count resets `resetAfterMs` after it. */
-export function lockoutLastActivityMs(record: LockoutRecord): number {
-  return Math.max(record.lastFailureAtMs, record.lockedUntilMs);
 }
 
 export class StoreConflictError extends Error {
