@@ -12,7 +12,7 @@
  */
 import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
-import type { LockoutRecord, Store } from "../store/store";
+import type { LockoutRecord, LockoutStore } from "../store/store";
 
 export const LOCKOUT_FREE_FAILURES = 5;
 export const LOCKOUT_FIRST_MS = 1000;
@@ -74,7 +74,7 @@ export function lockoutLastActivityMs(record: LockoutRecord): number {
  * (Store.updateLockout), so that parallel guesses on any instances each count.
  */
 export async function reserveStoredAttempt(
-  store: Pick<Store, "updateLockout">,
+  store: Pick<LockoutStore, "updateLockout">,
   username: string,
   nowMs: number,
   resetAfterMs: number,
@@ -93,7 +93,7 @@ export class LockoutCounters {
   private readonly unknown: LRUCache<string, LockoutRecord>;
 
   constructor(
-    private readonly store: Pick<Store, "updateLockout" | "clearFailedSignIns">,
+    private readonly store: LockoutStore,
     now: () => number,
     maxUnknownNames: number = UNKNOWN_NAME_COUNTERS_MAX,
   ) {
