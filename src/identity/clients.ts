@@ -5,7 +5,7 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
-import type { ClientRecord, Store } from "../store/store";
+import type { ClientRecord, ClientStore } from "../store/store";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { ResourceServerService } from "./resourceServers";
 import type { RevocationState } from "./revocations";
@@ -67,7 +67,7 @@ export class ClientService {
   private readonly cache: LRUCache<string, CachedClient>;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ClientStore,
     private readonly hashKey: Uint8Array,
     private readonly defaultReuseGraceSeconds: number,
     private readonly revocations: Pick<RevocationState, "markClientBlocked" | "isClientBlocked">,

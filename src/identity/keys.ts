@@ -3,14 +3,14 @@
  * the ring at start and after a change, and rotates. Old keys stay published until every
  * token they signed has expired, so a rotation or a restart never invalidates a live token.
  */
-import type { Store } from "../store/store";
+import type { KeyStore } from "../store/store";
 import { createSealedKey, KeyRing } from "../tokens/keyring";
 
 export class KeyService {
   private current: KeyRing | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: KeyStore,
     private readonly keyEncryptionKey: Uint8Array,
     private readonly retiredKeyLifetimeMs: number,
     /** How long a rotated-in key is published before it signs. */

@@ -12,12 +12,7 @@
  */
 import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
-import {
-  countSignInAttempt,
-  lockoutLastActivityMs,
-  type LockoutRecord,
-  type Store,
-} from "../store/store";
+import type { LockoutRecord, LockoutStore } from "../store/store";
 
 export const LOCKOUT_FREE_FAILURES = 5;
 export const LOCKOUT_FIRST_MS = 1000;
@@ -38,11 +33,67 @@ export function lockoutDurationMs(consecutiveFailures: number): number {
   return Math.min(LOCKOUT_FIRST_MS * 2 ** doublings, LOCKOUT_MAX_MS);
 }
 
+/**
+ * The counting rule, once for every counter (the store's rows and the in-memory ones), so
+ * that every counter locks alike. Checked and counted BEFORE the credential is checked, so
+ * that concurrent attempts cannot all slip past the check (a success then clears the count):
+ *   - locked (`lockedUntilMs > nowMs`): nothing changes → `{ allowed: false }` with the
+ *     counter unchanged;
+ *   - otherwise the count goes up by one (or restarts at 1 when the last activity — the
+ *     later of the last attempt and the end of the lock — is more than `resetAfterMs` ago),
+ *     `lockedUntilMs = nowMs + lockFor(count)` (0 = no lock) → `{ allowed: true }`.
+ */
+export function countSignInAttempt(
+  previous: LockoutRecord | undefined,
+  username: string,
+  nowMs: number,
+  resetAfterMs: number,
+  lockFor: (consecutiveFailures: number) => number,
+): { allowed: boolean; record: LockoutRecord } {
+  if (previous !== undefined && previous.lockedUntilMs > nowMs) {
+    return { allowed: false, record: previous };
+  }
+  const quiet = previous === undefined || nowMs - lockoutLastActivityMs(previous) > resetAfterMs;
+  const consecutiveFailures = quiet ? 1 : previous.consecutiveFailures + 1;
+  const record: LockoutRecord = {
+    username,
+    consecutiveFailures,
+    lastFailureAtMs: nowMs,
+    lockedUntilMs: nowMs + lockFor(consecutiveFailures),
+  };
+  return { allowed: true, record };
+}
+
+/** The later of the last attempt and the end of the lock: the count resets `resetAfterMs` after it. */
+export function lockoutLastActivityMs(record: LockoutRecord): number {
+  return Math.max(record.lastFailureAtMs, record.lockedUntilMs);
+}
+
+/**
+ * countSignInAttempt on a counter in the store, as one atomic read-modify-write
+ * (Store.updateLockout), so that parallel guesses on any instances each count.
+ */
+export async function reserveStoredAttempt(
+  store: Pick<LockoutStore, "updateLockout">,
+  username: string,
+  nowMs: number,
+  resetAfterMs: number,
+  lockFor: (consecutiveFailures: number) => number,
+): Promise<{ allowed: boolean; record: LockoutRecord }> {
+  let outcome: { allowed: boolean; record: LockoutRecord } | undefined;
+  await store.updateLockout(username, (previous) => {
+    outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
+    return outcome.allowed ? outcome.record : undefined;
+  });
+  if (outcome === undefined) throw new Error("updateLockout did not run its update");
+  return outcome;
+}
+
 export class LockoutCounters {
   private readonly unknown: LRUCache<string, LockoutRecord>;
 
   constructor(
-    private readonly store: Pick<Store, "reserveSignInAttempt" | "clearFailedSignIns">,
+    private readonly store: LockoutStore,
     now: () => number,
     maxUnknownNames: number = UNKNOWN_NAME_COUNTERS_MAX,
   ) {
@@ -62,7 +113,13 @@ export class LockoutCounters {
    */
   async reserve(key: string, userExists: boolean, nowMs: number, message: string): Promise<void> {
     const { allowed } = userExists
-      ? await this.store.reserveSignInAttempt(key, nowMs, LOCKOUT_RESET_AFTER_MS, lockoutDurationMs)
+      ? await reserveStoredAttempt(
+          this.store,
+          key,
+          nowMs,
+          LOCKOUT_RESET_AFTER_MS,
+          lockoutDurationMs,
+        )
       : this.reserveUnknown(key, nowMs);
     if (!allowed) throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", message);
   }
@@ -88,7 +145,7 @@ export class LockoutCounters {
       lockoutDurationMs,
     );
     if (outcome.allowed) {
-      // Gone exactly when the store's rule would restart the count (see countSignInAttempt).
+      // Gone exactly when the rule would restart the count (see countSignInAttempt).
       const ttl = lockoutLastActivityMs(outcome.record) + LOCKOUT_RESET_AFTER_MS - nowMs;
       this.unknown.set(key, outcome.record, { ttl });
     }

@@ -9,7 +9,7 @@
  *     plus skew) concerns no live token; a margin covers the clocks of other instances;
  *   - a failed-attempt counter idle for longer than the reset time counts as none.
  */
-import type { PruneCounts, PruneCutoffs, Store } from "../store/store";
+import type { LifecycleStore, PruneCounts, PruneCutoffs } from "../store/store";
 import { LOCKOUT_RESET_AFTER_MS } from "./lockout";
 
 /** Feed events are kept this much longer than the revocation window (clock skew, slow starts). */
@@ -43,7 +43,7 @@ export class PruneSchedule {
   private stopped = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<LifecycleStore, "prune">,
     private readonly options: PruneScheduleOptions,
   ) {}
 

@@ -3,7 +3,11 @@
  * is reserved: it defines the built-in `poolgate/admin` scope.
  */
 import { PoolgateError } from "../errors";
-import { StoreConflictError, type ResourceServerRecord, type Store } from "../store/store";
+import {
+  StoreConflictError,
+  type ResourceServerRecord,
+  type ResourceServerStore,
+} from "../store/store";
 import { ADMIN_SCOPE, OIDC_SCOPES, USER_ADMIN_SCOPE } from "./scopes";
 
 /** RFC 6749 scope-token characters; the identifier may contain "/" (URLs), a scope name may not. */
@@ -44,7 +48,7 @@ export class ResourceServerService {
   private known: { scopes: ReadonlySet<string>; atMs: number } | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ResourceServerStore,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -7,7 +7,7 @@
  * Bounded: a revoked session is remembered only as long as a token of it can still be
  * alive (the longest access/ID token lifetime), after which no token names it anyway.
  */
-import type { ChangeEvent, Store } from "../store/store";
+import type { ChangeEvent, ClientStore, FeedStore, UserStore } from "../store/store";
 
 export interface RevocationStateOptions {
   /** How long a revocation must be remembered: the longest token lifetime, plus skew. */
@@ -43,7 +43,9 @@ export class RevocationState {
   private unwatch: (() => Promise<void>) | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: FeedStore &
+      Pick<UserStore, "listDisabledUserSubs"> &
+      Pick<ClientStore, "listClients">,
     private readonly options: RevocationStateOptions,
   ) {}
 
@@ -227,9 +229,6 @@ export class RevocationState {
   markUserBlocked(sub: string, blocked: boolean): void {
     if (blocked) this.blockedUsers.add(sub);
     else this.blockedUsers.delete(sub);
-    this.options.onUserChanged(sub);
-  }
-  markUserChanged(sub: string): void {
     this.options.onUserChanged(sub);
   }
   markClientBlocked(clientId: string, blocked: boolean): void {

@@ -14,7 +14,7 @@
  */
 import type { Logger } from "pino";
 import { PoolgateError } from "../errors";
-import type { Store } from "../store/store";
+import type { SettingsStore, UserStore } from "../store/store";
 
 /** Cognito's username alphabet: letters, marks, symbols, digits, punctuation; no spaces or controls. */
 const USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
@@ -63,7 +63,7 @@ export function requireValidUsername(raw: unknown, caseSensitive: boolean): stri
  * keeps the name (docs/operations.md, "Username rules").
  */
 export async function applyUsernameRule(
-  store: Store,
+  store: SettingsStore & Pick<UserStore, "listUsernames" | "updateUser">,
   caseSensitive: boolean,
   nowMs: number,
   logger: Logger,

@@ -2,33 +2,26 @@ import pg from "pg";
 import { postgresMigrations } from "./migrations/postgres";
 import {
   changeFromRow,
+  clientFromRow,
+  clientToRow,
   keyFromRow,
   keyToRow,
   lockoutFromRow,
   sessionFromRow,
+  postgresColumns as COLUMNS,
+  resourceServerFromRow,
   sessionToRow,
+  userFromRow,
+  userToRow,
   type ChangeRow,
+  type ClientRow as SharedClientRow,
   type KeyRow,
   type LockoutRow,
+  type ResourceServerRow as SharedResourceServerRow,
   type SessionRow,
+  type UserRow as SharedUserRow,
 } from "./rows";
-import {
-  countSignInAttempt,
-  StoreConflictError,
-  StoreUnavailableError,
-  StoreWriteRefusedError,
-} from "./store";
-
-interface ResourceServerRow {
-  id: string;
-  name: string;
-  scopes: string[];
-  created_at_ms: number;
-}
-
-function resourceServerFromRow(row: ResourceServerRow): ResourceServerRecord {
-  return { id: row.id, name: row.name, scopes: row.scopes, createdAtMs: row.created_at_ms };
-}
+import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
   ChangeEvent,
   ChangeKind,
@@ -128,36 +121,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return store;
 }
 
-// Row shapes as pg returns them (booleans, parsed JSONB, int8 as numbers). Type aliases, not
-// interfaces: pg's QueryResultRow needs an index signature, which only aliases get implicitly.
-
-type UserRow = {
-  sub: string;
-  username: string;
-  password_hash: string;
-  enabled: boolean;
-  confirmed: boolean;
-  password_reset_required: boolean;
-  attributes: unknown;
-  confirmation_code_hash: string | null;
-  confirmation_code_expires_at_ms: number | null;
-  created_at_ms: number;
-  updated_at_ms: number;
-};
-
-type ClientRow = {
-  client_id: string;
-  name: string;
-  secret_hash: string | null;
-  allowed_scopes: unknown;
-  access_token_validity_seconds: number;
-  id_token_validity_seconds: number;
-  refresh_token_validity_seconds: number;
-  rotate_refresh_tokens: boolean;
-  refresh_token_reuse_grace_seconds: number;
-  enabled: boolean;
-  created_at_ms: number;
-};
+// Row shapes as pg returns them (booleans, parsed JSONB, int8 as numbers; see rows.ts
+// postgresColumns). Type aliases, not interfaces: pg's QueryResultRow needs an index
+// signature, which only aliases get implicitly.
+type UserRow = SharedUserRow<boolean, unknown>;
+type ClientRow = SharedClientRow<boolean, unknown>;
+type ResourceServerRow = SharedResourceServerRow<unknown>;
 
 // Explicit column lists rather than `*`, so a later migration that adds a column cannot
 // change what a query returns.
@@ -373,11 +342,11 @@ export class PostgresStore implements Store {
 
   async createUser(user: UserRecord, groups: readonly string[] = []): Promise<void> {
     if (groups.length === 0) {
-      await this.query(...insert("users", USER_COLUMNS, userToRow(user)));
+      await this.query(...insert("users", USER_COLUMNS, userToRow(COLUMNS, user)));
       return;
     }
     await this.transaction(async (client) => {
-      await this.run(client, ...insert("users", USER_COLUMNS, userToRow(user)));
+      await this.run(client, ...insert("users", USER_COLUMNS, userToRow(COLUMNS, user)));
       await this.run(
         client,
         "INSERT INTO user_groups (sub, group_name) SELECT $1, g FROM unnest($2::text[]) AS g " +
@@ -389,14 +358,14 @@ export class PostgresStore implements Store {
 
   async getUserBySub(sub: string): Promise<UserRecord | undefined> {
     const { rows } = await this.query<UserRow>(`SELECT ${USERS} FROM users WHERE sub = $1`, [sub]);
-    return rows[0] === undefined ? undefined : userFromRow(rows[0]);
+    return rows[0] === undefined ? undefined : userFromRow(COLUMNS, rows[0]);
   }
 
   async getUserByUsername(username: string): Promise<UserRecord | undefined> {
     const { rows } = await this.query<UserRow>(`SELECT ${USERS} FROM users WHERE username = $1`, [
       username,
     ]);
-    return rows[0] === undefined ? undefined : userFromRow(rows[0]);
+    return rows[0] === undefined ? undefined : userFromRow(COLUMNS, rows[0]);
   }
 
   async getUsersBySubs(subs: readonly string[]): Promise<(UserRecord | undefined)[]> {
@@ -405,7 +374,7 @@ export class PostgresStore implements Store {
       `SELECT ${USERS} FROM users WHERE sub = ANY($1::text[])`,
       [[...subs]],
     );
-    const bySub = new Map(rows.map((row) => [row.sub, userFromRow(row)]));
+    const bySub = new Map(rows.map((row) => [row.sub, userFromRow(COLUMNS, row)]));
     return subs.map((sub) => bySub.get(sub));
   }
 
@@ -526,7 +495,7 @@ export class PostgresStore implements Store {
   // app clients
 
   async createClient(client: ClientRecord): Promise<void> {
-    await this.query(...insert("clients", CLIENT_COLUMNS, clientToRow(client)));
+    await this.query(...insert("clients", CLIENT_COLUMNS, clientToRow(COLUMNS, client)));
   }
 
   async getClient(clientId: string): Promise<ClientRecord | undefined> {
@@ -534,17 +503,7 @@ export class PostgresStore implements Store {
       `SELECT ${CLIENTS} FROM clients WHERE client_id = $1`,
       [clientId],
     );
-    return rows[0] === undefined ? undefined : clientFromRow(rows[0]);
-  }
-
-  async getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]> {
-    if (clientIds.length === 0) return [];
-    const { rows } = await this.query<ClientRow>(
-      `SELECT ${CLIENTS} FROM clients WHERE client_id = ANY($1::text[])`,
-      [[...clientIds]],
-    );
-    const byId = new Map(rows.map((row) => [row.client_id, clientFromRow(row)]));
-    return clientIds.map((clientId) => byId.get(clientId));
+    return rows[0] === undefined ? undefined : clientFromRow(COLUMNS, rows[0]);
   }
 
   async listClients(): Promise<ClientRecord[]> {
@@ -552,7 +511,7 @@ export class PostgresStore implements Store {
     const { rows } = await this.query<ClientRow>(
       `SELECT ${CLIENTS} FROM clients ORDER BY created_at_ms, client_id COLLATE "C"`,
     );
-    return rows.map(clientFromRow);
+    return rows.map((row) => clientFromRow(COLUMNS, row));
   }
 
   async updateClient(clientId: string, patch: ClientPatch, change?: ChangeNote): Promise<boolean> {
@@ -593,7 +552,7 @@ export class PostgresStore implements Store {
   async createResourceServer(server: ResourceServerRecord): Promise<void> {
     await this.query(
       "INSERT INTO resource_servers (id, name, scopes, created_at_ms) VALUES ($1, $2, $3, $4)",
-      [server.id, server.name, JSON.stringify(server.scopes), server.createdAtMs],
+      [server.id, server.name, COLUMNS.json(server.scopes), server.createdAtMs],
     );
   }
 
@@ -602,14 +561,14 @@ export class PostgresStore implements Store {
       "SELECT id, name, scopes, created_at_ms FROM resource_servers WHERE id = $1",
       [id],
     );
-    return rows[0] === undefined ? undefined : resourceServerFromRow(rows[0]);
+    return rows[0] === undefined ? undefined : resourceServerFromRow(COLUMNS, rows[0]);
   }
 
   async listResourceServers(): Promise<ResourceServerRecord[]> {
     const { rows } = await this.query<ResourceServerRow>(
       'SELECT id, name, scopes, created_at_ms FROM resource_servers ORDER BY id COLLATE "C"',
     );
-    return rows.map(resourceServerFromRow);
+    return rows.map((row) => resourceServerFromRow(COLUMNS, row));
   }
 
   async updateResourceServer(
@@ -618,7 +577,7 @@ export class PostgresStore implements Store {
   ): Promise<boolean> {
     const { rowCount } = await this.query(
       "UPDATE resource_servers SET name = $2, scopes = $3 WHERE id = $1",
-      [id, patch.name, JSON.stringify(patch.scopes)],
+      [id, patch.name, COLUMNS.json(patch.scopes)],
     );
     return (rowCount ?? 0) > 0;
   }
@@ -709,14 +668,6 @@ export class PostgresStore implements Store {
       if (ids.length > 0) await this.appendChangesIn(client, "session_revoked", ids, nowMs);
       return ids;
     });
-  }
-
-  async listRevokedSessionIds(sinceMs: number): Promise<string[]> {
-    const { rows } = await this.query<{ id: string }>(
-      "SELECT id FROM sessions WHERE revoked_at_ms >= $1",
-      [sinceMs],
-    );
-    return rows.map((row) => row.id);
   }
 
   // change feed
@@ -857,32 +808,27 @@ export class PostgresStore implements Store {
 
   // failed sign-in counters
 
-  async getLockout(username: string): Promise<LockoutRecord | undefined> {
-    const { rows } = await this.query<LockoutRow>(
-      `SELECT ${LOCKOUTS} FROM lockouts WHERE username = $1`,
-      [username],
-    );
-    return rows[0] === undefined ? undefined : lockoutFromRow(rows[0]);
-  }
-
-  reserveSignInAttempt(
+  updateLockout(
     username: string,
-    nowMs: number,
-    resetAfterMs: number,
-    lockFor: (consecutiveFailures: number) => number,
-  ): Promise<{ allowed: boolean; record: LockoutRecord }> {
+    update: (previous: LockoutRecord | undefined) => LockoutRecord | undefined,
+  ): Promise<LockoutRecord | undefined> {
     return this.transaction(async (client) => {
-      const previous = await this.lockLockoutRow(client, username, nowMs);
-      const outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
-      if (!outcome.allowed) return outcome;
-      const { record } = outcome;
+      const previous = await this.lockLockoutRow(client, username);
+      const next = update(previous);
+      if (next === undefined) {
+        // The placeholder row was never committed: dropping it leaves the table as it was.
+        if (previous === undefined)
+          await this.run(client, "DELETE FROM lockouts WHERE username = $1", [username]);
+        return previous;
+      }
+      const record = { ...next, username };
       await this.run(
         client,
         "UPDATE lockouts SET consecutive_failures = $2, last_failure_at_ms = $3, " +
           "locked_until_ms = $4 WHERE username = $1",
         [username, record.consecutiveFailures, record.lastFailureAtMs, record.lockedUntilMs],
       );
-      return outcome;
+      return record;
     });
   }
 
@@ -897,19 +843,18 @@ export class PostgresStore implements Store {
    * was, or undefined when there was none. SELECT … FOR UPDATE alone cannot lock a row that
    * does not exist yet, and two first attempts would both see none: so a placeholder row is
    * inserted first (ON CONFLICT DO NOTHING waits for a concurrent inserter and then yields to
-   * its row). The caller overwrites the placeholder before committing. The loop only repeats
+   * its row). The caller overwrites or deletes the placeholder before committing. The loop only repeats
    * when clearFailedSignIns deletes the row between the two statements.
    */
   private async lockLockoutRow(
     client: pg.PoolClient,
     username: string,
-    nowMs: number,
   ): Promise<LockoutRecord | undefined> {
     for (;;) {
       const inserted = await this.run(
         client,
-        `INSERT INTO lockouts (${LOCKOUTS}) VALUES ($1, 0, $2, $2) ON CONFLICT DO NOTHING`,
-        [username, nowMs],
+        `INSERT INTO lockouts (${LOCKOUTS}) VALUES ($1, 0, 0, 0) ON CONFLICT DO NOTHING`,
+        [username],
       );
       if ((inserted.rowCount ?? 0) > 0) return undefined;
       const { rows } = await this.run<LockoutRow>(
@@ -1261,90 +1206,7 @@ function translatePgError(err: unknown): unknown {
   }
 }
 
-/** JSON text for a JSONB parameter (pg would send a JS array as a PostgreSQL array). */
+/** A patched JSONB column (see rows.ts postgresColumns); undefined keeps the stored value. */
 function json(value: unknown): string | undefined {
-  return value === undefined ? undefined : JSON.stringify(value);
-}
-
-function parseStringMap(value: unknown): Record<string, string> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new Error("users.attributes is not a JSON object");
-  }
-  const map: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry !== "string") throw new Error("users.attributes holds a non-string value");
-    map[key] = entry;
-  }
-  return map;
-}
-
-function parseStringArray(value: unknown): string[] {
-  if (!Array.isArray(value) || !value.every((entry) => typeof entry === "string")) {
-    throw new Error("clients.allowed_scopes is not a JSON array of strings");
-  }
-  return value;
-}
-
-function userToRow(user: UserRecord): Record<(typeof USER_COLUMNS)[number], unknown> {
-  return {
-    sub: user.sub,
-    username: user.username,
-    password_hash: user.passwordHash,
-    enabled: user.enabled,
-    confirmed: user.confirmed,
-    password_reset_required: user.passwordResetRequired,
-    attributes: JSON.stringify(user.attributes),
-    confirmation_code_hash: user.confirmationCodeHash,
-    confirmation_code_expires_at_ms: user.confirmationCodeExpiresAtMs,
-    created_at_ms: user.createdAtMs,
-    updated_at_ms: user.updatedAtMs,
-  };
-}
-
-function userFromRow(row: UserRow): UserRecord {
-  return {
-    sub: row.sub,
-    username: row.username,
-    passwordHash: row.password_hash,
-    enabled: row.enabled,
-    confirmed: row.confirmed,
-    passwordResetRequired: row.password_reset_required,
-    attributes: parseStringMap(row.attributes),
-    confirmationCodeHash: row.confirmation_code_hash,
-    confirmationCodeExpiresAtMs: row.confirmation_code_expires_at_ms,
-    createdAtMs: row.created_at_ms,
-    updatedAtMs: row.updated_at_ms,
-  };
-}
-
-function clientToRow(client: ClientRecord): Record<(typeof CLIENT_COLUMNS)[number], unknown> {
-  return {
-    client_id: client.clientId,
-    name: client.name,
-    secret_hash: client.secretHash,
-    allowed_scopes: JSON.stringify(client.allowedScopes),
-    access_token_validity_seconds: client.accessTokenValiditySeconds,
-    id_token_validity_seconds: client.idTokenValiditySeconds,
-    refresh_token_validity_seconds: client.refreshTokenValiditySeconds,
-    rotate_refresh_tokens: client.rotateRefreshTokens,
-    refresh_token_reuse_grace_seconds: client.refreshTokenReuseGraceSeconds,
-    enabled: client.enabled,
-    created_at_ms: client.createdAtMs,
-  };
-}
-
-function clientFromRow(row: ClientRow): ClientRecord {
-  return {
-    clientId: row.client_id,
-    name: row.name,
-    secretHash: row.secret_hash,
-    allowedScopes: parseStringArray(row.allowed_scopes),
-    accessTokenValiditySeconds: row.access_token_validity_seconds,
-    idTokenValiditySeconds: row.id_token_validity_seconds,
-    refreshTokenValiditySeconds: row.refresh_token_validity_seconds,
-    rotateRefreshTokens: row.rotate_refresh_tokens,
-    refreshTokenReuseGraceSeconds: row.refresh_token_reuse_grace_seconds,
-    enabled: row.enabled,
-    createdAtMs: row.created_at_ms,
-  };
+  return value === undefined ? undefined : COLUMNS.json(value);
 }

@@ -1,16 +1,80 @@
 /**
- * Row shapes and mappers that the SQLite and PostgreSQL stores share: the tables whose
- * columns hold the same types in both (no booleans, no JSON). Users, clients and resource
- * servers differ (0/1 vs boolean, text vs JSONB) and keep their own mappers.
+ * Row shapes and mappers that the SQLite and PostgreSQL stores share. Where the two hold a
+ * value differently (booleans: 0/1 vs boolean; JSON: text vs JSONB, which pg parses), the
+ * mapper takes the store's ColumnCodec, so the mapping itself is written once.
  */
 import type {
   ChangeEvent,
   ChangeKind,
+  ClientRecord,
   KeyRecord,
   LockoutRecord,
+  ResourceServerRecord,
   RevocationReason,
   SessionRecord,
+  UserRecord,
 } from "./store";
+
+/** How one store's columns hold a boolean (`Flag`) and a JSON value as read back (`Json`). */
+export interface ColumnCodec<Flag, Json> {
+  flag(value: boolean): Flag;
+  isSet(value: Flag): boolean;
+  /** JSON text, as both stores take it as a parameter (pg would send a JS array as an ARRAY). */
+  json(value: unknown): string;
+  /** The value of a JSON column as read back, parsed. */
+  parse(value: Json): unknown;
+}
+
+/** SQLite STRICT tables: booleans are INTEGER 0/1, JSON columns are TEXT. */
+export const sqliteColumns: ColumnCodec<number, string> = {
+  flag: (value) => (value ? 1 : 0),
+  isSet: (value) => value === 1,
+  json: (value) => JSON.stringify(value),
+  parse: (value) => JSON.parse(value) as unknown,
+};
+
+/** PostgreSQL: BOOLEAN columns, and JSONB that pg hands back already parsed. */
+export const postgresColumns: ColumnCodec<boolean, unknown> = {
+  flag: (value) => value,
+  isSet: (value) => value,
+  json: (value) => JSON.stringify(value),
+  parse: (value) => value,
+};
+
+export type UserRow<Flag, Json> = {
+  sub: string;
+  username: string;
+  password_hash: string;
+  enabled: Flag;
+  confirmed: Flag;
+  password_reset_required: Flag;
+  attributes: Json;
+  confirmation_code_hash: string | null;
+  confirmation_code_expires_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+};
+
+export type ClientRow<Flag, Json> = {
+  client_id: string;
+  name: string;
+  secret_hash: string | null;
+  allowed_scopes: Json;
+  access_token_validity_seconds: number;
+  id_token_validity_seconds: number;
+  refresh_token_validity_seconds: number;
+  rotate_refresh_tokens: Flag;
+  refresh_token_reuse_grace_seconds: number;
+  enabled: Flag;
+  created_at_ms: number;
+};
+
+export type ResourceServerRow<Json> = {
+  id: string;
+  name: string;
+  scopes: Json;
+  created_at_ms: number;
+};
 
 export type SessionRow = {
   id: string;
@@ -127,4 +191,111 @@ export function lockoutFromRow(row: LockoutRow): LockoutRecord {
 
 export function changeFromRow(row: ChangeRow): ChangeEvent {
   return { seq: row.seq, atMs: row.at_ms, kind: row.kind, subject: row.subject };
+}
+
+export function userToRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  user: UserRecord,
+): UserRow<Flag, string> {
+  return {
+    sub: user.sub,
+    username: user.username,
+    password_hash: user.passwordHash,
+    enabled: columns.flag(user.enabled),
+    confirmed: columns.flag(user.confirmed),
+    password_reset_required: columns.flag(user.passwordResetRequired),
+    attributes: columns.json(user.attributes),
+    confirmation_code_hash: user.confirmationCodeHash,
+    confirmation_code_expires_at_ms: user.confirmationCodeExpiresAtMs,
+    created_at_ms: user.createdAtMs,
+    updated_at_ms: user.updatedAtMs,
+  };
+}
+
+export function userFromRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  row: UserRow<Flag, Json>,
+): UserRecord {
+  return {
+    sub: row.sub,
+    username: row.username,
+    passwordHash: row.password_hash,
+    enabled: columns.isSet(row.enabled),
+    confirmed: columns.isSet(row.confirmed),
+    passwordResetRequired: columns.isSet(row.password_reset_required),
+    attributes: stringMap(columns.parse(row.attributes), "users.attributes"),
+    confirmationCodeHash: row.confirmation_code_hash,
+    confirmationCodeExpiresAtMs: row.confirmation_code_expires_at_ms,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+export function clientToRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  client: ClientRecord,
+): ClientRow<Flag, string> {
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    secret_hash: client.secretHash,
+    allowed_scopes: columns.json(client.allowedScopes),
+    access_token_validity_seconds: client.accessTokenValiditySeconds,
+    id_token_validity_seconds: client.idTokenValiditySeconds,
+    refresh_token_validity_seconds: client.refreshTokenValiditySeconds,
+    rotate_refresh_tokens: columns.flag(client.rotateRefreshTokens),
+    refresh_token_reuse_grace_seconds: client.refreshTokenReuseGraceSeconds,
+    enabled: columns.flag(client.enabled),
+    created_at_ms: client.createdAtMs,
+  };
+}
+
+export function clientFromRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  row: ClientRow<Flag, Json>,
+): ClientRecord {
+  return {
+    clientId: row.client_id,
+    name: row.name,
+    secretHash: row.secret_hash,
+    allowedScopes: stringArray(columns.parse(row.allowed_scopes), "clients.allowed_scopes"),
+    accessTokenValiditySeconds: row.access_token_validity_seconds,
+    idTokenValiditySeconds: row.id_token_validity_seconds,
+    refreshTokenValiditySeconds: row.refresh_token_validity_seconds,
+    rotateRefreshTokens: columns.isSet(row.rotate_refresh_tokens),
+    refreshTokenReuseGraceSeconds: row.refresh_token_reuse_grace_seconds,
+    enabled: columns.isSet(row.enabled),
+    createdAtMs: row.created_at_ms,
+  };
+}
+
+export function resourceServerFromRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  row: ResourceServerRow<Json>,
+): ResourceServerRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: stringArray(columns.parse(row.scopes), "resource_servers.scopes"),
+    createdAtMs: row.created_at_ms,
+  };
+}
+
+function stringMap(value: unknown, column: string): Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`${column} is not a JSON object`);
+  }
+  const map: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== "string") throw new Error(`${column} holds a non-string value`);
+    map[key] = entry;
+  }
+  return map;
+}
+
+function stringArray(value: unknown, column: string): string[] {
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === "string")) {
+    throw new Error(`${column} is not a JSON array of strings`);
+  }
+  return value;
 }

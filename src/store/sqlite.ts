@@ -4,24 +4,28 @@ import Database from "better-sqlite3";
 import { sqliteMigrations } from "./migrations/sqlite";
 import {
   changeFromRow,
+  clientFromRow,
+  clientToRow,
   keyFromRow,
   keyToRow,
   lockoutFromRow,
   lockoutToRow,
   sessionFromRow,
+  resourceServerFromRow,
   sessionToRow,
+  sqliteColumns as COLUMNS,
+  userFromRow,
+  userToRow,
   type ChangeRow,
+  type ClientRow as SharedClientRow,
   type KeyRow,
   type LockoutRow,
+  type ResourceServerRow as SharedResourceServerRow,
   type SessionRow,
+  type UserRow as SharedUserRow,
 } from "./rows";
 import type { SqliteMigration } from "./migrations/sqlite";
-import {
-  countSignInAttempt,
-  StoreConflictError,
-  StoreUnavailableError,
-  StoreWriteRefusedError,
-} from "./store";
+import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
   ChangeEvent,
   ChangeKind,
@@ -61,51 +65,10 @@ export function openSqliteStore(options: { path: string }): SqliteStore {
   }
 }
 
-// Row shapes as the STRICT tables store them: booleans are 0/1, JSON columns are text.
-
-interface ResourceServerRow {
-  id: string;
-  name: string;
-  scopes: string;
-  created_at_ms: number;
-}
-
-function resourceServerFromRow(row: ResourceServerRow): ResourceServerRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    scopes: JSON.parse(row.scopes) as string[],
-    createdAtMs: row.created_at_ms,
-  };
-}
-
-interface UserRow {
-  sub: string;
-  username: string;
-  password_hash: string;
-  enabled: number;
-  confirmed: number;
-  password_reset_required: number;
-  attributes: string;
-  confirmation_code_hash: string | null;
-  confirmation_code_expires_at_ms: number | null;
-  created_at_ms: number;
-  updated_at_ms: number;
-}
-
-interface ClientRow {
-  client_id: string;
-  name: string;
-  secret_hash: string | null;
-  allowed_scopes: string;
-  access_token_validity_seconds: number;
-  id_token_validity_seconds: number;
-  refresh_token_validity_seconds: number;
-  rotate_refresh_tokens: number;
-  refresh_token_reuse_grace_seconds: number;
-  enabled: number;
-  created_at_ms: number;
-}
+// Row shapes as the STRICT tables store them (see rows.ts sqliteColumns).
+type UserRow = SharedUserRow<number, string>;
+type ClientRow = SharedClientRow<number, string>;
+type ResourceServerRow = SharedResourceServerRow<string>;
 
 // Explicit column lists rather than `*`, so a later migration that adds a column cannot
 // change what an already-prepared statement returns.
@@ -192,7 +155,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         this.statement(
           `INSERT INTO users (${USER_COLUMNS}) VALUES (${placeholders(USER_COLUMNS)})`,
-        ).run(userToRow(user));
+        ).run(userToRow(COLUMNS, user));
         for (const group of groups) this.insertGroup(user.sub, group);
       })(),
     );
@@ -207,7 +170,7 @@ export class SqliteStore implements Store {
       const row = this.statement<UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE username = ?`,
       ).get(username);
-      return row === undefined ? undefined : userFromRow(row);
+      return row === undefined ? undefined : userFromRow(COLUMNS, row);
     });
   }
 
@@ -218,12 +181,12 @@ export class SqliteStore implements Store {
       // as the largest store cost on the authenticated-request path.
       if (subs.length === 1) {
         const row = this.statement<UserRow>(SELECT_USER_BY_SUB).get(subs[0]);
-        return [row === undefined ? undefined : userFromRow(row)];
+        return [row === undefined ? undefined : userFromRow(COLUMNS, row)];
       }
       const rows = this.statement<UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE sub IN (SELECT value FROM json_each(?))`,
       ).all(JSON.stringify(subs));
-      const bySub = new Map(rows.map((row) => [row.sub, userFromRow(row)]));
+      const bySub = new Map(rows.map((row) => [row.sub, userFromRow(COLUMNS, row)]));
       return subs.map((sub) => bySub.get(sub));
     });
   }
@@ -259,7 +222,7 @@ export class SqliteStore implements Store {
               "attributes = @attributes, confirmation_code_hash = @confirmation_code_hash, " +
               "confirmation_code_expires_at_ms = @confirmation_code_expires_at_ms, " +
               "updated_at_ms = @updated_at_ms WHERE sub = @sub",
-          ).run(userToRow(next));
+          ).run(userToRow(COLUMNS, next));
           this.insertNote(change);
           return true;
         })
@@ -369,23 +332,12 @@ export class SqliteStore implements Store {
     return this.guard(() => {
       this.statement(
         `INSERT INTO clients (${CLIENT_COLUMNS}) VALUES (${placeholders(CLIENT_COLUMNS)})`,
-      ).run(clientToRow(client));
+      ).run(clientToRow(COLUMNS, client));
     });
   }
 
   getClient(clientId: string): Promise<ClientRecord | undefined> {
     return this.guard(() => this.selectClient(clientId));
-  }
-
-  getClients(clientIds: readonly string[]): Promise<(ClientRecord | undefined)[]> {
-    return this.guard(() => {
-      if (clientIds.length === 0) return [];
-      const rows = this.statement<ClientRow>(
-        `SELECT ${CLIENT_COLUMNS} FROM clients WHERE client_id IN (SELECT value FROM json_each(?))`,
-      ).all(JSON.stringify(clientIds));
-      const byId = new Map(rows.map((row) => [row.client_id, clientFromRow(row)]));
-      return clientIds.map((clientId) => byId.get(clientId));
-    });
   }
 
   listClients(): Promise<ClientRecord[]> {
@@ -394,7 +346,7 @@ export class SqliteStore implements Store {
         `SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY created_at_ms, client_id`,
       )
         .all()
-        .map(clientFromRow),
+        .map((row) => clientFromRow(COLUMNS, row)),
     );
   }
 
@@ -437,7 +389,7 @@ export class SqliteStore implements Store {
               "rotate_refresh_tokens = @rotate_refresh_tokens, " +
               "refresh_token_reuse_grace_seconds = @refresh_token_reuse_grace_seconds, " +
               "enabled = @enabled WHERE client_id = @client_id",
-          ).run(clientToRow(next));
+          ).run(clientToRow(COLUMNS, next));
           this.insertNote(change);
           return true;
         })
@@ -461,7 +413,7 @@ export class SqliteStore implements Store {
     return this.guard(() => {
       this.statement(
         "INSERT INTO resource_servers (id, name, scopes, created_at_ms) VALUES (?, ?, ?, ?)",
-      ).run(server.id, server.name, JSON.stringify(server.scopes), server.createdAtMs);
+      ).run(server.id, server.name, COLUMNS.json(server.scopes), server.createdAtMs);
     });
   }
 
@@ -470,7 +422,7 @@ export class SqliteStore implements Store {
       const row = this.statement<ResourceServerRow>(
         "SELECT * FROM resource_servers WHERE id = ?",
       ).get(id);
-      return row === undefined ? undefined : resourceServerFromRow(row);
+      return row === undefined ? undefined : resourceServerFromRow(COLUMNS, row);
     });
   }
 
@@ -478,7 +430,7 @@ export class SqliteStore implements Store {
     return this.guard(() =>
       this.statement<ResourceServerRow>("SELECT * FROM resource_servers ORDER BY id")
         .all()
-        .map(resourceServerFromRow),
+        .map((row) => resourceServerFromRow(COLUMNS, row)),
     );
   }
 
@@ -487,7 +439,7 @@ export class SqliteStore implements Store {
       () =>
         this.statement("UPDATE resource_servers SET name = ?, scopes = ? WHERE id = ?").run(
           patch.name,
-          JSON.stringify(patch.scopes),
+          COLUMNS.json(patch.scopes),
           id,
         ).changes > 0,
     );
@@ -572,14 +524,6 @@ export class SqliteStore implements Store {
         for (const id of ids) this.insertChange("session_revoked", id, nowMs);
         return ids;
       })(),
-    );
-  }
-
-  listRevokedSessionIds(sinceMs: number): Promise<string[]> {
-    return this.guard(() =>
-      this.statement<{ id: string }>("SELECT id FROM sessions WHERE revoked_at_ms >= ?")
-        .all(sinceMs)
-        .map((row) => row.id),
     );
   }
 
@@ -702,30 +646,25 @@ export class SqliteStore implements Store {
 
   // failed sign-in counters
 
-  getLockout(username: string): Promise<LockoutRecord | undefined> {
-    return this.guard(() => this.selectLockout(username));
-  }
-
-  reserveSignInAttempt(
+  updateLockout(
     username: string,
-    nowMs: number,
-    resetAfterMs: number,
-    lockFor: (consecutiveFailures: number) => number,
-  ): Promise<{ allowed: boolean; record: LockoutRecord }> {
+    update: (previous: LockoutRecord | undefined) => LockoutRecord | undefined,
+  ): Promise<LockoutRecord | undefined> {
     return this.guard(() =>
       this.db
-        .transaction((): { allowed: boolean; record: LockoutRecord } => {
+        .transaction((): LockoutRecord | undefined => {
           const previous = this.selectLockout(username);
-          const outcome = countSignInAttempt(previous, username, nowMs, resetAfterMs, lockFor);
-          if (!outcome.allowed) return outcome;
+          const next = update(previous);
+          if (next === undefined) return previous;
+          const record = { ...next, username };
           this.statement(
             `INSERT INTO lockouts (${LOCKOUT_COLUMNS}) VALUES (${placeholders(LOCKOUT_COLUMNS)}) ` +
               "ON CONFLICT (username) DO UPDATE SET " +
               "consecutive_failures = excluded.consecutive_failures, " +
               "last_failure_at_ms = excluded.last_failure_at_ms, " +
               "locked_until_ms = excluded.locked_until_ms",
-          ).run(lockoutToRow(outcome.record));
-          return outcome;
+          ).run(lockoutToRow(record));
+          return record;
         })
         .immediate(),
     );
@@ -813,14 +752,14 @@ export class SqliteStore implements Store {
 
   private selectUser(sub: string): UserRecord | undefined {
     const row = this.statement<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE sub = ?`).get(sub);
-    return row === undefined ? undefined : userFromRow(row);
+    return row === undefined ? undefined : userFromRow(COLUMNS, row);
   }
 
   private selectClient(clientId: string): ClientRecord | undefined {
     const row = this.statement<ClientRow>(
       `SELECT ${CLIENT_COLUMNS} FROM clients WHERE client_id = ?`,
     ).get(clientId);
-    return row === undefined ? undefined : clientFromRow(row);
+    return row === undefined ? undefined : clientFromRow(COLUMNS, row);
   }
 
   private selectSession(id: string): SessionRecord | undefined {
@@ -880,93 +819,4 @@ function translateSqliteError(err: unknown): unknown {
 /** A patch field left `undefined` keeps the stored value; `null` is a value (it clears). */
 function given<T>(patched: T | undefined, current: T): T {
   return patched === undefined ? current : patched;
-}
-
-function flag(value: boolean): number {
-  return value ? 1 : 0;
-}
-
-function parseStringMap(json: string): Record<string, string> {
-  const value: unknown = JSON.parse(json);
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new Error("users.attributes is not a JSON object");
-  }
-  const map: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry !== "string") throw new Error("users.attributes holds a non-string value");
-    map[key] = entry;
-  }
-  return map;
-}
-
-function parseStringArray(json: string): string[] {
-  const value: unknown = JSON.parse(json);
-  if (!Array.isArray(value) || !value.every((entry) => typeof entry === "string")) {
-    throw new Error("clients.allowed_scopes is not a JSON array of strings");
-  }
-  return value;
-}
-
-function userToRow(user: UserRecord): UserRow {
-  return {
-    sub: user.sub,
-    username: user.username,
-    password_hash: user.passwordHash,
-    enabled: flag(user.enabled),
-    confirmed: flag(user.confirmed),
-    password_reset_required: flag(user.passwordResetRequired),
-    attributes: JSON.stringify(user.attributes),
-    confirmation_code_hash: user.confirmationCodeHash,
-    confirmation_code_expires_at_ms: user.confirmationCodeExpiresAtMs,
-    created_at_ms: user.createdAtMs,
-    updated_at_ms: user.updatedAtMs,
-  };
-}
-
-function userFromRow(row: UserRow): UserRecord {
-  return {
-    sub: row.sub,
-    username: row.username,
-    passwordHash: row.password_hash,
-    enabled: row.enabled === 1,
-    confirmed: row.confirmed === 1,
-    passwordResetRequired: row.password_reset_required === 1,
-    attributes: parseStringMap(row.attributes),
-    confirmationCodeHash: row.confirmation_code_hash,
-    confirmationCodeExpiresAtMs: row.confirmation_code_expires_at_ms,
-    createdAtMs: row.created_at_ms,
-    updatedAtMs: row.updated_at_ms,
-  };
-}
-
-function clientToRow(client: ClientRecord): ClientRow {
-  return {
-    client_id: client.clientId,
-    name: client.name,
-    secret_hash: client.secretHash,
-    allowed_scopes: JSON.stringify(client.allowedScopes),
-    access_token_validity_seconds: client.accessTokenValiditySeconds,
-    id_token_validity_seconds: client.idTokenValiditySeconds,
-    refresh_token_validity_seconds: client.refreshTokenValiditySeconds,
-    rotate_refresh_tokens: flag(client.rotateRefreshTokens),
-    refresh_token_reuse_grace_seconds: client.refreshTokenReuseGraceSeconds,
-    enabled: flag(client.enabled),
-    created_at_ms: client.createdAtMs,
-  };
-}
-
-function clientFromRow(row: ClientRow): ClientRecord {
-  return {
-    clientId: row.client_id,
-    name: row.name,
-    secretHash: row.secret_hash,
-    allowedScopes: parseStringArray(row.allowed_scopes),
-    accessTokenValiditySeconds: row.access_token_validity_seconds,
-    idTokenValiditySeconds: row.id_token_validity_seconds,
-    refreshTokenValiditySeconds: row.refresh_token_validity_seconds,
-    rotateRefreshTokens: row.rotate_refresh_tokens === 1,
-    refreshTokenReuseGraceSeconds: row.refresh_token_reuse_grace_seconds,
-    enabled: row.enabled === 1,
-    createdAtMs: row.created_at_ms,
-  };
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { LockoutCounters } from "../../src/identity/lockout";
 import { openStore } from "../../src/store/open";
+import { lockoutOf } from "../store/lockouts";
 import {
   codeOf,
   createClient,
@@ -82,7 +83,7 @@ describe("lockout counters of unknown names", () => {
     const before = lockoutRows(gw);
     expect(codeOf(await signIn(user.username))).toBe("NOT_AUTHORIZED");
     expect(lockoutRows(gw)).toBe(before + 1);
-    expect(await gw.pool.store.getLockout(`signin:${user.username}`)).toMatchObject({
+    expect(await lockoutOf(gw.pool.store, `signin:${user.username}`)).toMatchObject({
       consecutiveFailures: 1,
     });
   });

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { FEED_PRUNE_MARGIN_MS, PruneSchedule, pruneCutoffs } from "../../src/identity/maintenance";
-import { LOCKOUT_RESET_AFTER_MS } from "../../src/identity/lockout";
+import { LOCKOUT_RESET_AFTER_MS, reserveStoredAttempt } from "../../src/identity/lockout";
 import { MAX_TOKEN_LIFETIME_MS } from "../../src/identity/pool";
 import { RevocationState } from "../../src/identity/revocations";
 import { openSqliteStore } from "../../src/store/sqlite";
@@ -86,8 +86,8 @@ describe("the prune schedule", () => {
     await appendChange(store, "session_revoked", randomUUID(), feedCutoff - 1);
     await appendChange(store, "session_revoked", randomUUID(), feedCutoff);
     const lockFor = () => 0;
-    await store.reserveSignInAttempt("idle", NOW - LOCKOUT_RESET_AFTER_MS - 1, 1000, lockFor);
-    await store.reserveSignInAttempt("recent", NOW - 1, 1000, lockFor);
+    await reserveStoredAttempt(store, "idle", NOW - LOCKOUT_RESET_AFTER_MS - 1, 1000, lockFor);
+    await reserveStoredAttempt(store, "recent", NOW - 1, 1000, lockFor);
     return { expired, live };
   }
 

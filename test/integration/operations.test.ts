@@ -225,7 +225,7 @@ describe("GET /metrics", () => {
       });
     // 7 attempts; the one refused by the lockout never reads the user.
     expect(count("getUserByUsername")).toBeGreaterThanOrEqual(6);
-    expect(count("reserveSignInAttempt")).toBeGreaterThanOrEqual(7);
+    expect(count("updateLockout")).toBeGreaterThanOrEqual(7);
     expect(count("createSession")).toBe(1);
     expect(count("revokeSession")).toBe(1);
     expect(

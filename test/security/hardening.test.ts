@@ -14,6 +14,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { buildSchema, Kind, parse, validate } from "graphql";
+import { lockoutOf } from "../store/lockouts";
 import { depthLimitRule } from "../../src/graphql/hardening";
 import {
   codeOf,
@@ -189,7 +190,7 @@ describe("one credential-checking field per operation", () => {
     expect(res.body.data ?? null).toBeNull();
     expectCode(res, "BAD_USER_INPUT");
     expect((await gw.pool.store.getUserByUsername(username))?.confirmed).toBe(false);
-    expect(await gw.pool.store.getLockout(`confirm:${username}`)).toBeUndefined();
+    expect(await lockoutOf(gw.pool.store, `confirm:${username}`)).toBeUndefined();
   });
 
   it("stops password guessing through changePassword aliases: rejected before any hash verification, the password unchanged", async () => {

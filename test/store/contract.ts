@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { StoreConflictError, StoreUnavailableError } from "../../src/store/store";
+import { reserveStoredAttempt } from "../../src/identity/lockout";
+import { lockoutOf } from "./lockouts";
 import type {
   ChangeEvent,
   ChangeKind,
   ClientRecord,
   KeyRecord,
+  LockoutRecord,
   SessionRecord,
   Store,
   UserRecord,
@@ -452,20 +455,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getClient(client.clientId)).toEqual(client);
       });
 
-      it("batch load is aligned with the input, including unknown ids and duplicates", async () => {
-        const a = newClient();
-        const b = newClient();
-        await store.createClient(a);
-        await store.createClient(b);
-        expect(await store.getClients([b.clientId, randomUUID(), a.clientId, b.clientId])).toEqual([
-          b,
-          undefined,
-          a,
-          b,
-        ]);
-        expect(await store.getClients([])).toEqual([]);
-      });
-
       it("lists every client", async () => {
         const a = newClient();
         const b = newClient();
@@ -692,23 +681,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           expect(await store.latestChangeSeq()).toBe(before);
         });
       });
-
-      it("lists sessions revoked at or after a time", async () => {
-        const tr = T0 + 50_000_000;
-        const early = newSession();
-        const atCutoff = newSession();
-        const late = newSession();
-        const live = newSession();
-        for (const session of [early, atCutoff, late, live]) await store.createSession(session);
-        await store.revokeSession(early.id, "revoked", tr - 1);
-        await store.revokeSession(atCutoff.id, "revoked", tr);
-        await store.revokeSession(late.id, "revoked", tr + 1);
-
-        const ids = await store.listRevokedSessionIds(tr);
-        expect(ids).toEqual(expect.arrayContaining([atCutoff.id, late.id]));
-        expect(ids).not.toContain(early.id);
-        expect(ids).not.toContain(live.id);
-      });
     });
 
     describe("change feed", () => {
@@ -911,18 +883,18 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const quiet = `prune-quiet-${randomUUID()}`;
         const lockedPastCutoff = `prune-locked-${randomUUID()}`;
         const recent = `prune-recent-${randomUUID()}`;
-        await store.reserveSignInAttempt(quiet, P - 10, 1000, lockFor);
-        await store.reserveSignInAttempt(lockedPastCutoff, P - 300, 1000, lockFor);
-        await store.reserveSignInAttempt(lockedPastCutoff, P - 200, 1000, lockFor); // locked to P + 300
-        await store.reserveSignInAttempt(recent, P, 1000, lockFor);
+        await reserveStoredAttempt(store, quiet, P - 10, 1000, lockFor);
+        await reserveStoredAttempt(store, lockedPastCutoff, P - 300, 1000, lockFor);
+        await reserveStoredAttempt(store, lockedPastCutoff, P - 200, 1000, lockFor); // locked to P + 300
+        await reserveStoredAttempt(store, recent, P, 1000, lockFor);
 
         await store.prune(allBefore(P));
-        expect(await store.getLockout(quiet)).toBeUndefined();
-        expect(await store.getLockout(lockedPastCutoff)).toMatchObject({
+        expect(await lockoutOf(store, quiet)).toBeUndefined();
+        expect(await lockoutOf(store, lockedPastCutoff)).toMatchObject({
           consecutiveFailures: 2,
           lockedUntilMs: P + 300,
         });
-        expect(await store.getLockout(recent)).toMatchObject({ consecutiveFailures: 1 });
+        expect(await lockoutOf(store, recent)).toMatchObject({ consecutiveFailures: 1 });
       });
 
       it("never hands out a pruned seq again", async () => {
@@ -1057,13 +1029,14 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         nowMs: number,
         resetAfterMs: number,
         lockFor: (count: number) => number,
-      ) => (await store.reserveSignInAttempt(username, nowMs, resetAfterMs, lockFor)).record;
+      ) => (await reserveStoredAttempt(store, username, nowMs, resetAfterMs, lockFor)).record;
 
       it("refuses an attempt while locked, without counting it or asking lockFor", async () => {
         const username = `u-${randomUUID()}`;
         await attempt(username, T0, RESET_AFTER_MS, () => 5000);
         const lockFor = jest.fn(neverLock);
-        const refused = await store.reserveSignInAttempt(
+        const refused = await reserveStoredAttempt(
+          store,
           username,
           T0 + 4999,
           RESET_AFTER_MS,
@@ -1079,7 +1052,8 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           },
         });
         expect(lockFor).not.toHaveBeenCalled();
-        const after = await store.reserveSignInAttempt(
+        const after = await reserveStoredAttempt(
+          store,
           username,
           T0 + 5000,
           RESET_AFTER_MS,
@@ -1101,15 +1075,41 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const username = `u-${randomUUID()}`;
         const results = await Promise.all(
           Array.from({ length: 20 }, () =>
-            store.reserveSignInAttempt(username, T0, RESET_AFTER_MS, neverLock),
+            reserveStoredAttempt(store, username, T0, RESET_AFTER_MS, neverLock),
           ),
         );
         expect(results.every((r) => r.allowed)).toBe(true);
-        expect((await store.getLockout(username))?.consecutiveFailures).toBe(20);
+        expect((await lockoutOf(store, username))?.consecutiveFailures).toBe(20);
+      });
+
+      it("updateLockout writes what the update returns, and leaves the row as it is on undefined", async () => {
+        const username = `u-${randomUUID()}`;
+        const seen: (LockoutRecord | undefined)[] = [];
+        expect(
+          await store.updateLockout(username, (previous) => {
+            seen.push(previous);
+            return undefined;
+          }),
+        ).toBeUndefined();
+        const first = {
+          username,
+          consecutiveFailures: 7,
+          lastFailureAtMs: T0,
+          lockedUntilMs: T0 + 1,
+        };
+        expect(await store.updateLockout(username, () => first)).toEqual(first);
+        expect(
+          await store.updateLockout(username, (previous) => {
+            seen.push(previous);
+            return undefined;
+          }),
+        ).toEqual(first);
+        expect(seen).toEqual([undefined, first]);
+        expect(await lockoutOf(store, username)).toEqual(first);
       });
 
       it("returns undefined for a username without failures", async () => {
-        expect(await store.getLockout(`nobody-${randomUUID()}`)).toBeUndefined();
+        expect(await lockoutOf(store, `nobody-${randomUUID()}`)).toBeUndefined();
       });
 
       it("records a first failure without a lock", async () => {
@@ -1121,7 +1121,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           lastFailureAtMs: T0,
           lockedUntilMs: T0,
         });
-        expect(await store.getLockout(username)).toEqual(record);
+        expect(await lockoutOf(store, username)).toEqual(record);
       });
 
       it("counts consecutive failures and locks for lockFor(count) milliseconds", async () => {
@@ -1138,7 +1138,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           lastFailureAtMs: T0 + 20,
           lockedUntilMs: T0 + 20 + 3000,
         });
-        expect(await store.getLockout(username)).toEqual(third);
+        expect(await lockoutOf(store, username)).toEqual(third);
       });
 
       it("restarts the count after a quiet period longer than resetAfterMs", async () => {
@@ -1169,8 +1169,8 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await attempt(alice, T0, RESET_AFTER_MS, neverLock);
         await attempt(alice, T0 + 1, RESET_AFTER_MS, neverLock);
         await attempt(bob, T0 + 2, RESET_AFTER_MS, neverLock);
-        expect((await store.getLockout(alice))?.consecutiveFailures).toBe(2);
-        expect((await store.getLockout(bob))?.consecutiveFailures).toBe(1);
+        expect((await lockoutOf(store, alice))?.consecutiveFailures).toBe(2);
+        expect((await lockoutOf(store, bob))?.consecutiveFailures).toBe(1);
       });
 
       it("clearing forgets the failures, and clearing an unknown username is a no-op", async () => {
@@ -1178,7 +1178,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await attempt(username, T0, RESET_AFTER_MS, () => 60_000);
         await attempt(username, T0 + 1, RESET_AFTER_MS, () => 60_000);
         await store.clearFailedSignIns(username);
-        expect(await store.getLockout(username)).toBeUndefined();
+        expect(await lockoutOf(store, username)).toBeUndefined();
         await store.clearFailedSignIns(`nobody-${randomUUID()}`);
 
         const next = await attempt(username, T0 + 2, RESET_AFTER_MS, neverLock);

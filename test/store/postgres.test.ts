@@ -6,6 +6,8 @@ import { openPostgresStore } from "../../src/store/postgres";
 import type { PostgresStore } from "../../src/store/postgres";
 import { StoreUnavailableError } from "../../src/store/store";
 import type { SessionRecord } from "../../src/store/store";
+import { reserveStoredAttempt } from "../../src/identity/lockout";
+import { lockoutOf } from "./lockouts";
 import { appendChange, describeStoreContract } from "./contract";
 import { createTestDatabase, withAdmin } from "./pg";
 import type { TestDatabase } from "./pg";
@@ -288,7 +290,7 @@ describe("PostgresStore on a real server", () => {
       const lockFor = jest.fn((): number => 0);
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, index) =>
-          (index % 2 === 0 ? a : b).reserveSignInAttempt(username, T0, 60_000, lockFor),
+          reserveStoredAttempt(index % 2 === 0 ? a : b, username, T0, 60_000, lockFor),
         ),
       );
       expect(results.every((result) => result.allowed)).toBe(true);
@@ -297,7 +299,7 @@ describe("PostgresStore on a real server", () => {
         results.map((result) => result.record.consecutiveFailures).sort((x, y) => x - y),
       ).toEqual(Array.from({ length: 50 }, (_, index) => index + 1));
       expect(lockFor).toHaveBeenCalledTimes(50);
-      expect((await b.getLockout(username))?.consecutiveFailures).toBe(50);
+      expect((await lockoutOf(b, username))?.consecutiveFailures).toBe(50);
     });
   });
 
@@ -310,12 +312,12 @@ describe("PostgresStore on a real server", () => {
 
     it("error flow: a connection killed mid-transaction is StoreUnavailableError, and the next call works", async () => {
       const username = `u-${randomUUID()}`;
-      await a.reserveSignInAttempt(username, T0, 60_000, () => 0);
+      await reserveStoredAttempt(a, username, T0, 60_000, () => 0);
       await onDatabase(db, async (blocker) => {
         // Hold the counter's row lock so that the store's transaction waits inside it.
         await blocker.query("BEGIN");
         await blocker.query("SELECT 1 FROM lockouts WHERE username = $1 FOR UPDATE", [username]);
-        const attempt = a.reserveSignInAttempt(username, T0 + 1, 60_000, () => 0);
+        const attempt = reserveStoredAttempt(a, username, T0 + 1, 60_000, () => 0);
         const outcome = attempt.then(
           () => "resolved",
           (err: unknown) => err,
@@ -331,7 +333,7 @@ describe("PostgresStore on a real server", () => {
         await blocker.query("ROLLBACK");
       });
       await expect(a.ping()).resolves.toBeUndefined();
-      expect((await a.getLockout(username))?.consecutiveFailures).toBe(1);
+      expect((await lockoutOf(a, username))?.consecutiveFailures).toBe(1);
     });
   });
 });

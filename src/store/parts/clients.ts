@@ -1,0 +1,30 @@
+import type { ChangeNote } from "./feed";
+
+export interface ClientRecord {
+  clientId: string;
+  name: string;
+  /** Hash of the client secret; null for a public client. */
+  secretHash: string | null;
+  allowedScopes: string[];
+  accessTokenValiditySeconds: number;
+  idTokenValiditySeconds: number;
+  refreshTokenValiditySeconds: number;
+  rotateRefreshTokens: boolean;
+  /** How long an already-rotated refresh token still works (reuse grace). */
+  refreshTokenReuseGraceSeconds: number;
+  enabled: boolean;
+  createdAtMs: number;
+}
+
+export type ClientPatch = Partial<Omit<ClientRecord, "clientId" | "createdAtMs">>;
+
+/** App clients. */
+export interface ClientStore {
+  createClient(client: ClientRecord): Promise<void>;
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  listClients(): Promise<ClientRecord[]>;
+  /** Returns false when no such client (and then appends no event). */
+  updateClient(clientId: string, patch: ClientPatch, change?: ChangeNote): Promise<boolean>;
+  /** Returns false when no such client; `change` is appended either way, as a block is. */
+  deleteClient(clientId: string, change?: ChangeNote): Promise<boolean>;
+}
