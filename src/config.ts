@@ -60,7 +60,36 @@ export interface Config {
   dangerouslyExposeErrorDetails: boolean;
   /** Development only: refresh-token cookies without `__Host-` and `Secure` (plain-http browsers). */
   dangerouslyInsecureCookies: boolean;
+  /** Cognito's MfaConfiguration: OFF, OPTIONAL (users who enabled a factor are asked) or ON (everyone). */
+  mfa: MfaMode;
+  /** The second factors the pool offers. */
+  mfaFactors: ReadonlySet<MfaFactorName>;
+  /** The issuer name authenticator apps show next to a TOTP entry. */
+  totpIssuer: string;
+  /** Cognito's TemporaryPasswordValidityDays: how long an admin-set temporary password works. */
+  temporaryPasswordValidityDays: number;
+  /** Cognito's AccountRecoverySetting: `verified_email` (ForgotPassword sends a code) or `admin_only`. */
+  accountRecovery: "verified_email" | "admin_only";
+  /** Attributes every user must have (sign-up asks for them; NEW_PASSWORD_REQUIRED for the missing ones). */
+  requiredAttributes: readonly string[];
+  /** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…; undefined: no SMTP. Never logged. */
+  smtpUrl: string | undefined;
+  /** The From address of every message. */
+  emailFrom: string;
+  /** Longest an SMTP connection, greeting or exchange may take before the delivery fails. */
+  smtpTimeoutMs: number;
+  /** Message templates, Cognito's placeholders `{####}` (the code) and `{username}`. */
+  emailVerificationSubject: string;
+  emailVerificationMessage: string;
+  emailInvitationSubject: string;
+  emailInvitationMessage: string;
+  emailMfaSubject: string;
+  emailMfaMessage: string;
 }
+
+export type MfaMode = "OFF" | "OPTIONAL" | "ON";
+export type MfaFactorName = "SOFTWARE_TOKEN_MFA" | "EMAIL_OTP";
+const MFA_FACTORS: readonly MfaFactorName[] = ["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"];
 
 export type PasswordRule = "lowercase" | "uppercase" | "numbers" | "symbols";
 const PASSWORD_RULES: readonly PasswordRule[] = ["lowercase", "uppercase", "numbers", "symbols"];
@@ -124,6 +153,17 @@ function environmentOf(env: Env): Environment {
 }
 
 const isDev = (env: Env) => environmentOf(env) === "development";
+
+/** A subject or message template; `needs` lists the placeholders it must contain (Cognito's rule). */
+function template(fallback: string, needs: readonly string[] = []) {
+  return (raw: string | undefined, _env: Env, name: string): string => {
+    const v = raw === undefined || raw.trim() === "" ? fallback : raw;
+    if (v.length > 20_000) bad(name, "must be at most 20000 characters");
+    for (const placeholder of needs)
+      if (!v.includes(placeholder)) bad(name, `must contain the placeholder ${placeholder}`);
+    return v;
+  };
+}
 
 export const SETTINGS: readonly Setting<keyof Config>[] = [
   {
@@ -506,7 +546,196 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
       "Development only: refresh-token cookies without the `__Host-` prefix and `Secure`, for browsers that refuse Secure cookies over plain http.",
     parse: bool(() => false),
   },
+  {
+    env: "POOLGATE_MFA",
+    key: "mfa",
+    shown: "`OFF`",
+    meaning:
+      "Multi-factor sign-in: `OFF`, `OPTIONAL` (users who turned a factor on are asked for it) or `ON` (every user; those without a factor set one up while signing in). See docs/mfa.md.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim().toUpperCase() || "OFF";
+      if (v !== "OFF" && v !== "OPTIONAL" && v !== "ON")
+        return bad(name, "must be OFF, OPTIONAL or ON");
+      return v;
+    },
+  },
+  {
+    env: "POOLGATE_MFA_FACTORS",
+    key: "mfaFactors",
+    shown: "`SOFTWARE_TOKEN_MFA`",
+    meaning:
+      "Second factors the pool offers (comma list): `SOFTWARE_TOKEN_MFA` (authenticator apps, TOTP) and `EMAIL_OTP` (codes by email; needs SMTP in production).",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "SOFTWARE_TOKEN_MFA";
+      const factors = new Set<MfaFactorName>();
+      for (const part of v
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const factor = MFA_FACTORS.find((f) => f === part.toUpperCase());
+        if (!factor)
+          bad(name, `unknown factor "${part.slice(0, 40)}" (known: ${MFA_FACTORS.join(", ")})`);
+        factors.add(factor);
+      }
+      if (factors.size === 0) bad(name, "must name at least one factor");
+      return factors;
+    },
+  },
+  {
+    env: "POOLGATE_TOTP_ISSUER",
+    key: "totpIssuer",
+    shown: "`poolgate`",
+    meaning: "The name authenticator apps show for this pool's TOTP entries.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "poolgate";
+      if (v.length > 64 || v.includes(":") || /[\u0000-\u001f\u007f]/.test(v))
+        bad(name, "must be at most 64 characters without a colon or control characters");
+      return v;
+    },
+  },
+  {
+    env: "POOLGATE_TEMPORARY_PASSWORD_VALIDITY_DAYS",
+    key: "temporaryPasswordValidityDays",
+    shown: "`7`",
+    meaning:
+      "How long a temporary password from `adminCreateUser` works (Cognito's TemporaryPasswordValidityDays); only to choose a new password.",
+    parse: int(1, 365, 7),
+  },
+  {
+    env: "POOLGATE_ACCOUNT_RECOVERY",
+    key: "accountRecovery",
+    shown: "`verified_email`",
+    meaning:
+      "`verified_email`: `forgotPassword` sends a code to the user's verified email (needs SMTP in production); `admin_only`: only an admin can reset a password.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "verified_email";
+      if (v !== "verified_email" && v !== "admin_only")
+        return bad(name, "must be verified_email or admin_only");
+      return v;
+    },
+  },
+  {
+    env: "POOLGATE_REQUIRED_ATTRIBUTES",
+    key: "requiredAttributes",
+    shown: "empty",
+    meaning:
+      "Attributes every user must have (comma list, e.g. `email,name`): `signUp` requires them and `NEW_PASSWORD_REQUIRED` asks for those missing.",
+    parse: (raw, _env, name) => {
+      const names = [
+        ...new Set(
+          (raw ?? "")
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      ];
+      for (const n of names)
+        if (!/^(custom:)?[a-z_]{1,32}$/.test(n) || n.endsWith("_verified"))
+          bad(name, `has "${n.slice(0, 40)}", which is not an attribute name`);
+      return names;
+    },
+  },
+  {
+    env: "POOLGATE_SMTP_URL",
+    key: "smtpUrl",
+    shown: "empty (development: messages go to the log)",
+    meaning:
+      "Mail server for codes and invitations: `smtp://user:pass@host:587` (STARTTLS when offered; add `?requireTLS=true` to insist) or `smtps://…:465`. Required in production when a feature sends mail.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim();
+      if (v === "") return undefined;
+      let url: URL;
+      try {
+        url = new URL(v);
+      } catch {
+        return bad(name, "must be an smtp:// or smtps:// URL");
+      }
+      if (url.protocol !== "smtp:" && url.protocol !== "smtps:")
+        bad(name, "must be an smtp:// or smtps:// URL");
+      if (!url.hostname) bad(name, "must name a host");
+      return v;
+    },
+  },
+  {
+    env: "POOLGATE_EMAIL_FROM",
+    key: "emailFrom",
+    shown: "`poolgate <no-reply@localhost>`",
+    meaning: "The From address of every message (`Name <address>` or an address).",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "poolgate <no-reply@localhost>";
+      if (v.length > 320 || /[\r\n]/.test(v) || !/@[^@\s>]+>?$/.test(v))
+        bad(name, "must be an email address, optionally as Name <address>");
+      return v;
+    },
+  },
+  {
+    env: "POOLGATE_SMTP_TIMEOUT_MS",
+    key: "smtpTimeoutMs",
+    shown: "`10000`",
+    meaning:
+      "Longest an SMTP connection, greeting or exchange may take; past it the delivery fails (`CODE_DELIVERY_FAILURE`).",
+    parse: int(100, 120_000, 10_000),
+  },
+  {
+    env: "POOLGATE_EMAIL_VERIFICATION_SUBJECT",
+    key: "emailVerificationSubject",
+    shown: "`Your verification code`",
+    meaning:
+      "Subject of verification messages (sign-up, resend, forgot password, attribute verification).",
+    parse: template("Your verification code"),
+  },
+  {
+    env: "POOLGATE_EMAIL_VERIFICATION_MESSAGE",
+    key: "emailVerificationMessage",
+    shown: "`Your verification code is {####}.`",
+    meaning:
+      "Body of verification messages; must contain `{####}` (the code); may contain `{username}`.",
+    parse: template("Your verification code is {####}.", ["{####}"]),
+  },
+  {
+    env: "POOLGATE_EMAIL_INVITATION_SUBJECT",
+    key: "emailInvitationSubject",
+    shown: "`Your temporary password`",
+    meaning: "Subject of the invitation `adminCreateUser` sends.",
+    parse: template("Your temporary password"),
+  },
+  {
+    env: "POOLGATE_EMAIL_INVITATION_MESSAGE",
+    key: "emailInvitationMessage",
+    shown: "`Your username is {username} and temporary password is {####}.`",
+    meaning:
+      "Body of the invitation; must contain `{username}` and `{####}` (the temporary password).",
+    parse: template("Your username is {username} and temporary password is {####}.", [
+      "{username}",
+      "{####}",
+    ]),
+  },
+  {
+    env: "POOLGATE_EMAIL_MFA_SUBJECT",
+    key: "emailMfaSubject",
+    shown: "`Your sign-in code`",
+    meaning: "Subject of `EMAIL_OTP` sign-in codes.",
+    parse: template("Your sign-in code"),
+  },
+  {
+    env: "POOLGATE_EMAIL_MFA_MESSAGE",
+    key: "emailMfaMessage",
+    shown: "`Your authentication code is {####}.`",
+    meaning: "Body of `EMAIL_OTP` sign-in codes; must contain `{####}`.",
+    parse: template("Your authentication code is {####}.", ["{####}"]),
+  },
 ];
+
+/** Which features need mail: a production pool with any of them must have SMTP. */
+export function mailFeatures(config: Readonly<Config>): string[] {
+  const features: string[] = [];
+  if (config.selfSignUp) features.push("self sign-up (POOLGATE_SELF_SIGN_UP)");
+  if (config.accountRecovery === "verified_email")
+    features.push("account recovery (POOLGATE_ACCOUNT_RECOVERY=verified_email)");
+  if (config.mfa !== "OFF" && config.mfaFactors.has("EMAIL_OTP"))
+    features.push("email MFA (POOLGATE_MFA_FACTORS has EMAIL_OTP)");
+  return features;
+}
 
 /** Reads and validates the whole configuration; throws one ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
@@ -518,6 +747,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   }
   if (config.environment === "production" && config.dangerouslyInsecureCookies) {
     bad("POOLGATE_DANGEROUSLY_INSECURE_COOKIES", "must not be set in production");
+  }
+  if (config.environment === "production" && config.smtpUrl === undefined) {
+    const features = mailFeatures(config);
+    if (features.length > 0)
+      bad(
+        "POOLGATE_SMTP_URL",
+        `is required in production when a feature sends mail: ${features.join(", ")}`,
+      );
   }
   return Object.freeze(config);
 }

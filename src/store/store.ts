@@ -11,21 +11,27 @@ import { PoolgateError } from "../errors";
  *   - uniqueness violations surface as `StoreConflictError`, connectivity loss as
  *     `StoreUnavailableError`; nothing else is thrown on purpose.
  */
+import type { ChallengeStore } from "./parts/challenges";
 import type { ClientStore } from "./parts/clients";
+import type { CodeStore } from "./parts/codes";
 import type { FeedStore } from "./parts/feed";
 import type { KeyStore } from "./parts/keys";
 import type { LifecycleStore } from "./parts/lifecycle";
 import type { LockoutStore } from "./parts/lockouts";
+import type { MfaStore } from "./parts/mfa";
 import type { ResourceServerStore } from "./parts/resourceServers";
 import type { SessionStore } from "./parts/sessions";
 import type { SettingsStore } from "./parts/settings";
 import type { UserStore } from "./parts/users";
 
+export type { ChallengeName, ChallengeRecord, ChallengeStore } from "./parts/challenges";
 export type { ClientPatch, ClientRecord, ClientStore } from "./parts/clients";
+export type { CodePurpose, CodeRecord, CodeStore } from "./parts/codes";
 export type { ChangeEvent, ChangeKind, ChangeNote, FeedStore } from "./parts/feed";
 export type { KeyRecord, KeyStore } from "./parts/keys";
 export type { LifecycleStore, PruneCounts, PruneCutoffs } from "./parts/lifecycle";
 export type { LockoutRecord, LockoutStore } from "./parts/lockouts";
+export type { MfaFactor, MfaRecord, MfaStore } from "./parts/mfa";
 export type { ResourceServerRecord, ResourceServerStore } from "./parts/resourceServers";
 export type {
   RevocationReason,
@@ -50,6 +56,9 @@ export interface Store
     KeyStore,
     SettingsStore,
     LockoutStore,
+    MfaStore,
+    CodeStore,
+    ChallengeStore,
     FeedStore {}
 
 export class StoreConflictError extends Error {

@@ -8,6 +8,10 @@ export interface PruneCutoffs {
   lockoutsIdleBeforeMs: number;
   /** Readiness heartbeats written before this. */
   heartbeatsBeforeMs: number;
+  /** Challenge sessions (spent or not) whose `expiresAtMs` is before this. */
+  challengesExpiredBeforeMs: number;
+  /** One-time codes whose `expiresAtMs` is before this. */
+  codesExpiredBeforeMs: number;
 }
 
 /** How many rows Store.prune deleted, per table. */
@@ -16,6 +20,8 @@ export interface PruneCounts {
   sessions: number;
   lockouts: number;
   heartbeats: number;
+  challenges: number;
+  codes: number;
 }
 
 /** Opening, closing, readiness probes and pruning: the store as a whole, not one aggregate. */

@@ -11,6 +11,11 @@ export interface UserRecord {
   confirmed: boolean;
   /** Set by an admin: the next sign-in must fail with PASSWORD_RESET_REQUIRED. */
   passwordResetRequired: boolean;
+  /**
+   * Set while the password is a temporary one (Cognito's FORCE_CHANGE_PASSWORD): when it stops
+   * working. It serves only to answer NEW_PASSWORD_REQUIRED; null once the user chose one.
+   */
+  temporaryPasswordExpiresAtMs: number | null;
   /** Standard attributes by their OIDC names (email, email_verified as "true"/"false", …) and `custom:*`. */
   attributes: Record<string, string>;
   /** Hash of the pending sign-up confirmation code, if any. */
@@ -28,6 +33,7 @@ export type UserPatch = Partial<
     | "enabled"
     | "confirmed"
     | "passwordResetRequired"
+    | "temporaryPasswordExpiresAtMs"
     | "attributes"
     | "confirmationCodeHash"
     | "confirmationCodeExpiresAtMs"
