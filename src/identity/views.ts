@@ -46,6 +46,8 @@ export interface ClientView {
   readonly rotateRefreshTokens: boolean;
   /** How long an already-rotated refresh token still works (reuse grace). */
   readonly refreshTokenReuseGraceSeconds: number;
+  /** How long a challenge session (sign-in conversation step) of this client lives. */
+  readonly authSessionValidityMinutes: number;
   readonly enabled: boolean;
   readonly createdAtMs: number;
 }
@@ -61,6 +63,7 @@ export function clientView(client: ClientRecord): ClientView {
     refreshTokenValiditySeconds: client.refreshTokenValiditySeconds,
     rotateRefreshTokens: client.rotateRefreshTokens,
     refreshTokenReuseGraceSeconds: client.refreshTokenReuseGraceSeconds,
+    authSessionValidityMinutes: client.authSessionValidityMinutes,
     enabled: client.enabled,
     createdAtMs: client.createdAtMs,
   };

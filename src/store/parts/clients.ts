@@ -12,6 +12,8 @@ export interface ClientRecord {
   rotateRefreshTokens: boolean;
   /** How long an already-rotated refresh token still works (reuse grace). */
   refreshTokenReuseGraceSeconds: number;
+  /** Cognito's AuthSessionValidity: how long a challenge session of this client lives (3–15). */
+  authSessionValidityMinutes: number;
   enabled: boolean;
   createdAtMs: number;
 }
