@@ -23,7 +23,21 @@ export type ErrorCode =
   | "REFRESH_TOKEN_REVOKED"
   | "INVALID_REFRESH_TOKEN"
   | "SERVICE_UNAVAILABLE"
-  | "INTERNAL_SERVER_ERROR";
+  | "INTERNAL_SERVER_ERROR"
+  /** The user must answer a challenge (MFA, new password): signIn cannot finish; use initiateAuth. */
+  | "CHALLENGE_REQUIRED"
+  /** A code or invitation could not be handed to the mail server; the code it carried is void. */
+  | "CODE_DELIVERY_FAILURE"
+  /** No software token (TOTP authenticator) is associated, or none verified, for this user. */
+  | "SOFTWARE_TOKEN_MFA_NOT_FOUND"
+  /** VerifySoftwareToken: the code does not match the secret being set up. */
+  | "ENABLE_SOFTWARE_TOKEN_MFA"
+  /** A challenge session that is expired, spent, tampered with or another client's. */
+  | "INVALID_SESSION"
+  /** A factor the pool does not offer or the user cannot use (e.g. email MFA without a verified email). */
+  | "MFA_METHOD_NOT_FOUND"
+  /** Too many codes asked for in a short time (Cognito's LimitExceededException). */
+  | "LIMIT_EXCEEDED";
 
 export class PoolgateError extends Error {
   override readonly name = "PoolgateError";

@@ -7,10 +7,12 @@
  * services directly.
  */
 import { PoolgateError } from "../errors";
-import type { NewUserInput, UserService } from "./users";
+import type { MfaPreferences, MfaService } from "./mfa";
+import type { RecoveryService } from "./recovery";
 import type { ResourceServerService } from "./resourceServers";
 import { ADMIN_SCOPE } from "./scopes";
 import type { SessionService } from "./sessions";
+import type { AdminCreateUserInput, UserService } from "./users";
 import type { UserView } from "./views";
 
 /** Who asks, as the front door verified them: the token's scopes, or null for no token. */
@@ -18,16 +20,32 @@ export type AdminCaller = { readonly scopes: ReadonlySet<string> } | null;
 
 type ResourceServerInput = Parameters<ResourceServerService["create"]>[0];
 
+/** The services admin operations call, handed over by the pool. */
+export interface AdminServices {
+  users: UserService;
+  sessions: SessionService;
+  recovery: RecoveryService;
+  mfa: MfaService;
+  resourceServers: ResourceServerService;
+  now: () => number;
+}
+
 /** One caller's admin operations; made only for a caller holding `poolgate/admin`. */
 export class AdminOperations {
   /** Throws UNAUTHENTICATED (no token) or FORBIDDEN (no `poolgate/admin`) before anything runs. */
+  private readonly users: UserService;
+  private readonly sessions: SessionService;
+  private readonly resourceServers: ResourceServerService;
+  private readonly now: () => number;
+
   constructor(
     caller: AdminCaller,
-    private readonly users: UserService,
-    private readonly sessions: SessionService,
-    private readonly resourceServers: ResourceServerService,
-    private readonly now: () => number,
+    private readonly services: AdminServices,
   ) {
+    this.users = services.users;
+    this.sessions = services.sessions;
+    this.resourceServers = services.resourceServers;
+    this.now = services.now;
     if (caller === null) {
       throw new PoolgateError("UNAUTHENTICATED", "Unauthorized", {
         logDetail: "admin operation without a token",
@@ -44,7 +62,7 @@ export class AdminOperations {
     return this.users.find(username);
   }
 
-  createUser(input: NewUserInput): Promise<UserView> {
+  createUser(input: AdminCreateUserInput): Promise<UserView> {
     return this.users.adminCreate(input);
   }
 
@@ -74,7 +92,19 @@ export class AdminOperations {
   }
 
   resetUserPassword(username: string): Promise<void> {
-    return this.users.requirePasswordReset(username);
+    return this.services.recovery.adminResetPassword(username);
+  }
+
+  /** AdminSetUserMFAPreference. */
+  async setUserMfaPreference(username: string, preferences: MfaPreferences): Promise<void> {
+    const user = await this.users.record(username);
+    await this.services.mfa.setPreferences(user, preferences);
+  }
+
+  /** poolgate's own: the user's authenticator and MFA preferences removed (a lost phone). */
+  async resetUserMfa(username: string): Promise<void> {
+    const user = await this.users.require(username);
+    await this.services.mfa.reset(user.sub);
   }
 
   listResourceServers(): ReturnType<ResourceServerService["list"]> {

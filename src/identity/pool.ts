@@ -13,18 +13,23 @@ import type { AccessTokenClaims } from "../tokens/claims";
 import { deriveSecrets } from "../tokens/secrets";
 import { AccessTokenVerifier } from "../tokens/verify";
 import { AdminOperations, type AdminCaller } from "./admin";
+import type { MessageSender } from "../delivery/message";
+import { ChallengeSessions } from "./challenges";
 import { ClientService } from "./clients";
 import { UserDirectory } from "./directory";
-import type { CodeSender, IdentityDeps } from "./deps";
+import type { IdentityDeps } from "./deps";
 import { KeyService } from "./keys";
 import { LockoutCounters } from "./lockout";
 import { PruneSchedule } from "./maintenance";
 import { MachineService } from "./machine";
+import { MfaService } from "./mfa";
 import { PasswordHasher } from "./passwords";
+import { RecoveryService } from "./recovery";
 import { ResourceServerService } from "./resourceServers";
 import { RevocationState } from "./revocations";
 import { ADMIN_SCOPE } from "./scopes";
 import { SessionService } from "./sessions";
+import { SignInService } from "./signIn";
 import { applyUsernameRule } from "./usernames";
 import { UserService } from "./users";
 
@@ -33,7 +38,8 @@ export interface UserPoolOptions {
   config: Readonly<Config>;
   masterKey: Uint8Array;
   logger: Logger;
-  sender?: CodeSender;
+  /** Where codes and invitations go (delivery/). */
+  sender: MessageSender;
   now?: () => number;
   /** Read the store's change feed in the background (off for one-shot CLI commands). @default true */
   backgroundSync?: boolean;
@@ -59,24 +65,12 @@ const READY_WRITE_REFUSED_WINDOW_MS = 10_000;
  */
 export const MAX_TOKEN_LIFETIME_MS = 86400 * 1000 + 5 * 60 * 1000;
 
-/** Development sender: logs the code (never in production, where a real sender is required). */
-function logSender(logger: Logger, config: Readonly<Config>): CodeSender {
-  return {
-    async sendConfirmationCode({ username, destination, code }) {
-      if (config.environment === "development") {
-        logger.info(
-          { username, destination, confirmationCode: code },
-          "sign-up confirmation code (development sender)",
-        );
-      } else {
-        logger.warn({ username }, "no confirmation-code sender configured: code not delivered");
-      }
-    },
-  };
-}
-
 export class UserPool {
   readonly sessions: SessionService;
+  /** Sign-in conversations: initiateAuth / respondToAuthChallenge, signIn, software tokens. */
+  readonly auth: SignInService;
+  readonly mfa: MfaService;
+  readonly recovery: RecoveryService;
   readonly users: UserService;
   readonly clients: ClientService;
   readonly resourceServers: ResourceServerService;
@@ -96,7 +90,7 @@ export class UserPool {
 
   private constructor(
     private readonly d: IdentityDeps,
-    sender: CodeSender,
+    sender: MessageSender,
     /** Started with the background sync (serve), not by one-shot CLI commands. */
     private readonly pruning: PruneSchedule | undefined,
   ) {
@@ -111,6 +105,15 @@ export class UserPool {
     this.hasher = d.hasher;
     this.sessions = new SessionService(d);
     this.users = new UserService(d, this.sessions, sender);
+    this.mfa = new MfaService(d.store, d.store, d.config, d.secrets.mfaSecretKey, d.now);
+    this.auth = new SignInService(
+      d,
+      this.sessions,
+      new ChallengeSessions(d.store, d.secrets.challengeSessionKey, d.now),
+      this.mfa,
+      sender,
+    );
+    this.recovery = new RecoveryService(d, this.users, this.sessions, sender);
     this.directory = d.directory;
     this.verifier = new AccessTokenVerifier({
       issuer: d.config.issuer,
@@ -188,7 +191,7 @@ export class UserPool {
       });
       pruning.start();
     }
-    return new UserPool(deps, options.sender ?? logSender(logger, config), pruning);
+    return new UserPool(deps, options.sender, pruning);
   }
 
   /**
@@ -215,7 +218,14 @@ export class UserPool {
    * otherwise): checked here as well as by the schema's directives (docs/security.md).
    */
   admin(caller: AdminCaller): AdminOperations {
-    return new AdminOperations(caller, this.users, this.sessions, this.resourceServers, this.now);
+    return new AdminOperations(caller, {
+      users: this.users,
+      sessions: this.sessions,
+      recovery: this.recovery,
+      mfa: this.mfa,
+      resourceServers: this.resourceServers,
+      now: this.now,
+    });
   }
 
   /**
@@ -252,7 +262,7 @@ export class UserPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.revocations.stop(), this.pruning?.stop()]);
+    await Promise.all([this.revocations.stop(), this.pruning?.stop(), this.recovery.drain()]);
   }
 
   get deps(): IdentityDeps {

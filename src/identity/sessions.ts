@@ -1,5 +1,5 @@
 /**
- * Sign-in, refresh, revoke and global sign-out (DESIGN §3): the session is a refresh-token
+ * Sessions, refresh, revoke and global sign-out (DESIGN §3): the session is a refresh-token
  * family whose id is the `origin_jti` of every ID/access token issued in it.
  */
 import { randomUUID } from "node:crypto";
@@ -9,9 +9,7 @@ import { issueUserTokens } from "../tokens/issue";
 import { openRefreshToken, sealRefreshToken } from "../tokens/refresh";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
-import { MAX_PASSWORD_LENGTH } from "./passwords";
-import { grantUserScopes, refreshUserScopes } from "./scopes";
-import { canonicalUsername } from "./usernames";
+import { refreshUserScopes } from "./scopes";
 import type { ClientView } from "./views";
 
 export interface AuthenticationResult {
@@ -25,21 +23,11 @@ export interface AuthenticationResult {
   sessionId: string;
 }
 
-export interface SignInRequest {
-  clientId: string;
-  clientSecret?: string | null;
-  username: string;
-  password: string;
-  scopes?: readonly string[] | null;
-}
-
 export interface RefreshRequest {
   clientId: string;
   clientSecret?: string | null;
   refreshToken: string;
 }
-
-const WRONG_CREDENTIALS = "Incorrect username or password.";
 
 export class SessionService {
   constructor(private readonly d: IdentityDeps) {}
@@ -49,66 +37,10 @@ export class SessionService {
   }
 
   /**
-   * USER_PASSWORD_AUTH. Unknown users and wrong passwords get the same error after the
-   * same work (a dummy hash is verified), and both count towards the lockout, so the
-   * response never tells whether a username exists.
+   * A new session for a user who has just signed in (identity/signIn.ts decides when): its
+   * refresh token, and ID and access tokens with its id as `origin_jti`.
    */
-  async signIn(req: SignInRequest): Promise<AuthenticationResult> {
-    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
-    const username = canonicalUsername(req.username, this.d.config.usernameCaseSensitive);
-    if (req.password.length > MAX_PASSWORD_LENGTH) {
-      // Refused before hashing: an attacker must not choose how much work a hash costs.
-      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
-        logDetail: "sign-in: password too long",
-      });
-    }
-    if (username === undefined) {
-      // No user can have such a name, so answering without hashing reveals nothing.
-      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
-        logDetail: "sign-in: invalid username",
-      });
-    }
-    const lockKey = `signin:${username}`;
-    const user = await this.d.store.getUserByUsername(username);
-    await this.d.lockout.reserve(
-      lockKey,
-      user !== undefined,
-      this.d.now(),
-      "Password attempts exceeded",
-    );
-    const ok = user
-      ? await this.d.hasher.verify(user.passwordHash, req.password)
-      : await this.d.hasher.verifyDummy(req.password);
-    if (!user || !ok) {
-      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
-        logDetail: user ? "sign-in: wrong password" : "sign-in: unknown user",
-      });
-    }
-    await this.d.lockout.clear(lockKey);
-    // Checked after the password, as Cognito does: only the password's owner learns these.
-    if (!user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
-    if (!user.confirmed) throw new PoolgateError("USER_NOT_CONFIRMED", "User is not confirmed.");
-    if (user.passwordResetRequired)
-      throw new PoolgateError("PASSWORD_RESET_REQUIRED", "Password reset required for the user");
-
-    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
-    const scopes = grantUserScopes(
-      this.d.scopeRules,
-      client.allowedScopes,
-      req.scopes,
-      groups ?? [],
-    );
-    if (this.d.hasher.needsRehash(user.passwordHash)) {
-      await this.d.store.updateUser(
-        user.sub,
-        { passwordHash: await this.d.hasher.hash(req.password) },
-        this.d.now(),
-      );
-    }
-    return this.startSession(client, user, groups ?? [], scopes);
-  }
-
-  private async startSession(
+  async startSession(
     client: ClientView,
     user: UserRecord,
     groups: readonly string[],
@@ -335,7 +267,7 @@ export class SessionService {
   /** Revokes every session of a user: their tokens fail from the next request on. */
   async signOutEverywhere(
     sub: string,
-    reason: "global_sign_out" | "user_disabled" | "user_deleted",
+    reason: "global_sign_out" | "user_disabled" | "user_deleted" | "password_reset",
   ): Promise<number> {
     const nowMs = this.d.now();
     const ids = await this.d.store.revokeUserSessions(sub, reason, nowMs);

@@ -2,12 +2,13 @@
  * Users: creation (by an admin or by self sign-up with a confirmation code), password
  * changes, groups, and the admin switches that take effect on the next request.
  */
-import { randomBytes, randomInt, randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
+import type { MessageSender } from "../delivery/message";
 import { PoolgateError } from "../errors";
 import { StoreConflictError, type ChangeNote, type UserRecord } from "../store/store";
 import { isKnownAttributeName } from "../tokens/claims";
-import { safeEqual, storageHash } from "../tokens/secrets";
-import type { CodeSender, IdentityDeps } from "./deps";
+import { CodeHasher, newCode, sendOrFail } from "./codes";
+import type { IdentityDeps } from "./deps";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
 import { canonicalUsername, requireValidUsername } from "./usernames";
@@ -18,6 +19,42 @@ export interface NewUserInput {
   password: string;
   attributes?: Readonly<Record<string, string>>;
   groups?: readonly string[];
+}
+
+/**
+ * AdminCreateUser (DESIGN §11): a permanent `password` makes a confirmed user at once (poolgate's
+ * shortcut); otherwise the user starts in FORCE_CHANGE_PASSWORD with `temporaryPassword`, or
+ * one generated and sent in an invitation. `messageAction`: SUPPRESS sends nothing, RESEND gives
+ * an existing FORCE_CHANGE_PASSWORD user a new temporary password and invitation.
+ */
+export interface AdminCreateUserInput {
+  username: string;
+  password?: string | null;
+  temporaryPassword?: string | null;
+  attributes?: Readonly<Record<string, string>>;
+  groups?: readonly string[];
+  messageAction?: "RESEND" | "SUPPRESS" | null;
+}
+
+const LOWER = "abcdefghijkmnopqrstuvwxyz";
+const UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ";
+const DIGITS = "23456789";
+const SYMBOLS = "^$*.[]{}()?!@#%&/,><:;|_~=+-";
+
+/**
+ * A temporary password that meets any policy this pool can have: 16 characters (or the
+ * minimum length, if longer) with every character class, from the CSPRNG.
+ */
+export function generateTemporaryPassword(minLength: number): string {
+  const pick = (set: string) => set[randomInt(0, set.length)]!;
+  const all = LOWER + UPPER + DIGITS + SYMBOLS;
+  const chars = [pick(LOWER), pick(UPPER), pick(DIGITS), pick(SYMBOLS)];
+  while (chars.length < Math.max(16, minLength)) chars.push(pick(all));
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(0, i + 1);
+    [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+  }
+  return chars.join("");
 }
 
 const GROUP = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
@@ -31,7 +68,9 @@ export function validateGroupName(group: string): void {
     );
 }
 
-function validateAttributes(attributes: Readonly<Record<string, string>>): Record<string, string> {
+export function validateAttributes(
+  attributes: Readonly<Record<string, string>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(attributes)) {
     if (!isKnownAttributeName(name))
@@ -68,15 +107,15 @@ function userChanged(sub: string, atMs: number): ChangeNote {
 }
 
 export class UserService {
-  private comparisons = 0;
-  /** Compared against when there is no pending code: the shape of a code hash, yielded by no code. */
-  private readonly unmatchableCodeHash = randomBytes(32).toString("base64url");
+  private readonly codes: CodeHasher;
 
   constructor(
     private readonly d: IdentityDeps,
     private readonly sessions: SessionService,
-    private readonly sender: CodeSender,
-  ) {}
+    private readonly sender: MessageSender,
+  ) {
+    this.codes = new CodeHasher(d.secrets.storageHashKey);
+  }
 
   private get policy(): PasswordPolicy {
     return { minLength: this.d.config.passwordMinLength, require: this.d.config.passwordRequire };
@@ -87,15 +126,16 @@ export class UserService {
     return canonicalUsername(username, this.d.config.usernameCaseSensitive);
   }
 
-  private codeHash(username: string, code: string): string {
-    return storageHash(this.d.secrets.storageHashKey, `confirmation-code:${username}`, code);
+  private confirmationDomain(username: string): string {
+    return `confirmation-code:${username}`;
   }
 
   private async insert(
     input: NewUserInput,
     confirmed: boolean,
-    code?: string,
+    options: { code?: string; temporary?: boolean } = {},
   ): Promise<UserRecord> {
+    const { code, temporary = false } = options;
     const username = requireValidUsername(input.username, this.d.config.usernameCaseSensitive);
     const attributes = validateAttributes(input.attributes ?? {});
     assertPasswordPolicy(this.policy, input.password);
@@ -108,8 +148,9 @@ export class UserService {
       enabled: true,
       confirmed,
       passwordResetRequired: false,
+      temporaryPasswordExpiresAtMs: temporary ? this.temporaryPasswordExpiry(nowMs) : null,
       attributes,
-      confirmationCodeHash: code ? this.codeHash(username, code) : null,
+      confirmationCodeHash: code ? this.codes.hash(this.confirmationDomain(username), code) : null,
       confirmationCodeExpiresAtMs: code ? nowMs + CONFIRMATION_CODE_LIFETIME_MS : null,
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
@@ -124,21 +165,143 @@ export class UserService {
     return user;
   }
 
-  /** AdminCreateUser: a confirmed user with a permanent password. */
-  async adminCreate(input: NewUserInput): Promise<UserView> {
-    return userView(await this.insert(input, true));
+  private temporaryPasswordExpiry(nowMs: number): number {
+    return nowMs + this.d.config.temporaryPasswordValidityDays * 86_400_000;
   }
 
-  /** SignUp (self-registration): an unconfirmed user; the code goes to the sender. */
+  /** AdminCreateUser (see AdminCreateUserInput). */
+  async adminCreate(input: AdminCreateUserInput): Promise<UserView> {
+    if (input.password != null && input.temporaryPassword != null)
+      throw new PoolgateError("BAD_USER_INPUT", "Give either a password or a temporary password");
+    if (input.messageAction === "RESEND") return this.resendInvitation(input);
+    if (input.password != null) {
+      // poolgate's shortcut: a permanent password, a confirmed user, no message.
+      return userView(
+        await this.insert(
+          {
+            username: input.username,
+            password: input.password,
+            attributes: input.attributes ?? {},
+            groups: input.groups ?? [],
+          },
+          true,
+        ),
+      );
+    }
+    const generated = input.temporaryPassword == null;
+    const password =
+      input.temporaryPassword ?? generateTemporaryPassword(this.d.config.passwordMinLength);
+    const email = (input.attributes ?? {})["email"];
+    const send = input.messageAction !== "SUPPRESS" && email !== undefined;
+    if (generated && input.messageAction !== "SUPPRESS" && email === undefined)
+      throw new PoolgateError(
+        "BAD_USER_INPUT",
+        "An invitation needs an email attribute: give one, or a temporary password",
+      );
+    const user = await this.insert(
+      {
+        username: input.username,
+        password,
+        attributes: input.attributes ?? {},
+        groups: input.groups ?? [],
+      },
+      true,
+      { temporary: true },
+    );
+    if (send) {
+      try {
+        await sendOrFail(this.sender, {
+          kind: "invitation",
+          to: email,
+          username: user.username,
+          code: password,
+        });
+      } catch (err) {
+        // Nobody can use a user whose invitation never left: it is not kept half-made.
+        await this.d.store.deleteUser(user.sub);
+        throw err;
+      }
+    }
+    return userView(user);
+  }
+
+  /** MessageAction RESEND: a new temporary password (and its full validity) for a user who has not chosen one. */
+  private async resendInvitation(input: AdminCreateUserInput): Promise<UserView> {
+    const username = this.canonical(input.username);
+    const user =
+      username === undefined ? undefined : await this.d.store.getUserByUsername(username);
+    if (user === undefined) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
+    if (user.temporaryPasswordExpiresAtMs === null)
+      throw new PoolgateError(
+        "BAD_USER_INPUT",
+        "Only a user in FORCE_CHANGE_PASSWORD can be sent a new invitation",
+      );
+    const email = user.attributes["email"];
+    if (email === undefined)
+      throw new PoolgateError("BAD_USER_INPUT", "The user has no email to send an invitation to");
+    const password =
+      input.temporaryPassword ?? generateTemporaryPassword(this.d.config.passwordMinLength);
+    assertPasswordPolicy(this.policy, password);
+    const nowMs = this.d.now();
+    const expiresAtMs = this.temporaryPasswordExpiry(nowMs);
+    await this.d.store.updateUser(
+      user.sub,
+      {
+        passwordHash: await this.d.hasher.hash(password),
+        temporaryPasswordExpiresAtMs: expiresAtMs,
+      },
+      nowMs,
+    );
+    try {
+      await sendOrFail(this.sender, {
+        kind: "invitation",
+        to: email,
+        username: user.username,
+        code: password,
+      });
+    } catch (err) {
+      // The new temporary password never reached anyone: make it unusable.
+      await this.d.store.updateUser(
+        user.sub,
+        { temporaryPasswordExpiresAtMs: nowMs },
+        this.d.now(),
+      );
+      throw err;
+    }
+    return userView({ ...user, temporaryPasswordExpiresAtMs: expiresAtMs });
+  }
+
+  /**
+   * SignUp (self-registration): an unconfirmed user; the code goes by email. A sign-up whose
+   * code cannot be delivered is undone (CODE_DELIVERY_FAILURE), so the name is free to retry.
+   */
   async signUp(input: NewUserInput): Promise<{ user: UserView; destination: string | undefined }> {
     if (!this.d.config.selfSignUp) {
       throw new PoolgateError("NOT_AUTHORIZED", "SignUp is not permitted for this user pool");
     }
-    const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
-    const user = await this.insert({ ...input, groups: [] }, false, code);
-    const destination = user.attributes["email"] ?? user.attributes["phone_number"];
-    await this.sender.sendConfirmationCode({ username: user.username, destination, code });
-    return { user: userView(user), destination };
+    const missing = this.d.config.requiredAttributes.filter((a) => !(input.attributes ?? {})[a]);
+    if (missing.length > 0)
+      throw new PoolgateError(
+        "BAD_USER_INPUT",
+        `Attributes did not conform to the schema: ${missing.join(", ")} is required`,
+      );
+    const code = newCode();
+    const user = await this.insert({ ...input, groups: [] }, false, { code });
+    const email = user.attributes["email"];
+    if (email !== undefined) {
+      try {
+        await sendOrFail(this.sender, {
+          kind: "verification",
+          to: email,
+          username: user.username,
+          code,
+        });
+      } catch (err) {
+        await this.d.store.deleteUser(user.sub);
+        throw err;
+      }
+    }
+    return { user: userView(user), destination: email };
   }
 
   /**
@@ -161,7 +324,7 @@ export class UserService {
     const user = await this.d.store.getUserByUsername(username);
     await this.d.lockout.reserve(lockKey, user !== undefined, nowMs, "Too many failed attempts");
     const pending = user !== undefined && !user.confirmed ? user.confirmationCodeHash : null;
-    const matches = this.codeMatches(username, code, pending ?? this.unmatchableCodeHash);
+    const matches = this.codes.matches(this.confirmationDomain(username), code, pending);
     if (user === undefined || pending === null || !matches) {
       throw mismatch(
         user === undefined ? "unknown user" : user.confirmed ? "already confirmed" : "wrong code",
@@ -186,12 +349,45 @@ export class UserService {
 
   /** How many confirmation codes were hashed and compared (the work of confirmSignUp, for tests). */
   get codeComparisons(): number {
-    return this.comparisons;
+    return this.codes.comparisons;
   }
 
-  private codeMatches(username: string, code: string, expectedHash: string): boolean {
-    this.comparisons++;
-    return safeEqual(this.codeHash(username, code.slice(0, 64)), expectedHash);
+  /**
+   * ResendConfirmationCode's work for an unconfirmed user with an email: a new code replaces
+   * the old one and is sent. identity/recovery.ts decides when (it answers alike for everyone).
+   */
+  async resendConfirmation(user: UserRecord): Promise<void> {
+    const email = user.attributes["email"];
+    if (user.confirmed || email === undefined) return;
+    const code = newCode();
+    const nowMs = this.d.now();
+    const hash = this.codes.hash(this.confirmationDomain(user.username), code);
+    await this.d.store.updateUser(
+      user.sub,
+      {
+        confirmationCodeHash: hash,
+        confirmationCodeExpiresAtMs: nowMs + CONFIRMATION_CODE_LIFETIME_MS,
+      },
+      nowMs,
+    );
+    try {
+      await sendOrFail(this.sender, {
+        kind: "verification",
+        to: email,
+        username: user.username,
+        code,
+      });
+    } catch (err) {
+      // Only if it is still the pending code: a newer one survives.
+      const current = await this.d.store.getUserBySub(user.sub);
+      if (current?.confirmationCodeHash === hash)
+        await this.d.store.updateUser(
+          user.sub,
+          { confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
+          this.d.now(),
+        );
+      throw err;
+    }
   }
 
   /** ChangePassword: the caller proves the previous password; failures count towards the lockout. */
@@ -222,6 +418,14 @@ export class UserService {
     const name = this.canonical(username);
     const user = name === undefined ? undefined : await this.d.store.getUserByUsername(name);
     return user && userView(user);
+  }
+
+  /** The stored record, for identity services only (never handed to a front door). */
+  async record(username: string): Promise<UserRecord> {
+    const name = this.canonical(username);
+    const user = name === undefined ? undefined : await this.d.store.getUserByUsername(name);
+    if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
+    return user;
   }
 
   async require(username: string): Promise<UserView> {
@@ -272,15 +476,26 @@ export class UserService {
     this.d.directory.invalidate(user.sub);
   }
 
-  /** AdminSetUserPassword: permanent clears a pending reset; otherwise one is required. */
+  /**
+   * AdminSetUserPassword. Permanent: the user's password from now on (a pending reset or
+   * temporary password is over). Not permanent: a temporary password, as Cognito's — the user
+   * is in FORCE_CHANGE_PASSWORD and must choose a new one at the next sign-in.
+   */
   async setPassword(username: string, password: string, permanent: boolean): Promise<void> {
     const user = await this.require(username);
     assertPasswordPolicy(this.policy, password);
+    const nowMs = this.d.now();
     await this.d.store.updateUser(
       user.sub,
-      { passwordHash: await this.d.hasher.hash(password), passwordResetRequired: !permanent },
-      this.d.now(),
+      {
+        passwordHash: await this.d.hasher.hash(password),
+        passwordResetRequired: false,
+        temporaryPasswordExpiresAtMs: permanent ? null : this.temporaryPasswordExpiry(nowMs),
+      },
+      nowMs,
+      userChanged(user.sub, nowMs),
     );
+    this.d.directory.invalidate(user.sub);
   }
 
   /** AdminResetUserPassword: the next sign-in fails with PASSWORD_RESET_REQUIRED. */

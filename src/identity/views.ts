@@ -7,6 +7,16 @@
  */
 import type { ClientRecord, UserRecord } from "../store/store";
 
+/** Cognito's user states, derived from the record. */
+export function userStatus(
+  user: Pick<UserRecord, "confirmed" | "temporaryPasswordExpiresAtMs" | "passwordResetRequired">,
+): UserView["status"] {
+  if (user.temporaryPasswordExpiresAtMs !== null) return "FORCE_CHANGE_PASSWORD";
+  if (!user.confirmed) return "UNCONFIRMED";
+  if (user.passwordResetRequired) return "RESET_REQUIRED";
+  return "CONFIRMED";
+}
+
 export interface UserView {
   /** Immutable subject id (UUID), the `sub` claim. */
   readonly sub: string;
@@ -15,6 +25,8 @@ export interface UserView {
   readonly confirmed: boolean;
   /** The next sign-in fails with PASSWORD_RESET_REQUIRED. */
   readonly passwordResetRequired: boolean;
+  /** Cognito's UserStatus. */
+  readonly status: "UNCONFIRMED" | "CONFIRMED" | "FORCE_CHANGE_PASSWORD" | "RESET_REQUIRED";
   /** Standard attributes by their OIDC names and `custom:*`. */
   readonly attributes: Readonly<Record<string, string>>;
   readonly createdAtMs: number;
@@ -28,6 +40,7 @@ export function userView(user: UserRecord): UserView {
     enabled: user.enabled,
     confirmed: user.confirmed,
     passwordResetRequired: user.passwordResetRequired,
+    status: userStatus(user),
     attributes: user.attributes,
     createdAtMs: user.createdAtMs,
     updatedAtMs: user.updatedAtMs,

@@ -11,6 +11,10 @@ export interface DerivedSecrets {
   refreshTokenKey: Uint8Array;
   /** Keys the HMAC under which refresh tokens, client secrets and codes are stored. */
   storageHashKey: Uint8Array;
+  /** Encrypts the Session of a sign-in challenge (JWE dir + A256GCM). */
+  challengeSessionKey: Uint8Array;
+  /** Encrypts TOTP secrets at rest (JWE dir + A256GCM). */
+  mfaSecretKey: Uint8Array;
 }
 
 function derive(masterKey: Uint8Array, purpose: string): Uint8Array {
@@ -25,6 +29,8 @@ export function deriveSecrets(masterKey: Uint8Array): DerivedSecrets {
     keyEncryptionKey: derive(masterKey, "signing-keys"),
     refreshTokenKey: derive(masterKey, "refresh-tokens"),
     storageHashKey: derive(masterKey, "storage-hash"),
+    challengeSessionKey: derive(masterKey, "challenge-sessions"),
+    mfaSecretKey: derive(masterKey, "mfa-secrets"),
   };
 }
 

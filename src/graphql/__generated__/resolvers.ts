@@ -22,8 +22,27 @@ export type Scalars = {
 export type AdminCreateUserInput = {
   attributes?: InputMaybe<Array<AttributeInput>>;
   groups?: InputMaybe<Array<Scalars['String']['input']>>;
-  password: Scalars['String']['input'];
+  /** SUPPRESS: send no invitation; RESEND: a new temporary password and invitation for an existing FORCE_CHANGE_PASSWORD user. */
+  messageAction?: InputMaybe<MessageAction>;
+  /** A permanent password: the user is CONFIRMED at once and no message is sent (poolgate's shortcut). */
+  password?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * A temporary password (FORCE_CHANGE_PASSWORD: good only to answer NEW_PASSWORD_REQUIRED, for
+   * POOLGATE_TEMPORARY_PASSWORD_VALIDITY_DAYS). Neither this nor password: one is generated and
+   * sent in an invitation to the email attribute.
+   */
+  temporaryPassword?: InputMaybe<Scalars['String']['input']>;
   username: Scalars['String']['input'];
+};
+
+export type AssociateSoftwareTokenResult = {
+  __typename?: 'AssociateSoftwareTokenResult';
+  /** otpauth://totp/… for a QR code. */
+  otpauthUri: Scalars['String']['output'];
+  /** The shared secret, Base32: what an authenticator app is given. */
+  secretCode: Scalars['String']['output'];
+  /** With an MFA_SETUP session: the session to pass to verifySoftwareToken. */
+  session?: Maybe<Scalars['String']['output']>;
 };
 
 export type Attribute = {
@@ -38,6 +57,23 @@ export type AttributeInput = {
   value: Scalars['String']['input'];
 };
 
+export type AuthFlow =
+  /** Choice-based sign-in: with a password, as USER_PASSWORD_AUTH; without, SELECT_CHALLENGE. */
+  | 'USER_AUTH'
+  | 'USER_PASSWORD_AUTH';
+
+/** Either authenticationResult (signed in) or a challenge to answer with respondToAuthChallenge. */
+export type AuthFlowResult = {
+  __typename?: 'AuthFlowResult';
+  authenticationResult?: Maybe<AuthenticationResult>;
+  /** SELECT_CHALLENGE: the first factors offered. */
+  availableChallenges?: Maybe<Array<ChallengeName>>;
+  challengeName?: Maybe<ChallengeName>;
+  /** Cognito's ChallengeParameters (lists as JSON text, e.g. MFAS_CAN_CHOOSE). */
+  challengeParameters: Array<Attribute>;
+  session?: Maybe<Scalars['String']['output']>;
+};
+
 export type AuthenticationResult = {
   __typename?: 'AuthenticationResult';
   accessToken: Scalars['String']['output'];
@@ -49,6 +85,15 @@ export type AuthenticationResult = {
   /** Always Bearer. */
   tokenType: Scalars['String']['output'];
 };
+
+export type ChallengeName =
+  | 'EMAIL_OTP'
+  | 'MFA_SETUP'
+  | 'NEW_PASSWORD_REQUIRED'
+  | 'PASSWORD'
+  | 'SELECT_CHALLENGE'
+  | 'SELECT_MFA_TYPE'
+  | 'SOFTWARE_TOKEN_MFA';
 
 export type ChangePasswordInput = {
   previousPassword: Scalars['String']['input'];
@@ -73,11 +118,73 @@ export type ClientCredentialsResult = {
   tokenType: Scalars['String']['output'];
 };
 
+/** Where a code was sent; the destination is masked (a***@e***.com). */
+export type CodeDeliveryDetails = {
+  __typename?: 'CodeDeliveryDetails';
+  attributeName?: Maybe<Scalars['String']['output']>;
+  deliveryMedium?: Maybe<Scalars['String']['output']>;
+  destination?: Maybe<Scalars['String']['output']>;
+};
+
+export type ConfirmForgotPasswordInput = {
+  clientId: Scalars['ID']['input'];
+  clientSecret?: InputMaybe<Scalars['String']['input']>;
+  code: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+  username: Scalars['String']['input'];
+};
+
 export type ConfirmSignUpInput = {
   clientId: Scalars['ID']['input'];
   clientSecret?: InputMaybe<Scalars['String']['input']>;
   code: Scalars['String']['input'];
   username: Scalars['String']['input'];
+};
+
+export type ForgotPasswordInput = {
+  clientId: Scalars['ID']['input'];
+  clientSecret?: InputMaybe<Scalars['String']['input']>;
+  username: Scalars['String']['input'];
+};
+
+export type InitiateAuthInput = {
+  authFlow: AuthFlow;
+  clientId: Scalars['ID']['input'];
+  clientSecret?: InputMaybe<Scalars['String']['input']>;
+  /** Browsers: when tokens are issued, the refresh token goes in an HttpOnly cookie (docs/browser.md). */
+  cookie?: InputMaybe<Scalars['Boolean']['input']>;
+  password?: InputMaybe<Scalars['String']['input']>;
+  /** USER_AUTH: the first factor wanted (Cognito's PREFERRED_CHALLENGE). */
+  preferredChallenge?: InputMaybe<ChallengeName>;
+  /** Requested scopes; default: every scope the client allows and the user may have. */
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+  username: Scalars['String']['input'];
+};
+
+export type MessageAction =
+  | 'RESEND'
+  | 'SUPPRESS';
+
+export type MfaFactor =
+  | 'EMAIL_OTP'
+  | 'SOFTWARE_TOKEN_MFA';
+
+export type MfaFactorPreference = {
+  enabled: Scalars['Boolean']['input'];
+  preferred?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+export type MfaPreferenceInput = {
+  email?: InputMaybe<MfaFactorPreference>;
+  softwareToken?: InputMaybe<MfaFactorPreference>;
+};
+
+/** A user's second factors. */
+export type MfaSettings = {
+  __typename?: 'MfaSettings';
+  /** Factors turned on (that the pool offers). */
+  enabled: Array<MfaFactor>;
+  preferred?: Maybe<MfaFactor>;
 };
 
 export type Mutation = {
@@ -90,24 +197,50 @@ export type Mutation = {
   adminDisableUser: Scalars['Boolean']['output'];
   adminEnableUser: Scalars['Boolean']['output'];
   adminRemoveUserFromGroup: Scalars['Boolean']['output'];
+  /** Removes a user's authenticator and MFA preferences (a lost device); with MFA ON they set up again at the next sign-in. */
+  adminResetUserMfa: Scalars['Boolean']['output'];
   adminResetUserPassword: Scalars['Boolean']['output'];
+  /** AdminSetUserMFAPreference. */
+  adminSetUserMfaPreference: Scalars['Boolean']['output'];
   adminSetUserPassword: Scalars['Boolean']['output'];
   adminUpdateResourceServer: ResourceServer;
   adminUserGlobalSignOut: Scalars['Boolean']['output'];
+  /** AssociateSoftwareToken: a TOTP secret, for the caller (access token) or an MFA_SETUP session. */
+  associateSoftwareToken: AssociateSoftwareTokenResult;
   changePassword: Scalars['Boolean']['output'];
   /** The client-credentials grant for GraphQL-only callers: an access token for a confidential client. */
   clientCredentials: ClientCredentialsResult;
+  /** ConfirmForgotPassword: the code and a new password; every session of the user is revoked. */
+  confirmForgotPassword: Scalars['Boolean']['output'];
   confirmSignUp: Scalars['Boolean']['output'];
+  /** ForgotPassword: a code to the user's verified email. Every username gets the same kind of answer. */
+  forgotPassword: CodeDeliveryDetails;
+  /** GetUserAttributeVerificationCode: a code to the caller's email. */
+  getUserAttributeVerificationCode: CodeDeliveryDetails;
   /** Revokes every session of the caller. */
   globalSignOut: Scalars['Boolean']['output'];
+  /** InitiateAuth: tokens, or the first challenge of a sign-in conversation (docs/mfa.md). */
+  initiateAuth: AuthFlowResult;
   /** REFRESH_TOKEN_AUTH: new ID and access tokens of the same session (and a new refresh token when the client rotates them). */
   refresh: AuthenticationResult;
+  /** ResendConfirmationCode: a new sign-up code. Every username gets the same kind of answer. */
+  resendConfirmationCode: CodeDeliveryDetails;
+  /** RespondToAuthChallenge: answers the challenge a session names; tokens or the next challenge. */
+  respondToAuthChallenge: AuthFlowResult;
   /** RevokeToken: revokes the refresh token's session; its ID and access tokens stop working on the next request. */
   revoke: Scalars['Boolean']['output'];
+  /** SetUserMFAPreference for the caller. */
+  setUserMfaPreference: Scalars['Boolean']['output'];
   /** USER_PASSWORD_AUTH: a new session with ID, access and refresh tokens. */
   signIn: AuthenticationResult;
   /** Self-registration, when the pool allows it (POOLGATE_SELF_SIGN_UP). */
   signUp: SignUpResult;
+  /** UpdateUserAttributes for the caller: a changed email is unverified until verifyUserAttribute. */
+  updateUserAttributes: Array<CodeDeliveryDetails>;
+  /** VerifySoftwareToken: a code of the associated secret turns the authenticator on. */
+  verifySoftwareToken: VerifySoftwareTokenResult;
+  /** VerifyUserAttribute: the code sent to the caller's email marks it verified. */
+  verifyUserAttribute: Scalars['Boolean']['output'];
 };
 
 
@@ -153,7 +286,18 @@ export type MutationAdminRemoveUserFromGroupArgs = {
 };
 
 
+export type MutationAdminResetUserMfaArgs = {
+  username: Scalars['String']['input'];
+};
+
+
 export type MutationAdminResetUserPasswordArgs = {
+  username: Scalars['String']['input'];
+};
+
+
+export type MutationAdminSetUserMfaPreferenceArgs = {
+  input: MfaPreferenceInput;
   username: Scalars['String']['input'];
 };
 
@@ -175,6 +319,11 @@ export type MutationAdminUserGlobalSignOutArgs = {
 };
 
 
+export type MutationAssociateSoftwareTokenArgs = {
+  session?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationChangePasswordArgs = {
   input: ChangePasswordInput;
 };
@@ -185,8 +334,28 @@ export type MutationClientCredentialsArgs = {
 };
 
 
+export type MutationConfirmForgotPasswordArgs = {
+  input: ConfirmForgotPasswordInput;
+};
+
+
 export type MutationConfirmSignUpArgs = {
   input: ConfirmSignUpInput;
+};
+
+
+export type MutationForgotPasswordArgs = {
+  input: ForgotPasswordInput;
+};
+
+
+export type MutationGetUserAttributeVerificationCodeArgs = {
+  attributeName: Scalars['String']['input'];
+};
+
+
+export type MutationInitiateAuthArgs = {
+  input: InitiateAuthInput;
 };
 
 
@@ -195,8 +364,23 @@ export type MutationRefreshArgs = {
 };
 
 
+export type MutationResendConfirmationCodeArgs = {
+  input: ResendConfirmationCodeInput;
+};
+
+
+export type MutationRespondToAuthChallengeArgs = {
+  input: RespondToAuthChallengeInput;
+};
+
+
 export type MutationRevokeArgs = {
   input: RevokeInput;
+};
+
+
+export type MutationSetUserMfaPreferenceArgs = {
+  input: MfaPreferenceInput;
 };
 
 
@@ -207,6 +391,22 @@ export type MutationSignInArgs = {
 
 export type MutationSignUpArgs = {
   input: SignUpInput;
+};
+
+
+export type MutationUpdateUserAttributesArgs = {
+  attributes: Array<AttributeInput>;
+};
+
+
+export type MutationVerifySoftwareTokenArgs = {
+  input: VerifySoftwareTokenInput;
+};
+
+
+export type MutationVerifyUserAttributeArgs = {
+  attributeName: Scalars['String']['input'];
+  code: Scalars['String']['input'];
 };
 
 export type Query = {
@@ -231,6 +431,12 @@ export type RefreshInput = {
   refreshToken?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type ResendConfirmationCodeInput = {
+  clientId: Scalars['ID']['input'];
+  clientSecret?: InputMaybe<Scalars['String']['input']>;
+  username: Scalars['String']['input'];
+};
+
 export type ResourceServer = {
   __typename?: 'ResourceServer';
   id: Scalars['String']['output'];
@@ -244,6 +450,18 @@ export type ResourceServerInput = {
   name?: InputMaybe<Scalars['String']['input']>;
   /** Scope names without the prefix (e.g. read, write). */
   scopes: Array<Scalars['String']['input']>;
+};
+
+export type RespondToAuthChallengeInput = {
+  challengeName: ChallengeName;
+  clientId: Scalars['ID']['input'];
+  clientSecret?: InputMaybe<Scalars['String']['input']>;
+  /** Browsers: when tokens are issued, the refresh token goes in an HttpOnly cookie (docs/browser.md). */
+  cookie?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Cognito's ChallengeResponses, e.g. NEW_PASSWORD, SOFTWARE_TOKEN_MFA_CODE, EMAIL_OTP_CODE, ANSWER, userAttributes.name. */
+  responses: Array<AttributeInput>;
+  /** The session of the challenge being answered (single use). */
+  session: Scalars['String']['input'];
 };
 
 export type RevokeInput = {
@@ -298,11 +516,36 @@ export type User = {
   familyName?: Maybe<Scalars['String']['output']>;
   givenName?: Maybe<Scalars['String']['output']>;
   groups: Array<Scalars['String']['output']>;
+  /** The user's second factors. */
+  mfa: MfaSettings;
   name?: Maybe<Scalars['String']['output']>;
   phoneNumber?: Maybe<Scalars['String']['output']>;
   phoneNumberVerified?: Maybe<Scalars['Boolean']['output']>;
+  status: UserStatus;
   sub: Scalars['ID']['output'];
   username: Scalars['String']['output'];
+};
+
+/** Cognito's UserStatus. */
+export type UserStatus =
+  | 'CONFIRMED'
+  | 'FORCE_CHANGE_PASSWORD'
+  | 'RESET_REQUIRED'
+  | 'UNCONFIRMED';
+
+export type VerifySoftwareTokenInput = {
+  friendlyDeviceName?: InputMaybe<Scalars['String']['input']>;
+  /** The session associateSoftwareToken returned (MFA_SETUP); without it, the caller's access token. */
+  session?: InputMaybe<Scalars['String']['input']>;
+  userCode: Scalars['String']['input'];
+};
+
+export type VerifySoftwareTokenResult = {
+  __typename?: 'VerifySoftwareTokenResult';
+  /** With a session: the one to answer MFA_SETUP with. */
+  session?: Maybe<Scalars['String']['output']>;
+  /** SUCCESS (a wrong code is the error ENABLE_SOFTWARE_TOKEN_MFA). */
+  status: Scalars['String']['output'];
 };
 
 
@@ -401,57 +644,102 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   AdminCreateUserInput: AdminCreateUserInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  AssociateSoftwareTokenResult: ResolverTypeWrapper<AssociateSoftwareTokenResult>;
   Attribute: ResolverTypeWrapper<Attribute>;
   AttributeInput: AttributeInput;
+  AuthFlow: AuthFlow;
+  AuthFlowResult: ResolverTypeWrapper<AuthFlowResult>;
   AuthenticationResult: ResolverTypeWrapper<AuthenticationResult>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ChallengeName: ChallengeName;
   ChangePasswordInput: ChangePasswordInput;
   ClientCredentialsInput: ClientCredentialsInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ClientCredentialsResult: ResolverTypeWrapper<ClientCredentialsResult>;
+  CodeDeliveryDetails: ResolverTypeWrapper<CodeDeliveryDetails>;
+  ConfirmForgotPasswordInput: ConfirmForgotPasswordInput;
   ConfirmSignUpInput: ConfirmSignUpInput;
-  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ForgotPasswordInput: ForgotPasswordInput;
+  InitiateAuthInput: InitiateAuthInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  MessageAction: MessageAction;
+  MfaFactor: MfaFactor;
+  MfaFactorPreference: MfaFactorPreference;
+  MfaPreferenceInput: MfaPreferenceInput;
+  MfaSettings: ResolverTypeWrapper<MfaSettings>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefreshInput: RefreshInput;
+  ResendConfirmationCodeInput: ResendConfirmationCodeInput;
   ResourceServer: ResolverTypeWrapper<ResourceServer>;
   ResourceServerInput: ResourceServerInput;
+  RespondToAuthChallengeInput: RespondToAuthChallengeInput;
   RevokeInput: RevokeInput;
   SignInInput: SignInInput;
   SignUpInput: SignUpInput;
   SignUpResult: ResolverTypeWrapper<SignUpResult>;
   User: ResolverTypeWrapper<UserModel>;
+  UserStatus: UserStatus;
+  VerifySoftwareTokenInput: VerifySoftwareTokenInput;
+  VerifySoftwareTokenResult: ResolverTypeWrapper<VerifySoftwareTokenResult>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   AdminCreateUserInput: AdminCreateUserInput;
   String: Scalars['String']['output'];
+  AssociateSoftwareTokenResult: AssociateSoftwareTokenResult;
   Attribute: Attribute;
   AttributeInput: AttributeInput;
+  AuthFlowResult: AuthFlowResult;
   AuthenticationResult: AuthenticationResult;
   Int: Scalars['Int']['output'];
   ChangePasswordInput: ChangePasswordInput;
   ClientCredentialsInput: ClientCredentialsInput;
   ID: Scalars['ID']['output'];
   ClientCredentialsResult: ClientCredentialsResult;
+  CodeDeliveryDetails: CodeDeliveryDetails;
+  ConfirmForgotPasswordInput: ConfirmForgotPasswordInput;
   ConfirmSignUpInput: ConfirmSignUpInput;
-  Mutation: Record<PropertyKey, never>;
+  ForgotPasswordInput: ForgotPasswordInput;
+  InitiateAuthInput: InitiateAuthInput;
   Boolean: Scalars['Boolean']['output'];
+  MfaFactorPreference: MfaFactorPreference;
+  MfaPreferenceInput: MfaPreferenceInput;
+  MfaSettings: MfaSettings;
+  Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
   RefreshInput: RefreshInput;
+  ResendConfirmationCodeInput: ResendConfirmationCodeInput;
   ResourceServer: ResourceServer;
   ResourceServerInput: ResourceServerInput;
+  RespondToAuthChallengeInput: RespondToAuthChallengeInput;
   RevokeInput: RevokeInput;
   SignInInput: SignInInput;
   SignUpInput: SignUpInput;
   SignUpResult: SignUpResult;
   User: UserModel;
+  VerifySoftwareTokenInput: VerifySoftwareTokenInput;
+  VerifySoftwareTokenResult: VerifySoftwareTokenResult;
+};
+
+export type AssociateSoftwareTokenResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AssociateSoftwareTokenResult'] = ResolversParentTypes['AssociateSoftwareTokenResult']> = {
+  otpauthUri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  secretCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  session?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type AttributeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Attribute'] = ResolversParentTypes['Attribute']> = {
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuthFlowResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuthFlowResult'] = ResolversParentTypes['AuthFlowResult']> = {
+  authenticationResult?: Resolver<Maybe<ResolversTypes['AuthenticationResult']>, ParentType, ContextType>;
+  availableChallenges?: Resolver<Maybe<Array<ResolversTypes['ChallengeName']>>, ParentType, ContextType>;
+  challengeName?: Resolver<Maybe<ResolversTypes['ChallengeName']>, ParentType, ContextType>;
+  challengeParameters?: Resolver<Array<ResolversTypes['Attribute']>, ParentType, ContextType>;
+  session?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type AuthenticationResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuthenticationResult'] = ResolversParentTypes['AuthenticationResult']> = {
@@ -469,6 +757,17 @@ export type ClientCredentialsResultResolvers<ContextType = GatewayContext, Paren
   tokenType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type CodeDeliveryDetailsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CodeDeliveryDetails'] = ResolversParentTypes['CodeDeliveryDetails']> = {
+  attributeName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  deliveryMedium?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  destination?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type MfaSettingsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['MfaSettings'] = ResolversParentTypes['MfaSettings']> = {
+  enabled?: Resolver<Array<ResolversTypes['MfaFactor']>, ParentType, ContextType>;
+  preferred?: Resolver<Maybe<ResolversTypes['MfaFactor']>, ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   adminAddUserToGroup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminAddUserToGroupArgs, 'group' | 'username'>>;
   adminCreateResourceServer?: Resolver<ResolversTypes['ResourceServer'], ParentType, ContextType, RequireFields<MutationAdminCreateResourceServerArgs, 'input'>>;
@@ -478,18 +777,31 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   adminDisableUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminDisableUserArgs, 'username'>>;
   adminEnableUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminEnableUserArgs, 'username'>>;
   adminRemoveUserFromGroup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminRemoveUserFromGroupArgs, 'group' | 'username'>>;
+  adminResetUserMfa?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminResetUserMfaArgs, 'username'>>;
   adminResetUserPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminResetUserPasswordArgs, 'username'>>;
+  adminSetUserMfaPreference?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminSetUserMfaPreferenceArgs, 'input' | 'username'>>;
   adminSetUserPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminSetUserPasswordArgs, 'password' | 'permanent' | 'username'>>;
   adminUpdateResourceServer?: Resolver<ResolversTypes['ResourceServer'], ParentType, ContextType, RequireFields<MutationAdminUpdateResourceServerArgs, 'input'>>;
   adminUserGlobalSignOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminUserGlobalSignOutArgs, 'username'>>;
+  associateSoftwareToken?: Resolver<ResolversTypes['AssociateSoftwareTokenResult'], ParentType, ContextType, Partial<MutationAssociateSoftwareTokenArgs>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'input'>>;
   clientCredentials?: Resolver<ResolversTypes['ClientCredentialsResult'], ParentType, ContextType, RequireFields<MutationClientCredentialsArgs, 'input'>>;
+  confirmForgotPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmForgotPasswordArgs, 'input'>>;
   confirmSignUp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmSignUpArgs, 'input'>>;
+  forgotPassword?: Resolver<ResolversTypes['CodeDeliveryDetails'], ParentType, ContextType, RequireFields<MutationForgotPasswordArgs, 'input'>>;
+  getUserAttributeVerificationCode?: Resolver<ResolversTypes['CodeDeliveryDetails'], ParentType, ContextType, RequireFields<MutationGetUserAttributeVerificationCodeArgs, 'attributeName'>>;
   globalSignOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  initiateAuth?: Resolver<ResolversTypes['AuthFlowResult'], ParentType, ContextType, RequireFields<MutationInitiateAuthArgs, 'input'>>;
   refresh?: Resolver<ResolversTypes['AuthenticationResult'], ParentType, ContextType, RequireFields<MutationRefreshArgs, 'input'>>;
+  resendConfirmationCode?: Resolver<ResolversTypes['CodeDeliveryDetails'], ParentType, ContextType, RequireFields<MutationResendConfirmationCodeArgs, 'input'>>;
+  respondToAuthChallenge?: Resolver<ResolversTypes['AuthFlowResult'], ParentType, ContextType, RequireFields<MutationRespondToAuthChallengeArgs, 'input'>>;
   revoke?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeArgs, 'input'>>;
+  setUserMfaPreference?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetUserMfaPreferenceArgs, 'input'>>;
   signIn?: Resolver<ResolversTypes['AuthenticationResult'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'input'>>;
   signUp?: Resolver<ResolversTypes['SignUpResult'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
+  updateUserAttributes?: Resolver<Array<ResolversTypes['CodeDeliveryDetails']>, ParentType, ContextType, RequireFields<MutationUpdateUserAttributesArgs, 'attributes'>>;
+  verifySoftwareToken?: Resolver<ResolversTypes['VerifySoftwareTokenResult'], ParentType, ContextType, RequireFields<MutationVerifySoftwareTokenArgs, 'input'>>;
+  verifyUserAttribute?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationVerifyUserAttributeArgs, 'attributeName' | 'code'>>;
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -521,21 +833,33 @@ export type UserResolvers<ContextType = GatewayContext, ParentType extends Resol
   familyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   givenName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   groups?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  mfa?: Resolver<ResolversTypes['MfaSettings'], ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   phoneNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   phoneNumberVerified?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['UserStatus'], ParentType, ContextType>;
   sub?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type VerifySoftwareTokenResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['VerifySoftwareTokenResult'] = ResolversParentTypes['VerifySoftwareTokenResult']> = {
+  session?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GatewayContext> = {
+  AssociateSoftwareTokenResult?: AssociateSoftwareTokenResultResolvers<ContextType>;
   Attribute?: AttributeResolvers<ContextType>;
+  AuthFlowResult?: AuthFlowResultResolvers<ContextType>;
   AuthenticationResult?: AuthenticationResultResolvers<ContextType>;
   ClientCredentialsResult?: ClientCredentialsResultResolvers<ContextType>;
+  CodeDeliveryDetails?: CodeDeliveryDetailsResolvers<ContextType>;
+  MfaSettings?: MfaSettingsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ResourceServer?: ResourceServerResolvers<ContextType>;
   SignUpResult?: SignUpResultResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
+  VerifySoftwareTokenResult?: VerifySoftwareTokenResultResolvers<ContextType>;
 };
 

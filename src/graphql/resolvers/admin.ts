@@ -16,6 +16,8 @@ type AdminMutations =
   | "adminUserGlobalSignOut"
   | "adminSetUserPassword"
   | "adminResetUserPassword"
+  | "adminSetUserMfaPreference"
+  | "adminResetUserMfa"
   | "adminCreateResourceServer"
   | "adminUpdateResourceServer"
   | "adminDeleteResourceServer";
@@ -28,9 +30,11 @@ export const adminMutations: Pick<MutationResolvers<GatewayContext>, AdminMutati
   async adminCreateUser(_parent, { input }, ctx) {
     const user = await ctx.pool.admin(ctx.principal).createUser({
       username: input.username,
-      password: input.password,
+      password: input.password ?? null,
+      temporaryPassword: input.temporaryPassword ?? null,
       attributes: attributesOf(input.attributes),
       groups: input.groups ?? [],
+      messageAction: input.messageAction ?? null,
     });
     audit(ctx, "create_user", input.username);
     return { user };
@@ -96,6 +100,19 @@ export const adminMutations: Pick<MutationResolvers<GatewayContext>, AdminMutati
   async adminResetUserPassword(_parent, { username }, ctx) {
     await ctx.pool.admin(ctx.principal).resetUserPassword(username);
     audit(ctx, "reset_password", username);
+    return true;
+  },
+  async adminSetUserMfaPreference(_parent, { username, input }, ctx) {
+    await ctx.pool.admin(ctx.principal).setUserMfaPreference(username, {
+      softwareToken: input.softwareToken ?? null,
+      email: input.email ?? null,
+    });
+    audit(ctx, "set_mfa_preference", username);
+    return true;
+  },
+  async adminResetUserMfa(_parent, { username }, ctx) {
+    await ctx.pool.admin(ctx.principal).resetUserMfa(username);
+    audit(ctx, "reset_mfa", username);
     return true;
   },
 };

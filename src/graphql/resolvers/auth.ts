@@ -20,7 +20,7 @@ type AuthMutations =
   | "changePassword"
   | "clientCredentials";
 
-function toGraphQL(result: AuthenticationResult) {
+export function toGraphQL(result: AuthenticationResult) {
   return {
     accessToken: result.accessToken,
     idToken: result.idToken,
@@ -41,7 +41,7 @@ function isDeadRefreshToken(err: unknown): boolean {
 }
 
 /** The cookie lives as long as the client's refresh tokens (an upper bound after rotation). */
-async function setRefreshCookie(ctx: GatewayContext, clientId: string, token: string) {
+export async function setRefreshCookie(ctx: GatewayContext, clientId: string, token: string) {
   const client = await ctx.pool.clients.get(clientId);
   ctx.cookies.set(clientId, token, client?.refreshTokenValiditySeconds ?? 0);
 }
@@ -70,7 +70,7 @@ export const authMutations: Pick<MutationResolvers<GatewayContext>, AuthMutation
     }
     let result: AuthenticationResult;
     try {
-      result = await ctx.pool.sessions.signIn(request);
+      result = await ctx.pool.auth.signIn(request);
     } catch (err) {
       ctx.metrics.signIn(err);
       throw err;

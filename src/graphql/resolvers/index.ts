@@ -2,10 +2,12 @@ import type { Resolvers } from "../__generated__/resolvers";
 import type { GatewayContext } from "../context";
 import { adminMutations } from "./admin";
 import { authMutations } from "./auth";
+import { challengeMutations } from "./challenges";
+import { recoveryMutations } from "./recovery";
 import { userQueries, userType } from "./user";
 
 export const resolvers: Resolvers<GatewayContext> = {
   Query: { ...userQueries },
-  Mutation: { ...authMutations, ...adminMutations },
+  Mutation: { ...authMutations, ...challengeMutations, ...recoveryMutations, ...adminMutations },
   User: userType,
 };

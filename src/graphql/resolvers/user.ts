@@ -90,5 +90,7 @@ export const userType: UserResolvers<GatewayContext> = {
       .map(([name, value]) => ({ name, value })),
   enabled: (m) => m.user.enabled,
   confirmed: (m) => m.user.confirmed,
+  status: (m) => m.user.status,
+  mfa: (m, _args, ctx) => ctx.pool.mfa.settings(m.user),
   authTime: (m) => m.authTimeSeconds ?? null,
 };

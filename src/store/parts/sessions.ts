@@ -4,7 +4,8 @@ export type RevocationReason =
   | "reuse_detected"
   | "user_disabled"
   | "user_deleted"
-  | "client_deleted";
+  | "client_deleted"
+  | "password_reset";
 
 /** A session is one refresh-token family; its id is the `origin_jti` of every token in it. */
 export interface SessionRecord {

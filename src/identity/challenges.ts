@@ -1,0 +1,141 @@
+/**
+ * Challenge sessions (DESIGN §11): the opaque `Session` a client carries from one step of a
+ * sign-in conversation to the next. The client holds a JWE naming the row, its client and its
+ * challenge, under a key only the gateway has; the row holds the state, so that a session is
+ * spent exactly once (even across instances) and its wrong answers are counted. Whatever is
+ * wrong with a session — garbled, tampered, another client's, another challenge's, expired,
+ * spent, given up after too many wrong answers — the answer is one: INVALID_SESSION.
+ */
+import { randomUUID } from "node:crypto";
+import { PoolgateError } from "../errors";
+import type { ChallengeName, ChallengeRecord, ChallengeStore } from "../store/store";
+import { seal, unsealJson } from "../tokens/sealed";
+
+/** Cognito ends a session after this many wrong answers (each also counts towards the lockout). */
+export const WRONG_ANSWERS_PER_SESSION = 3;
+
+const CHALLENGE_TYP = "poolgate-challenge+jwe";
+/** Longest Session accepted: ours are ~250 characters; anything far longer is refused unread. */
+const MAX_SESSION_BYTES = 2048;
+
+interface SessionPayload {
+  /** The row. */
+  id: string;
+  /** The app client it was issued to. */
+  cid: string;
+  /** The challenge it answers. */
+  ch: ChallengeName;
+  /** Milliseconds since the epoch after which it is void. */
+  exp: number;
+}
+
+function isSessionPayload(v: unknown): v is SessionPayload {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (
+    typeof o["id"] === "string" &&
+    typeof o["cid"] === "string" &&
+    typeof o["ch"] === "string" &&
+    typeof o["exp"] === "number"
+  );
+}
+
+export function invalidSession(why: string): PoolgateError {
+  return new PoolgateError("INVALID_SESSION", "Invalid session for the user.", {
+    logDetail: `challenge session: ${why}`,
+  });
+}
+
+export interface NewChallenge {
+  sub: string;
+  clientId: string;
+  challengeName: ChallengeName;
+  /** AuthSessionValidity of the client, in minutes. */
+  validityMinutes: number;
+  requestedScopes: readonly string[] | null;
+  codeHash?: string | null;
+  context?: Record<string, string>;
+}
+
+export class ChallengeSessions {
+  constructor(
+    private readonly store: ChallengeStore,
+    private readonly key: Uint8Array,
+    private readonly now: () => number,
+  ) {}
+
+  /** Records a new step and returns its sealed Session. */
+  async create(challenge: NewChallenge): Promise<{ session: string; record: ChallengeRecord }> {
+    const nowMs = this.now();
+    const record: ChallengeRecord = {
+      id: randomUUID(),
+      sub: challenge.sub,
+      clientId: challenge.clientId,
+      challengeName: challenge.challengeName,
+      requestedScopes: challenge.requestedScopes === null ? null : [...challenge.requestedScopes],
+      codeHash: challenge.codeHash ?? null,
+      context: { ...(challenge.context ?? {}) },
+      wrongAnswers: 0,
+      createdAtMs: nowMs,
+      expiresAtMs: nowMs + challenge.validityMinutes * 60_000,
+      spentAtMs: null,
+    };
+    await this.store.createChallenge(record);
+    const payload: SessionPayload = {
+      id: record.id,
+      cid: record.clientId,
+      ch: record.challengeName,
+      exp: record.expiresAtMs,
+    };
+    return { session: await seal(this.key, CHALLENGE_TYP, JSON.stringify(payload)), record };
+  }
+
+  /**
+   * The open step a Session names, checked against who presents it: the app client (undefined
+   * when the operation names none, as AssociateSoftwareToken) and the challenge being answered
+   * (undefined: any). Throws INVALID_SESSION otherwise.
+   */
+  async open(
+    session: string,
+    clientId: string | undefined,
+    expected: readonly ChallengeName[] | undefined,
+  ): Promise<ChallengeRecord> {
+    const payload = await unsealJson(
+      this.key,
+      CHALLENGE_TYP,
+      session,
+      MAX_SESSION_BYTES,
+      isSessionPayload,
+    );
+    if (payload === undefined) throw invalidSession("not a session of this pool");
+    if (clientId !== undefined && payload.cid !== clientId)
+      throw invalidSession("issued to another client");
+    if (expected !== undefined && !expected.includes(payload.ch))
+      throw invalidSession(`issued for ${payload.ch}`);
+    const nowMs = this.now();
+    if (payload.exp <= nowMs) throw invalidSession("expired");
+    const record = await this.store.getChallenge(payload.id);
+    if (record === undefined) throw invalidSession("unknown");
+    // The row must say what the sealed reference says: a mismatch is a bug or tampering.
+    if (record.clientId !== payload.cid || record.challengeName !== payload.ch)
+      throw invalidSession("does not match its record");
+    if (record.spentAtMs !== null) throw invalidSession("already used");
+    if (record.expiresAtMs <= nowMs) throw invalidSession("expired");
+    return record;
+  }
+
+  /** Spends the step; of two concurrent answers only one gets past this (INVALID_SESSION). */
+  async spend(record: ChallengeRecord): Promise<void> {
+    if (!(await this.store.spendChallenge(record.id, this.now())))
+      throw invalidSession("already used");
+  }
+
+  /**
+   * Counts a wrong answer on the step; at WRONG_ANSWERS_PER_SESSION it is spent. The caller
+   * then answers the mismatch as usual (the session is still good for another try, as
+   * Cognito's, until the limit).
+   */
+  async wrongAnswer(record: ChallengeRecord): Promise<void> {
+    await this.store.countWrongAnswer(record.id, this.now(), WRONG_ANSWERS_PER_SESSION);
+  }
+}

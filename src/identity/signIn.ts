@@ -1,0 +1,650 @@
+/**
+ * Sign-in as a conversation (DESIGN §11), the one engine every front door uses: InitiateAuth
+ * either issues tokens or names a challenge (with an opaque Session, identity/challenges.ts),
+ * and RespondToAuthChallenge answers it, until tokens come back. Steps:
+ *
+ *   password ─┬─ temporary password ── NEW_PASSWORD_REQUIRED ─┐
+ *             └──────────────────────────────────────────────┴─ MFA decision (identity/mfa.ts)
+ *                 none ─────────────────────────────── tokens
+ *                 one factor ── SOFTWARE_TOKEN_MFA | EMAIL_OTP ── tokens
+ *                 several, no preference ── SELECT_MFA_TYPE ── (that factor) ── tokens
+ *                 required, none set up ── MFA_SETUP (associate + verify) ── tokens
+ *
+ * Lockout: the sign-in counter (identity/lockout.ts) counts the password and every MFA
+ * answer, and is cleared only when tokens are issued: a password holder cannot reset the
+ * count between rounds of guessing codes. `signIn` (USER_PASSWORD_AUTH in one call) keeps its
+ * shape: CHALLENGE_REQUIRED, before anything is sent or stored, for a user with a challenge.
+ */
+import { randomUUID } from "node:crypto";
+import { maskEmail } from "../delivery/mask";
+import type { MessageSender } from "../delivery/message";
+import { PoolgateError } from "../errors";
+import type { ChallengeName, ChallengeRecord, UserRecord } from "../store/store";
+import type { ChallengeSessions } from "./challenges";
+import { CodeHasher, newCode, sendOrFail } from "./codes";
+import type { IdentityDeps } from "./deps";
+import type { MfaDecision, MfaService } from "./mfa";
+import { assertPasswordPolicy, MAX_PASSWORD_LENGTH } from "./passwords";
+import { grantUserScopes } from "./scopes";
+import type { AuthenticationResult, SessionService } from "./sessions";
+import { validateAttributes } from "./users";
+import { canonicalUsername } from "./usernames";
+import type { ClientView } from "./views";
+
+export type AuthFlow = "USER_PASSWORD_AUTH" | "USER_AUTH";
+
+export interface InitiateAuthRequest {
+  clientId: string;
+  clientSecret?: string | null;
+  authFlow: AuthFlow;
+  username: string;
+  password?: string | null;
+  scopes?: readonly string[] | null;
+  /** USER_AUTH: the first factor wanted (Cognito's PREFERRED_CHALLENGE). */
+  preferredChallenge?: ChallengeName | null;
+}
+
+export interface SignInRequest {
+  clientId: string;
+  clientSecret?: string | null;
+  username: string;
+  password: string;
+  scopes?: readonly string[] | null;
+}
+
+export interface RespondRequest {
+  clientId: string;
+  clientSecret?: string | null;
+  challengeName: ChallengeName;
+  session: string;
+  /** Cognito's ChallengeResponses (NEW_PASSWORD, SOFTWARE_TOKEN_MFA_CODE, EMAIL_OTP_CODE, ANSWER, …). */
+  responses: Readonly<Record<string, string>>;
+}
+
+export interface IssuedChallenge {
+  challengeName: ChallengeName;
+  session: string;
+  /** Cognito's ChallengeParameters, values as strings (lists as JSON text). */
+  parameters: Record<string, string>;
+  /** SELECT_CHALLENGE: the first factors the user may choose from. */
+  availableChallenges?: ChallengeName[];
+}
+
+export type AuthFlowResult =
+  | { kind: "tokens"; tokens: AuthenticationResult }
+  | { kind: "challenge"; challenge: IssuedChallenge };
+
+/** What a step decided, before anything is sent or stored for it. */
+type Next =
+  | { kind: "tokens" }
+  | {
+      kind: "challenge";
+      name: ChallengeName;
+      parameters: Record<string, string>;
+      context?: Record<string, string>;
+    };
+
+export interface SoftwareTokenCaller {
+  /** A signed-in user (an access token with aws.cognito.signin.user.admin)… */
+  sub?: string;
+  /** …or the Session of an MFA_SETUP challenge. */
+  session?: string | null;
+}
+
+const WRONG_CREDENTIALS = "Incorrect username or password.";
+const WRONG_CODE = "Invalid code received for user";
+/** Cognito's message for a temporary password past TemporaryPasswordValidityDays. */
+const TEMPORARY_PASSWORD_EXPIRED =
+  "Temporary password has expired and must be reset by an administrator.";
+
+function badInput(message: string): PoolgateError {
+  return new PoolgateError("BAD_USER_INPUT", message);
+}
+
+function required(responses: Readonly<Record<string, string>>, name: string): string {
+  const value = responses[name];
+  if (typeof value !== "string" || value === "")
+    throw badInput(`Missing required parameter ${name}`);
+  return value;
+}
+
+export class SignInService {
+  private readonly codes: CodeHasher;
+
+  constructor(
+    private readonly d: IdentityDeps,
+    private readonly sessions: SessionService,
+    private readonly challenges: ChallengeSessions,
+    private readonly mfa: MfaService,
+    private readonly sender: MessageSender,
+  ) {
+    this.codes = new CodeHasher(d.secrets.storageHashKey);
+  }
+
+  /** USER_PASSWORD_AUTH in one call (the `signIn` mutation): tokens, or CHALLENGE_REQUIRED. */
+  async signIn(req: SignInRequest): Promise<AuthenticationResult> {
+    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    const requested = req.scopes ?? null;
+    const user = await this.checkPassword(req.username, req.password);
+    const next = await this.afterPassword(client, user, requested, req.password);
+    if (next.kind === "challenge") {
+      throw new PoolgateError(
+        "CHALLENGE_REQUIRED",
+        `The user must answer the ${next.name} challenge: sign in with initiateAuth.`,
+        { logDetail: `sign-in: ${next.name} required` },
+      );
+    }
+    return this.issueTokens(client, user, requested);
+  }
+
+  async initiateAuth(req: InitiateAuthRequest): Promise<AuthFlowResult> {
+    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    const requested = req.scopes ?? null;
+    const password = req.password ?? null;
+    if (req.authFlow === "USER_AUTH" && password === null) {
+      if (
+        (req.preferredChallenge ?? "PASSWORD") !== "PASSWORD" &&
+        req.preferredChallenge !== "SELECT_CHALLENGE"
+      )
+        throw badInput(
+          `The first factor ${req.preferredChallenge} is not offered by this user pool`,
+        );
+      return this.selectFirstFactor(client, req.username, requested);
+    }
+    if (password === null) throw badInput("Missing required parameter PASSWORD");
+    const user = await this.checkPassword(req.username, password);
+    const next = await this.afterPassword(client, user, requested, password);
+    return this.proceed(client, user, requested, next);
+  }
+
+  async respond(req: RespondRequest): Promise<AuthFlowResult> {
+    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    const firstFactor =
+      req.challengeName === "SELECT_CHALLENGE" || req.challengeName === "PASSWORD";
+    const record = await this.challenges.open(
+      req.session,
+      client.clientId,
+      firstFactor ? ["SELECT_CHALLENGE", "PASSWORD"] : [req.challengeName],
+    );
+    const responses = req.responses;
+    switch (req.challengeName) {
+      case "SELECT_CHALLENGE":
+      case "PASSWORD":
+        return this.answerPassword(client, record, responses);
+      case "NEW_PASSWORD_REQUIRED":
+        return this.answerNewPassword(client, record, responses);
+      case "SOFTWARE_TOKEN_MFA":
+        return this.answerTotp(client, record, responses);
+      case "EMAIL_OTP":
+        return this.answerEmailOtp(client, record, responses);
+      case "SELECT_MFA_TYPE":
+        return this.answerSelectMfaType(client, record, responses);
+      case "MFA_SETUP":
+        return this.answerMfaSetup(client, record);
+    }
+  }
+
+  /**
+   * AssociateSoftwareToken: a new TOTP secret for the caller. With an MFA_SETUP Session the
+   * step is spent and a new one returned, which VerifySoftwareToken takes next.
+   */
+  async associateSoftwareToken(
+    caller: SoftwareTokenCaller,
+  ): Promise<{ secretCode: string; otpauthUri: string; session: string | undefined }> {
+    if (caller.session) {
+      const record = await this.challenges.open(caller.session, undefined, ["MFA_SETUP"]);
+      const user = await this.userOf(record);
+      const client = await this.clientOf(record);
+      const secret = await this.mfa.associate(user);
+      await this.challenges.spend(record);
+      const next = await this.challenges.create({
+        sub: user.sub,
+        clientId: client.clientId,
+        challengeName: "MFA_SETUP",
+        validityMinutes: client.authSessionValidityMinutes,
+        requestedScopes: record.requestedScopes,
+        context: { totp: "associated" },
+      });
+      return { ...secret, session: next.session };
+    }
+    const user = caller.sub === undefined ? undefined : await this.d.store.getUserBySub(caller.sub);
+    if (user === undefined) throw this.notSignedIn();
+    return { ...(await this.mfa.associate(user)), session: undefined };
+  }
+
+  /**
+   * VerifySoftwareToken: a code of the associated secret turns the authenticator on. With a
+   * Session (MFA_SETUP) the step is spent and a new one returned, which RespondToAuthChallenge
+   * MFA_SETUP exchanges for tokens; a wrong code counts against the session.
+   */
+  async verifySoftwareToken(
+    caller: SoftwareTokenCaller,
+    code: string,
+  ): Promise<{ status: "SUCCESS"; session: string | undefined }> {
+    const mismatch = () =>
+      new PoolgateError(
+        "ENABLE_SOFTWARE_TOKEN_MFA",
+        "Code mismatch and fail enable Software Token MFA",
+      );
+    if (caller.session) {
+      const record = await this.challenges.open(caller.session, undefined, ["MFA_SETUP"]);
+      if (record.context["totp"] !== "associated")
+        throw new PoolgateError(
+          "SOFTWARE_TOKEN_MFA_NOT_FOUND",
+          "Software token MFA has not been associated with the user: call associateSoftwareToken first.",
+        );
+      const client = await this.clientOf(record);
+      if (!(await this.mfa.verifyPending(record.sub, code))) {
+        await this.challenges.wrongAnswer(record);
+        throw mismatch();
+      }
+      await this.challenges.spend(record);
+      const next = await this.challenges.create({
+        sub: record.sub,
+        clientId: client.clientId,
+        challengeName: "MFA_SETUP",
+        validityMinutes: client.authSessionValidityMinutes,
+        requestedScopes: record.requestedScopes,
+        context: { totp: "verified" },
+      });
+      return { status: "SUCCESS", session: next.session };
+    }
+    if (caller.sub === undefined) throw this.notSignedIn();
+    if (!(await this.mfa.verifyPending(caller.sub, code))) throw mismatch();
+    return { status: "SUCCESS", session: undefined };
+  }
+
+  // ── first factor ────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The password check of USER_PASSWORD_AUTH. Unknown users and wrong passwords get the same
+   * error after the same work (a dummy hash is verified), and both count towards the lockout,
+   * so the answer never tells whether a username exists. The count is not cleared here.
+   */
+  private async checkPassword(rawUsername: string, password: string): Promise<UserRecord> {
+    const username = canonicalUsername(rawUsername, this.d.config.usernameCaseSensitive);
+    if (password.length > MAX_PASSWORD_LENGTH) {
+      // Refused before hashing: an attacker must not choose how much work a hash costs.
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
+        logDetail: "sign-in: password too long",
+      });
+    }
+    if (username === undefined) {
+      // No user can have such a name, so answering without hashing reveals nothing.
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
+        logDetail: "sign-in: invalid username",
+      });
+    }
+    const user = await this.d.store.getUserByUsername(username);
+    await this.d.lockout.reserve(
+      `signin:${username}`,
+      user !== undefined,
+      this.d.now(),
+      "Password attempts exceeded",
+    );
+    const ok = user
+      ? await this.d.hasher.verify(user.passwordHash, password)
+      : await this.d.hasher.verifyDummy(password);
+    if (!user || !ok) {
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
+        logDetail: user ? "sign-in: wrong password" : "sign-in: unknown user",
+      });
+    }
+    return user;
+  }
+
+  /** What follows a right password: the user's state (checked only now, as Cognito does). */
+  private async afterPassword(
+    client: ClientView,
+    user: UserRecord,
+    requested: readonly string[] | null,
+    password: string,
+  ): Promise<Next> {
+    if (!user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
+    if (!user.confirmed) throw new PoolgateError("USER_NOT_CONFIRMED", "User is not confirmed.");
+    if (user.passwordResetRequired)
+      throw new PoolgateError("PASSWORD_RESET_REQUIRED", "Password reset required for the user");
+    // Scopes are refused now, before a conversation the user could never finish.
+    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
+    grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups ?? []);
+    if (user.temporaryPasswordExpiresAtMs !== null) {
+      if (user.temporaryPasswordExpiresAtMs <= this.d.now())
+        throw new PoolgateError("NOT_AUTHORIZED", TEMPORARY_PASSWORD_EXPIRED);
+      const missing = this.d.config.requiredAttributes.filter((a) => !(a in user.attributes));
+      return {
+        kind: "challenge",
+        name: "NEW_PASSWORD_REQUIRED",
+        parameters: {
+          USER_ID_FOR_SRP: user.username,
+          requiredAttributes: JSON.stringify(missing.map((a) => `userAttributes.${a}`)),
+          userAttributes: JSON.stringify(user.attributes),
+        },
+      };
+    }
+    if (this.d.hasher.needsRehash(user.passwordHash)) {
+      await this.d.store.updateUser(
+        user.sub,
+        { passwordHash: await this.d.hasher.hash(password) },
+        this.d.now(),
+      );
+    }
+    return this.afterFirstFactor(user);
+  }
+
+  /** USER_AUTH without a password: the first factors to choose from (Cognito's SELECT_CHALLENGE). */
+  private async selectFirstFactor(
+    client: ClientView,
+    rawUsername: string,
+    requested: readonly string[] | null,
+  ): Promise<AuthFlowResult> {
+    const username = canonicalUsername(rawUsername, this.d.config.usernameCaseSensitive);
+    const user =
+      username === undefined ? undefined : await this.d.store.getUserByUsername(username);
+    // An unknown name gets the same step, for a subject no user has: the answer tells nothing.
+    const { session } = await this.challenges.create({
+      sub: user?.sub ?? randomUUID(),
+      clientId: client.clientId,
+      challengeName: "SELECT_CHALLENGE",
+      validityMinutes: client.authSessionValidityMinutes,
+      requestedScopes: requested,
+      context: { username: username ?? rawUsername.slice(0, 128) },
+    });
+    return {
+      kind: "challenge",
+      challenge: {
+        challengeName: "SELECT_CHALLENGE",
+        session,
+        parameters: {},
+        availableChallenges: ["PASSWORD"],
+      },
+    };
+  }
+
+  private async answerPassword(
+    client: ClientView,
+    record: ChallengeRecord,
+    responses: Readonly<Record<string, string>>,
+  ): Promise<AuthFlowResult> {
+    const answer = responses["ANSWER"] ?? "PASSWORD";
+    if (answer !== "PASSWORD")
+      throw badInput(`The first factor ${answer.slice(0, 40)} is not offered by this user pool`);
+    const password = required(responses, "PASSWORD");
+    let user: UserRecord;
+    try {
+      user = await this.checkPassword(record.context["username"] ?? "", password);
+    } catch (err) {
+      if (err instanceof PoolgateError && err.code === "NOT_AUTHORIZED")
+        await this.challenges.wrongAnswer(record);
+      throw err;
+    }
+    if (user.sub !== record.sub)
+      throw new PoolgateError("NOT_AUTHORIZED", WRONG_CREDENTIALS, {
+        logDetail: "sign-in: the user changed during the conversation",
+      });
+    await this.challenges.spend(record);
+    const next = await this.afterPassword(client, user, record.requestedScopes, password);
+    return this.proceed(client, user, record.requestedScopes, next);
+  }
+
+  // ── NEW_PASSWORD_REQUIRED ───────────────────────────────────────────────────────────────
+
+  private async answerNewPassword(
+    client: ClientView,
+    record: ChallengeRecord,
+    responses: Readonly<Record<string, string>>,
+  ): Promise<AuthFlowResult> {
+    const user = await this.userOf(record);
+    if (user.temporaryPasswordExpiresAtMs === null)
+      throw new PoolgateError("INVALID_SESSION", "Invalid session for the user.", {
+        logDetail: "new password: the temporary password was replaced meanwhile",
+      });
+    const newPassword = required(responses, "NEW_PASSWORD");
+    const given: Record<string, string> = {};
+    for (const [name, value] of Object.entries(responses)) {
+      if (!name.startsWith("userAttributes.")) continue;
+      const attribute = name.slice("userAttributes.".length);
+      if (attribute === "email_verified" || attribute === "phone_number_verified")
+        throw badInput(`Cannot modify the non-mutable attribute ${attribute}`);
+      given[attribute] = value;
+    }
+    const attributes = { ...user.attributes, ...validateAttributes(given) };
+    const missing = this.d.config.requiredAttributes.filter((a) => !attributes[a]);
+    if (missing.length > 0)
+      throw badInput(`Invalid attributes given, ${missing.join(", ")} is missing`);
+    if (given["email"] !== undefined && given["email"] !== user.attributes["email"])
+      attributes["email_verified"] = "false";
+    assertPasswordPolicy(
+      { minLength: this.d.config.passwordMinLength, require: this.d.config.passwordRequire },
+      newPassword,
+    );
+    await this.challenges.spend(record);
+    const nowMs = this.d.now();
+    const passwordHash = await this.d.hasher.hash(newPassword);
+    await this.d.store.updateUser(
+      user.sub,
+      { passwordHash, temporaryPasswordExpiresAtMs: null, attributes },
+      nowMs,
+      { kind: "user_changed", subject: user.sub, atMs: nowMs },
+    );
+    this.d.directory.invalidate(user.sub);
+    const updated: UserRecord = {
+      ...user,
+      passwordHash,
+      temporaryPasswordExpiresAtMs: null,
+      attributes,
+    };
+    return this.proceed(
+      client,
+      updated,
+      record.requestedScopes,
+      await this.afterFirstFactor(updated),
+    );
+  }
+
+  // ── MFA ─────────────────────────────────────────────────────────────────────────────────
+
+  private async afterFirstFactor(user: UserRecord): Promise<Next> {
+    return this.mfaStep(user, await this.mfa.decide(user));
+  }
+
+  private mfaStep(user: UserRecord, decision: MfaDecision): Next {
+    const base = { USER_ID_FOR_SRP: user.username };
+    switch (decision.kind) {
+      case "none":
+        return { kind: "tokens" };
+      case "challenge":
+        return decision.factor === "EMAIL_OTP"
+          ? {
+              kind: "challenge",
+              name: "EMAIL_OTP",
+              parameters: {
+                ...base,
+                CODE_DELIVERY_DELIVERY_MEDIUM: "EMAIL",
+                CODE_DELIVERY_DESTINATION: maskEmail(user.attributes["email"] ?? ""),
+              },
+            }
+          : { kind: "challenge", name: "SOFTWARE_TOKEN_MFA", parameters: base };
+      case "select":
+        return {
+          kind: "challenge",
+          name: "SELECT_MFA_TYPE",
+          parameters: { ...base, MFAS_CAN_CHOOSE: JSON.stringify(decision.factors) },
+          context: { factors: decision.factors.join(",") },
+        };
+      case "setup":
+        return {
+          kind: "challenge",
+          name: "MFA_SETUP",
+          parameters: { ...base, MFAS_CAN_SETUP: JSON.stringify(decision.factors) },
+        };
+    }
+  }
+
+  private async answerTotp(
+    client: ClientView,
+    record: ChallengeRecord,
+    responses: Readonly<Record<string, string>>,
+  ): Promise<AuthFlowResult> {
+    const user = await this.userOf(record);
+    const code = required(responses, "SOFTWARE_TOKEN_MFA_CODE");
+    await this.reserveSignInAttempt(user);
+    if (!(await this.mfa.checkTotp(user.sub, code))) {
+      await this.challenges.wrongAnswer(record);
+      throw new PoolgateError("CODE_MISMATCH", WRONG_CODE, {
+        logDetail: "sign-in: wrong or replayed TOTP code",
+      });
+    }
+    await this.challenges.spend(record);
+    return this.tokensFor(client, user, record.requestedScopes);
+  }
+
+  private async answerEmailOtp(
+    client: ClientView,
+    record: ChallengeRecord,
+    responses: Readonly<Record<string, string>>,
+  ): Promise<AuthFlowResult> {
+    const user = await this.userOf(record);
+    const code = required(responses, "EMAIL_OTP_CODE");
+    await this.reserveSignInAttempt(user);
+    if (!this.codes.matches(`email-otp:${user.sub}`, code, record.codeHash)) {
+      await this.challenges.wrongAnswer(record);
+      throw new PoolgateError("CODE_MISMATCH", WRONG_CODE, {
+        logDetail: "sign-in: wrong email code",
+      });
+    }
+    await this.challenges.spend(record);
+    return this.tokensFor(client, user, record.requestedScopes);
+  }
+
+  private async answerSelectMfaType(
+    client: ClientView,
+    record: ChallengeRecord,
+    responses: Readonly<Record<string, string>>,
+  ): Promise<AuthFlowResult> {
+    const answer = required(responses, "ANSWER");
+    const offered = (record.context["factors"] ?? "").split(",");
+    if (!offered.includes(answer) || (answer !== "SOFTWARE_TOKEN_MFA" && answer !== "EMAIL_OTP"))
+      throw badInput(`ANSWER must be one of ${offered.join(", ")}`);
+    const user = await this.userOf(record);
+    await this.challenges.spend(record);
+    const next = this.mfaStep(user, { kind: "challenge", factor: answer });
+    return this.proceed(client, user, record.requestedScopes, next);
+  }
+
+  private async answerMfaSetup(
+    client: ClientView,
+    record: ChallengeRecord,
+  ): Promise<AuthFlowResult> {
+    if (record.context["totp"] !== "verified")
+      throw new PoolgateError(
+        "SOFTWARE_TOKEN_MFA_NOT_FOUND",
+        "Set up a software token first: associateSoftwareToken, then verifySoftwareToken with this session.",
+      );
+    const user = await this.userOf(record);
+    await this.challenges.spend(record);
+    return this.tokensFor(client, user, record.requestedScopes);
+  }
+
+  /** A second-factor answer counts on the same counter as the password (DESIGN §11). */
+  private async reserveSignInAttempt(user: UserRecord): Promise<void> {
+    await this.d.lockout.reserve(
+      `signin:${user.username}`,
+      true,
+      this.d.now(),
+      "Password attempts exceeded",
+    );
+  }
+
+  // ── steps and tokens ────────────────────────────────────────────────────────────────────
+
+  /** Carries out a decision: tokens, or the challenge recorded (and its code sent). */
+  private async proceed(
+    client: ClientView,
+    user: UserRecord,
+    requested: readonly string[] | null,
+    next: Next,
+  ): Promise<AuthFlowResult> {
+    if (next.kind === "tokens") return this.tokensFor(client, user, requested);
+    let codeHash: string | null = null;
+    if (next.name === "EMAIL_OTP") {
+      // Sent before the step is recorded: a failed delivery leaves no code that could work.
+      const code = newCode();
+      await sendOrFail(this.sender, {
+        kind: "mfa",
+        to: user.attributes["email"] ?? "",
+        username: user.username,
+        code,
+      });
+      codeHash = this.codes.hash(`email-otp:${user.sub}`, code);
+    }
+    const { session } = await this.challenges.create({
+      sub: user.sub,
+      clientId: client.clientId,
+      challengeName: next.name,
+      validityMinutes: client.authSessionValidityMinutes,
+      requestedScopes: requested,
+      codeHash,
+      ...(next.context ? { context: next.context } : {}),
+    });
+    return {
+      kind: "challenge",
+      challenge: { challengeName: next.name, session, parameters: next.parameters },
+    };
+  }
+
+  private async tokensFor(
+    client: ClientView,
+    user: UserRecord,
+    requested: readonly string[] | null,
+  ): Promise<AuthFlowResult> {
+    return { kind: "tokens", tokens: await this.issueTokens(client, user, requested) };
+  }
+
+  /** The end of every conversation: a new session, and the lockout count cleared. */
+  private async issueTokens(
+    client: ClientView,
+    user: UserRecord,
+    requested: readonly string[] | null,
+  ): Promise<AuthenticationResult> {
+    if (!user.enabled || this.d.revocations.isUserBlocked(user.sub))
+      throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
+    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
+    const scopes = grantUserScopes(
+      this.d.scopeRules,
+      client.allowedScopes,
+      requested,
+      groups ?? [],
+    );
+    await this.d.lockout.clear(`signin:${user.username}`);
+    return this.sessions.startSession(client, user, groups ?? [], scopes);
+  }
+
+  /** The user a step is for, as the store has it now (a disabled or deleted one goes no further). */
+  private async userOf(record: ChallengeRecord): Promise<UserRecord> {
+    const user = await this.d.store.getUserBySub(record.sub);
+    if (user === undefined || !user.enabled || this.d.revocations.isUserBlocked(record.sub))
+      throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.", {
+        logDetail: "sign-in: the user was disabled or deleted during the conversation",
+      });
+    return user;
+  }
+
+  private async clientOf(record: ChallengeRecord): Promise<ClientView> {
+    const client = await this.d.clients.get(record.clientId);
+    if (
+      client === undefined ||
+      !client.enabled ||
+      this.d.revocations.isClientBlocked(client.clientId)
+    )
+      throw new PoolgateError("INVALID_SESSION", "Invalid session for the user.", {
+        logDetail: "challenge session: its client is disabled or gone",
+      });
+    return client;
+  }
+
+  private notSignedIn(): PoolgateError {
+    return new PoolgateError("UNAUTHENTICATED", "Unauthorized", {
+      logDetail: "software token: neither an access token nor a session",
+    });
+  }
+}
