@@ -17,9 +17,13 @@ const USAGE = `Usage: poolgate <command> [options]
   serve                                   run the gateway
   clients create --name N [--secret] [--scopes "a b"] [--rotate-refresh-tokens]
                  [--access-token-validity S] [--id-token-validity S] [--refresh-token-validity S]
+                 [--auth-session-validity MINUTES]
   clients list | clients disable ID | clients enable ID | clients delete ID
-  users create --username U --password P [--email E] [--attribute name=value]... [--group G]...
-  users disable U | users enable U | users delete U
+  users create --username U [--password P | --temporary-password P] [--email E]
+               [--attribute name=value]... [--group G]... [--suppress-invitation]
+      --password: permanent (CONFIRMED at once); --temporary-password: FORCE_CHANGE_PASSWORD;
+      neither: a temporary password is generated and sent to --email in an invitation
+  users disable U | users enable U | users delete U | users reset-mfa U
   users add-to-group U G
   resource-servers create --id ID --scopes "read write" [--name N]
   resource-servers list | resource-servers delete ID
@@ -64,7 +68,7 @@ async function withPool<T>(
 function int(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value))
-    throw new PoolgateError("BAD_USER_INPUT", `--${name} must be a whole number of seconds`);
+    throw new PoolgateError("BAD_USER_INPUT", `--${name} must be a whole number`);
   return Number(value);
 }
 
@@ -119,8 +123,11 @@ function parse(argv: readonly string[]) {
       "access-token-validity": { type: "string" },
       "id-token-validity": { type: "string" },
       "refresh-token-validity": { type: "string" },
+      "auth-session-validity": { type: "string" },
       username: { type: "string" },
       password: { type: "string" },
+      "temporary-password": { type: "string" },
+      "suppress-invitation": { type: "boolean", default: false },
       email: { type: "string" },
       attribute: { type: "string", multiple: true },
       group: { type: "string", multiple: true },
@@ -174,6 +181,10 @@ export async function main(
                 values["refresh-token-validity"],
                 "refresh-token-validity",
               ),
+              authSessionValidityMinutes: int(
+                values["auth-session-validity"],
+                "auth-session-validity",
+              ),
             },
             Date.now(),
           );
@@ -218,9 +229,7 @@ export async function main(
         });
       case "users create":
         return await withPool(config, async (pool) => {
-          if (!values.username || !values.password) {
-            throw new PoolgateError("BAD_USER_INPUT", "--username and --password are required");
-          }
+          if (!values.username) throw new PoolgateError("BAD_USER_INPUT", "--username is required");
           const attributes: Record<string, string> = {};
           if (values.email) attributes["email"] = values.email;
           for (const pair of values.attribute ?? []) {
@@ -234,13 +243,16 @@ export async function main(
           }
           const user = await pool.users.adminCreate({
             username: values.username,
-            password: values.password,
+            password: values.password ?? null,
+            temporaryPassword: values["temporary-password"] ?? null,
             attributes,
             groups: values.group ?? [],
+            messageAction: values["suppress-invitation"] ? "SUPPRESS" : null,
           });
-          out(`sub: ${user.sub}`, {
+          out(`sub: ${user.sub}\nstatus: ${user.status}`, {
             sub: user.sub,
             username: user.username,
+            status: user.status,
             groups: values.group ?? [],
           });
           return 0;
@@ -255,6 +267,16 @@ export async function main(
           if (sub === "delete") await pool.users.delete(username);
           else await pool.users.setEnabled(username, sub === "enable");
           out(`${username}: ${sub}d`, { username, action: sub });
+          return 0;
+        });
+      case "users reset-mfa":
+        return await withPool(config, async (pool) => {
+          const username = rest[0];
+          if (!username)
+            throw new PoolgateError("BAD_USER_INPUT", "usage: poolgate users reset-mfa USERNAME");
+          const user = await pool.users.require(username);
+          await pool.mfa.reset(user.sub);
+          out(`${username}: MFA reset`, { username, action: "reset-mfa" });
           return 0;
         });
       case "users add-to-group":
