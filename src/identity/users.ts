@@ -108,6 +108,7 @@ export class UserService {
       enabled: true,
       confirmed,
       passwordResetRequired: false,
+      temporaryPasswordExpiresAtMs: null,
       attributes,
       confirmationCodeHash: code ? this.codeHash(username, code) : null,
       confirmationCodeExpiresAtMs: code ? nowMs + CONFIRMATION_CODE_LIFETIME_MS : null,
