@@ -1,6 +1,6 @@
 /**
  * App clients: public or confidential (a secret stored only as an HMAC), allowed scopes,
- * token lifetimes within Cognito's bounds, and the refresh-rotation flag.
+ * token and challenge-session lifetimes within Cognito's bounds, and the refresh-rotation flag.
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { LRUCache } from "lru-cache";
@@ -17,6 +17,8 @@ export const LIFETIMES = {
   accessTokenValiditySeconds: { default: 3600, min: 300, max: 86400 },
   idTokenValiditySeconds: { default: 3600, min: 300, max: 86400 },
   refreshTokenValiditySeconds: { default: 30 * 86400, min: 3600, max: 10 * 365 * 86400 },
+  /** Cognito's AuthSessionValidity: how long a challenge session lives. */
+  authSessionValidityMinutes: { default: 3, min: 3, max: 15 },
 } as const;
 
 export interface CreateClientInput {
@@ -28,6 +30,8 @@ export interface CreateClientInput {
   refreshTokenValiditySeconds?: number;
   rotateRefreshTokens?: boolean;
   refreshTokenReuseGraceSeconds?: number;
+  /** @default 3 (Cognito's default; 3 to 15) */
+  authSessionValidityMinutes?: number;
 }
 
 export interface CreatedClient {
@@ -113,6 +117,10 @@ export class ClientService {
       ),
       rotateRefreshTokens: input.rotateRefreshTokens ?? false,
       refreshTokenReuseGraceSeconds: grace,
+      authSessionValidityMinutes: lifetime(
+        "authSessionValidityMinutes",
+        input.authSessionValidityMinutes,
+      ),
       enabled: true,
       createdAtMs: nowMs,
     };

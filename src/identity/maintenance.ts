@@ -7,7 +7,9 @@
  *     and its access tokens are checked against the feed, not the session row;
  *   - a feed event older than the revocation window (the longest access/ID token lifetime
  *     plus skew) concerns no live token; a margin covers the clocks of other instances;
- *   - a failed-attempt counter idle for longer than the reset time counts as none.
+ *   - a failed-attempt counter idle for longer than the reset time counts as none;
+ *   - a challenge session or a one-time code past its `expiresAtMs` can no longer be spent
+ *     (the store's spendChallenge, countWrongAnswer and redeemCode refuse it), so it goes at once.
  */
 import type { LifecycleStore, PruneCounts, PruneCutoffs } from "../store/store";
 import { LOCKOUT_RESET_AFTER_MS } from "./lockout";
@@ -25,6 +27,8 @@ export function pruneCutoffs(nowMs: number, revocationWindowMs: number): PruneCu
     lockoutsIdleBeforeMs: nowMs - LOCKOUT_RESET_AFTER_MS,
     // Readiness heartbeats of instances long gone: kept as long as the feed, for operators.
     heartbeatsBeforeMs: feedCutoff,
+    challengesExpiredBeforeMs: nowMs,
+    codesExpiredBeforeMs: nowMs,
   };
 }
 

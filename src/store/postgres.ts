@@ -1,5 +1,9 @@
 import pg from "pg";
 import { postgresMigrations } from "./migrations/postgres";
+import { insert, type PostgresAccess } from "./postgres/access";
+import { PostgresChallenges, PRUNE_EXPIRED_CHALLENGES } from "./postgres/challenges";
+import { PostgresCodes, PRUNE_EXPIRED_CODES } from "./postgres/codes";
+import { PostgresMfa } from "./postgres/mfa";
 import {
   changeFromRow,
   clientFromRow,
@@ -23,15 +27,19 @@ import {
 } from "./rows";
 import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
+  ChallengeRecord,
   ChangeEvent,
   ChangeKind,
   ChangeNote,
   ClientPatch,
+  CodePurpose,
+  CodeRecord,
   PruneCounts,
   PruneCutoffs,
   ClientRecord,
   KeyRecord,
   LockoutRecord,
+  MfaRecord,
   ResourceServerRecord,
   RevocationReason,
   RotationOutcome,
@@ -137,6 +145,7 @@ const USER_COLUMNS = [
   "enabled",
   "confirmed",
   "password_reset_required",
+  "temporary_password_expires_at_ms",
   "attributes",
   "confirmation_code_hash",
   "confirmation_code_expires_at_ms",
@@ -153,6 +162,7 @@ const CLIENT_COLUMNS = [
   "refresh_token_validity_seconds",
   "rotate_refresh_tokens",
   "refresh_token_reuse_grace_seconds",
+  "auth_session_validity_minutes",
   "enabled",
   "created_at_ms",
 ] as const;
@@ -192,19 +202,6 @@ const CLIENTS = CLIENT_COLUMNS.join(", ");
 const SESSIONS = SESSION_COLUMNS.join(", ");
 const KEYS = KEY_COLUMNS.join(", ");
 const LOCKOUTS = LOCKOUT_COLUMNS.join(", ");
-
-/** `INSERT INTO table (c1, …) VALUES ($1, …)` and its values, in column order. */
-function insert<Row extends Record<string, unknown>>(
-  table: string,
-  columns: readonly (keyof Row & string)[],
-  row: Row,
-): [string, unknown[]] {
-  const params = columns.map((_, index) => `$${index + 1}`).join(", ");
-  return [
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${params})`,
-    columns.map((column) => row[column]),
-  ];
-}
 
 /** Collects `column = $n` assignments for an UPDATE whose first parameter is the key. */
 class Assignments {
@@ -252,6 +249,10 @@ export class PostgresStore implements Store {
   private lastWriteRefusedAt: number | undefined;
   /** Connections running migrations or pruning, whose statements get the maintenance bound. */
   private readonly maintenance = new WeakSet<pg.PoolClient>();
+  // MFA, one-time codes and challenge sessions: their SQL is in ./postgres/.
+  private readonly mfa: PostgresMfa;
+  private readonly codes: PostgresCodes;
+  private readonly challenges: PostgresChallenges;
 
   constructor(options: PostgresStoreOptions) {
     const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
@@ -278,6 +279,19 @@ export class PostgresStore implements Store {
     // the 'error' event would crash the process.
     this.pool.on("error", () => {});
     this.listenConfig = { ...connection, application_name: "poolgate-listen" };
+    const access: PostgresAccess = {
+      query: (text, values) => this.query(text, values),
+      transaction: (work) => this.transaction(work),
+      run: (client, text, values) => this.run(client, text, values),
+      appendNote: async (client, change) => {
+        if (change !== undefined)
+          await this.appendChangesIn(client, change.kind, [change.subject], change.atMs);
+      },
+      patchUser: (client, sub, patch, nowMs) => this.patchUser(client, sub, patch, nowMs),
+    };
+    this.mfa = new PostgresMfa(access);
+    this.codes = new PostgresCodes(access);
+    this.challenges = new PostgresChallenges(access);
   }
 
   async migrate(): Promise<void> {
@@ -384,24 +398,9 @@ export class PostgresStore implements Store {
     nowMs: number,
     change?: ChangeNote,
   ): Promise<boolean> {
-    // One UPDATE of exactly the given columns: atomic without a read-modify-write.
-    const assignments = new Assignments(sub);
-    assignments.set("username", patch.username);
-    assignments.set("password_hash", patch.passwordHash);
-    assignments.set("enabled", patch.enabled);
-    assignments.set("confirmed", patch.confirmed);
-    assignments.set("password_reset_required", patch.passwordResetRequired);
-    assignments.set("attributes", json(patch.attributes));
-    assignments.set("confirmation_code_hash", patch.confirmationCodeHash);
-    assignments.set("confirmation_code_expires_at_ms", patch.confirmationCodeExpiresAtMs);
-    assignments.set("updated_at_ms", nowMs);
     return this.withNote(change, async (db) => {
-      const { rowCount } = await this.run(
-        db,
-        `UPDATE users SET ${assignments.toString()} WHERE sub = $1`,
-        assignments.values,
-      );
-      return { result: (rowCount ?? 0) > 0, append: (rowCount ?? 0) > 0 };
+      const updated = await this.patchUser(db, sub, patch, nowMs);
+      return { result: updated, append: updated };
     });
   }
 
@@ -524,6 +523,7 @@ export class PostgresStore implements Store {
     assignments.set("refresh_token_validity_seconds", patch.refreshTokenValiditySeconds);
     assignments.set("rotate_refresh_tokens", patch.rotateRefreshTokens);
     assignments.set("refresh_token_reuse_grace_seconds", patch.refreshTokenReuseGraceSeconds);
+    assignments.set("auth_session_validity_minutes", patch.authSessionValidityMinutes);
     assignments.set("enabled", patch.enabled);
     return this.withNote(change, async (db) => {
       // Nothing to change still answers whether the client exists.
@@ -719,7 +719,14 @@ export class PostgresStore implements Store {
         `SELECT pg_try_advisory_lock(${PRUNE_LOCK_KEY}) AS locked`,
       );
       if (rows[0]?.locked !== true) return undefined;
-      const counts: PruneCounts = { changes: 0, sessions: 0, lockouts: 0, heartbeats: 0 };
+      const counts: PruneCounts = {
+        changes: 0,
+        sessions: 0,
+        lockouts: 0,
+        heartbeats: 0,
+        challenges: 0,
+        codes: 0,
+      };
       const work: [keyof PruneCounts, string, number][] = [
         [
           "changes",
@@ -744,6 +751,8 @@ export class PostgresStore implements Store {
             "(SELECT instance FROM heartbeats WHERE at_ms < $1 LIMIT $2)",
           cutoffs.heartbeatsBeforeMs,
         ],
+        ["challenges", PRUNE_EXPIRED_CHALLENGES, cutoffs.challengesExpiredBeforeMs],
+        ["codes", PRUNE_EXPIRED_CODES, cutoffs.codesExpiredBeforeMs],
       ];
       for (const [table, sql, cutoff] of work) {
         for (;;) {
@@ -836,7 +845,88 @@ export class PostgresStore implements Store {
     await this.query("DELETE FROM lockouts WHERE username = $1", [username]);
   }
 
+  // MFA, one-time codes, challenge sessions (./postgres/)
+
+  getMfa(sub: string): Promise<MfaRecord | undefined> {
+    return this.mfa.get(sub);
+  }
+
+  updateMfa(
+    sub: string,
+    update: (previous: MfaRecord | undefined) => MfaRecord | null | undefined,
+  ): Promise<MfaRecord | undefined> {
+    return this.mfa.update(sub, update);
+  }
+
+  putCode(code: CodeRecord): Promise<void> {
+    return this.codes.put(code);
+  }
+
+  getCode(sub: string, purpose: CodePurpose): Promise<CodeRecord | undefined> {
+    return this.codes.get(sub, purpose);
+  }
+
+  deleteCode(sub: string, purpose: CodePurpose, codeHash: string): Promise<boolean> {
+    return this.codes.delete(sub, purpose, codeHash);
+  }
+
+  redeemCode(
+    sub: string,
+    purpose: CodePurpose,
+    codeHash: string,
+    nowMs: number,
+    patch: UserPatch,
+    change?: ChangeNote,
+  ): Promise<boolean> {
+    return this.codes.redeem(sub, purpose, codeHash, nowMs, patch, change);
+  }
+
+  createChallenge(challenge: ChallengeRecord): Promise<void> {
+    return this.challenges.create(challenge);
+  }
+
+  getChallenge(id: string): Promise<ChallengeRecord | undefined> {
+    return this.challenges.get(id);
+  }
+
+  spendChallenge(id: string, nowMs: number): Promise<boolean> {
+    return this.challenges.spend(id, nowMs);
+  }
+
+  countWrongAnswer(id: string, nowMs: number, limit: number): Promise<number | undefined> {
+    return this.challenges.countWrongAnswer(id, nowMs, limit);
+  }
+
   // internals
+
+  /**
+   * updateUser's write: one UPDATE of exactly the given columns, atomic without a
+   * read-modify-write → false when there is no such user.
+   */
+  private async patchUser(
+    db: Queryable,
+    sub: string,
+    patch: UserPatch,
+    nowMs: number,
+  ): Promise<boolean> {
+    const assignments = new Assignments(sub);
+    assignments.set("username", patch.username);
+    assignments.set("password_hash", patch.passwordHash);
+    assignments.set("enabled", patch.enabled);
+    assignments.set("confirmed", patch.confirmed);
+    assignments.set("password_reset_required", patch.passwordResetRequired);
+    assignments.set("temporary_password_expires_at_ms", patch.temporaryPasswordExpiresAtMs);
+    assignments.set("attributes", json(patch.attributes));
+    assignments.set("confirmation_code_hash", patch.confirmationCodeHash);
+    assignments.set("confirmation_code_expires_at_ms", patch.confirmationCodeExpiresAtMs);
+    assignments.set("updated_at_ms", nowMs);
+    const { rowCount } = await this.run(
+      db,
+      `UPDATE users SET ${assignments.toString()} WHERE sub = $1`,
+      assignments.values,
+    );
+    return (rowCount ?? 0) > 0;
+  }
 
   /**
    * Row-locks the counter of `username` for the rest of the transaction and returns it as it

@@ -4,11 +4,17 @@
  * mapper takes the store's ColumnCodec, so the mapping itself is written once.
  */
 import type {
+  ChallengeName,
+  ChallengeRecord,
   ChangeEvent,
   ChangeKind,
   ClientRecord,
+  CodePurpose,
+  CodeRecord,
   KeyRecord,
   LockoutRecord,
+  MfaFactor,
+  MfaRecord,
   ResourceServerRecord,
   RevocationReason,
   SessionRecord,
@@ -48,6 +54,7 @@ export type UserRow<Flag, Json> = {
   enabled: Flag;
   confirmed: Flag;
   password_reset_required: Flag;
+  temporary_password_expires_at_ms: number | null;
   attributes: Json;
   confirmation_code_hash: string | null;
   confirmation_code_expires_at_ms: number | null;
@@ -65,6 +72,7 @@ export type ClientRow<Flag, Json> = {
   refresh_token_validity_seconds: number;
   rotate_refresh_tokens: Flag;
   refresh_token_reuse_grace_seconds: number;
+  auth_session_validity_minutes: number;
   enabled: Flag;
   created_at_ms: number;
 };
@@ -110,6 +118,40 @@ export type LockoutRow = {
 };
 
 export type ChangeRow = { seq: number; kind: ChangeKind; subject: string; at_ms: number };
+
+export type MfaRow<Flag> = {
+  sub: string;
+  totp_secret_sealed: string | null;
+  pending_totp_secret_sealed: string | null;
+  totp_enabled: Flag;
+  email_enabled: Flag;
+  preferred: MfaFactor | null;
+  last_totp_step: number | null;
+  updated_at_ms: number;
+};
+
+export type CodeRow = {
+  sub: string;
+  purpose: CodePurpose;
+  code_hash: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+};
+
+export type ChallengeRow<Json> = {
+  id: string;
+  sub: string;
+  client_id: string;
+  challenge_name: ChallengeName;
+  /** SQL NULL for the default scopes (`requestedScopes: null`), else a JSON array. */
+  requested_scopes: Json | null;
+  code_hash: string | null;
+  context: Json;
+  wrong_answers: number;
+  created_at_ms: number;
+  expires_at_ms: number;
+  spent_at_ms: number | null;
+};
 
 export function sessionToRow(session: SessionRecord): SessionRow {
   return {
@@ -204,6 +246,7 @@ export function userToRow<Flag, Json>(
     enabled: columns.flag(user.enabled),
     confirmed: columns.flag(user.confirmed),
     password_reset_required: columns.flag(user.passwordResetRequired),
+    temporary_password_expires_at_ms: user.temporaryPasswordExpiresAtMs,
     attributes: columns.json(user.attributes),
     confirmation_code_hash: user.confirmationCodeHash,
     confirmation_code_expires_at_ms: user.confirmationCodeExpiresAtMs,
@@ -223,6 +266,7 @@ export function userFromRow<Flag, Json>(
     enabled: columns.isSet(row.enabled),
     confirmed: columns.isSet(row.confirmed),
     passwordResetRequired: columns.isSet(row.password_reset_required),
+    temporaryPasswordExpiresAtMs: row.temporary_password_expires_at_ms,
     attributes: stringMap(columns.parse(row.attributes), "users.attributes"),
     confirmationCodeHash: row.confirmation_code_hash,
     confirmationCodeExpiresAtMs: row.confirmation_code_expires_at_ms,
@@ -245,6 +289,7 @@ export function clientToRow<Flag, Json>(
     refresh_token_validity_seconds: client.refreshTokenValiditySeconds,
     rotate_refresh_tokens: columns.flag(client.rotateRefreshTokens),
     refresh_token_reuse_grace_seconds: client.refreshTokenReuseGraceSeconds,
+    auth_session_validity_minutes: client.authSessionValidityMinutes,
     enabled: columns.flag(client.enabled),
     created_at_ms: client.createdAtMs,
   };
@@ -264,6 +309,7 @@ export function clientFromRow<Flag, Json>(
     refreshTokenValiditySeconds: row.refresh_token_validity_seconds,
     rotateRefreshTokens: columns.isSet(row.rotate_refresh_tokens),
     refreshTokenReuseGraceSeconds: row.refresh_token_reuse_grace_seconds,
+    authSessionValidityMinutes: row.auth_session_validity_minutes,
     enabled: columns.isSet(row.enabled),
     createdAtMs: row.created_at_ms,
   };
@@ -278,6 +324,100 @@ export function resourceServerFromRow<Flag, Json>(
     name: row.name,
     scopes: stringArray(columns.parse(row.scopes), "resource_servers.scopes"),
     createdAtMs: row.created_at_ms,
+  };
+}
+
+export function mfaToRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  mfa: MfaRecord,
+): MfaRow<Flag> {
+  return {
+    sub: mfa.sub,
+    totp_secret_sealed: mfa.totpSecretSealed,
+    pending_totp_secret_sealed: mfa.pendingTotpSecretSealed,
+    totp_enabled: columns.flag(mfa.totpEnabled),
+    email_enabled: columns.flag(mfa.emailEnabled),
+    preferred: mfa.preferred,
+    last_totp_step: mfa.lastTotpStep,
+    updated_at_ms: mfa.updatedAtMs,
+  };
+}
+
+export function mfaFromRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  row: MfaRow<Flag>,
+): MfaRecord {
+  return {
+    sub: row.sub,
+    totpSecretSealed: row.totp_secret_sealed,
+    pendingTotpSecretSealed: row.pending_totp_secret_sealed,
+    totpEnabled: columns.isSet(row.totp_enabled),
+    emailEnabled: columns.isSet(row.email_enabled),
+    preferred: row.preferred,
+    lastTotpStep: row.last_totp_step,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+export function codeToRow(code: CodeRecord): CodeRow {
+  return {
+    sub: code.sub,
+    purpose: code.purpose,
+    code_hash: code.codeHash,
+    created_at_ms: code.createdAtMs,
+    expires_at_ms: code.expiresAtMs,
+  };
+}
+
+export function codeFromRow(row: CodeRow): CodeRecord {
+  return {
+    sub: row.sub,
+    purpose: row.purpose,
+    codeHash: row.code_hash,
+    createdAtMs: row.created_at_ms,
+    expiresAtMs: row.expires_at_ms,
+  };
+}
+
+export function challengeToRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  challenge: ChallengeRecord,
+): ChallengeRow<string> {
+  return {
+    id: challenge.id,
+    sub: challenge.sub,
+    client_id: challenge.clientId,
+    challenge_name: challenge.challengeName,
+    requested_scopes:
+      challenge.requestedScopes === null ? null : columns.json(challenge.requestedScopes),
+    code_hash: challenge.codeHash,
+    context: columns.json(challenge.context),
+    wrong_answers: challenge.wrongAnswers,
+    created_at_ms: challenge.createdAtMs,
+    expires_at_ms: challenge.expiresAtMs,
+    spent_at_ms: challenge.spentAtMs,
+  };
+}
+
+export function challengeFromRow<Flag, Json>(
+  columns: ColumnCodec<Flag, Json>,
+  row: ChallengeRow<Json>,
+): ChallengeRecord {
+  return {
+    id: row.id,
+    sub: row.sub,
+    clientId: row.client_id,
+    challengeName: row.challenge_name,
+    requestedScopes:
+      row.requested_scopes === null
+        ? null
+        : stringArray(columns.parse(row.requested_scopes), "challenge_sessions.requested_scopes"),
+    codeHash: row.code_hash,
+    context: stringMap(columns.parse(row.context), "challenge_sessions.context"),
+    wrongAnswers: row.wrong_answers,
+    createdAtMs: row.created_at_ms,
+    expiresAtMs: row.expires_at_ms,
+    spentAtMs: row.spent_at_ms,
   };
 }
 

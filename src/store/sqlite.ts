@@ -25,17 +25,25 @@ import {
   type UserRow as SharedUserRow,
 } from "./rows";
 import type { SqliteMigration } from "./migrations/sqlite";
+import { placeholders, type SqliteAccess } from "./sqlite/access";
+import { PRUNE_EXPIRED_CHALLENGES, SqliteChallenges } from "./sqlite/challenges";
+import { PRUNE_EXPIRED_CODES, SqliteCodes } from "./sqlite/codes";
+import { SqliteMfa } from "./sqlite/mfa";
 import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
+  ChallengeRecord,
   ChangeEvent,
   ChangeKind,
   ChangeNote,
   ClientPatch,
+  CodePurpose,
+  CodeRecord,
   PruneCounts,
   PruneCutoffs,
   ClientRecord,
   KeyRecord,
   LockoutRecord,
+  MfaRecord,
   ResourceServerRecord,
   RevocationReason,
   RotationOutcome,
@@ -73,8 +81,9 @@ type ResourceServerRow = SharedResourceServerRow<string>;
 // Explicit column lists rather than `*`, so a later migration that adds a column cannot
 // change what an already-prepared statement returns.
 const USER_COLUMNS =
-  "sub, username, password_hash, enabled, confirmed, password_reset_required, attributes, " +
-  "confirmation_code_hash, confirmation_code_expires_at_ms, created_at_ms, updated_at_ms";
+  "sub, username, password_hash, enabled, confirmed, password_reset_required, " +
+  "temporary_password_expires_at_ms, attributes, confirmation_code_hash, " +
+  "confirmation_code_expires_at_ms, created_at_ms, updated_at_ms";
 // Built once: the statement cache is keyed by SQL text, and the hot path should not
 // rebuild and rehash these strings on every request.
 const SELECT_USER_BY_SUB = `SELECT ${USER_COLUMNS} FROM users WHERE sub = ?`;
@@ -82,21 +91,13 @@ const SELECT_GROUPS_OF_SUB = "SELECT sub, group_name FROM user_groups WHERE sub 
 const CLIENT_COLUMNS =
   "client_id, name, secret_hash, allowed_scopes, access_token_validity_seconds, " +
   "id_token_validity_seconds, refresh_token_validity_seconds, rotate_refresh_tokens, " +
-  "refresh_token_reuse_grace_seconds, enabled, created_at_ms";
+  "refresh_token_reuse_grace_seconds, auth_session_validity_minutes, enabled, created_at_ms";
 const SESSION_COLUMNS =
   "id, sub, client_id, scope, auth_time_seconds, created_at_ms, expires_at_ms, " +
   "refresh_token_hash, previous_refresh_token_hash, rotated_at_ms, revoked_at_ms, revoked_reason";
 const KEY_COLUMNS =
   "kid, alg, public_jwk, private_jwk_encrypted, created_at_ms, status, retired_at_ms, expires_at_ms";
 const LOCKOUT_COLUMNS = "username, consecutive_failures, last_failure_at_ms, locked_until_ms";
-
-/** Named parameters `@column` for every column of a list, for INSERT … VALUES. */
-function placeholders(columns: string): string {
-  return columns
-    .split(", ")
-    .map((column) => `@${column}`)
-    .join(", ");
-}
 
 /** Rows one prune statement deletes at most: each is a short write transaction of its own. */
 const PRUNE_BATCH_ROWS = 10_000;
@@ -109,7 +110,22 @@ export class SqliteStore implements Store {
   /** performance.now() of the last StoreWriteRefusedError (monotonic, unlike the wall clock). */
   private lastWriteRefusedAt: number | undefined;
 
-  constructor(private readonly db: Database.Database) {}
+  // MFA, one-time codes and challenge sessions: their SQL is in ./sqlite/.
+  private readonly mfa: SqliteMfa;
+  private readonly codes: SqliteCodes;
+  private readonly challenges: SqliteChallenges;
+
+  constructor(private readonly db: Database.Database) {
+    const access: SqliteAccess = {
+      statement: <Row>(sql: string) => this.statement<Row>(sql),
+      immediate: (work) => this.db.transaction(work).immediate(),
+      insertNote: (change) => this.insertNote(change),
+      patchUser: (sub, patch, nowMs) => this.patchUser(sub, patch, nowMs),
+    };
+    this.mfa = new SqliteMfa(access);
+    this.codes = new SqliteCodes(access);
+    this.challenges = new SqliteChallenges(access);
+  }
 
   migrate(): Promise<void> {
     return this.guard(() => {
@@ -195,34 +211,7 @@ export class SqliteStore implements Store {
     return this.guard(() =>
       this.db
         .transaction(() => {
-          const current = this.selectUser(sub);
-          if (current === undefined) return false;
-          const next: UserRecord = {
-            ...current,
-            username: given(patch.username, current.username),
-            passwordHash: given(patch.passwordHash, current.passwordHash),
-            enabled: given(patch.enabled, current.enabled),
-            confirmed: given(patch.confirmed, current.confirmed),
-            passwordResetRequired: given(
-              patch.passwordResetRequired,
-              current.passwordResetRequired,
-            ),
-            attributes: given(patch.attributes, current.attributes),
-            confirmationCodeHash: given(patch.confirmationCodeHash, current.confirmationCodeHash),
-            confirmationCodeExpiresAtMs: given(
-              patch.confirmationCodeExpiresAtMs,
-              current.confirmationCodeExpiresAtMs,
-            ),
-            updatedAtMs: nowMs,
-          };
-          this.statement(
-            "UPDATE users SET username = @username, password_hash = @password_hash, " +
-              "enabled = @enabled, " +
-              "confirmed = @confirmed, password_reset_required = @password_reset_required, " +
-              "attributes = @attributes, confirmation_code_hash = @confirmation_code_hash, " +
-              "confirmation_code_expires_at_ms = @confirmation_code_expires_at_ms, " +
-              "updated_at_ms = @updated_at_ms WHERE sub = @sub",
-          ).run(userToRow(COLUMNS, next));
+          if (!this.patchUser(sub, patch, nowMs)) return false;
           this.insertNote(change);
           return true;
         })
@@ -378,6 +367,10 @@ export class SqliteStore implements Store {
               patch.refreshTokenReuseGraceSeconds,
               current.refreshTokenReuseGraceSeconds,
             ),
+            authSessionValidityMinutes: given(
+              patch.authSessionValidityMinutes,
+              current.authSessionValidityMinutes,
+            ),
             enabled: given(patch.enabled, current.enabled),
           };
           this.statement(
@@ -388,6 +381,7 @@ export class SqliteStore implements Store {
               "refresh_token_validity_seconds = @refresh_token_validity_seconds, " +
               "rotate_refresh_tokens = @rotate_refresh_tokens, " +
               "refresh_token_reuse_grace_seconds = @refresh_token_reuse_grace_seconds, " +
+              "auth_session_validity_minutes = @auth_session_validity_minutes, " +
               "enabled = @enabled WHERE client_id = @client_id",
           ).run(clientToRow(COLUMNS, next));
           this.insertNote(change);
@@ -566,7 +560,14 @@ export class SqliteStore implements Store {
   }
 
   async prune(cutoffs: PruneCutoffs): Promise<PruneCounts> {
-    const counts: PruneCounts = { changes: 0, sessions: 0, lockouts: 0, heartbeats: 0 };
+    const counts: PruneCounts = {
+      changes: 0,
+      sessions: 0,
+      lockouts: 0,
+      heartbeats: 0,
+      challenges: 0,
+      codes: 0,
+    };
     const work: [keyof PruneCounts, string, number][] = [
       [
         "changes",
@@ -591,6 +592,8 @@ export class SqliteStore implements Store {
           "(SELECT instance FROM heartbeats WHERE at_ms < ? LIMIT ?)",
         cutoffs.heartbeatsBeforeMs,
       ],
+      ["challenges", PRUNE_EXPIRED_CHALLENGES, cutoffs.challengesExpiredBeforeMs],
+      ["codes", PRUNE_EXPIRED_CODES, cutoffs.codesExpiredBeforeMs],
     ];
     // One process writes at a time anyway; short batches, with the event loop (requests)
     // served between them, keep a prune of millions of rows from holding either up.
@@ -676,6 +679,58 @@ export class SqliteStore implements Store {
     });
   }
 
+  // MFA, one-time codes, challenge sessions (./sqlite/)
+
+  getMfa(sub: string): Promise<MfaRecord | undefined> {
+    return this.guard(() => this.mfa.get(sub));
+  }
+
+  updateMfa(
+    sub: string,
+    update: (previous: MfaRecord | undefined) => MfaRecord | null | undefined,
+  ): Promise<MfaRecord | undefined> {
+    return this.guard(() => this.mfa.update(sub, update));
+  }
+
+  putCode(code: CodeRecord): Promise<void> {
+    return this.guard(() => this.codes.put(code));
+  }
+
+  getCode(sub: string, purpose: CodePurpose): Promise<CodeRecord | undefined> {
+    return this.guard(() => this.codes.get(sub, purpose));
+  }
+
+  deleteCode(sub: string, purpose: CodePurpose, codeHash: string): Promise<boolean> {
+    return this.guard(() => this.codes.delete(sub, purpose, codeHash));
+  }
+
+  redeemCode(
+    sub: string,
+    purpose: CodePurpose,
+    codeHash: string,
+    nowMs: number,
+    patch: UserPatch,
+    change?: ChangeNote,
+  ): Promise<boolean> {
+    return this.guard(() => this.codes.redeem(sub, purpose, codeHash, nowMs, patch, change));
+  }
+
+  createChallenge(challenge: ChallengeRecord): Promise<void> {
+    return this.guard(() => this.challenges.create(challenge));
+  }
+
+  getChallenge(id: string): Promise<ChallengeRecord | undefined> {
+    return this.guard(() => this.challenges.get(id));
+  }
+
+  spendChallenge(id: string, nowMs: number): Promise<boolean> {
+    return this.guard(() => this.challenges.spend(id, nowMs));
+  }
+
+  countWrongAnswer(id: string, nowMs: number, limit: number): Promise<number | undefined> {
+    return this.guard(() => this.challenges.countWrongAnswer(id, nowMs, limit));
+  }
+
   // internals
 
   /**
@@ -748,6 +803,41 @@ export class SqliteStore implements Store {
     this.statement(
       "INSERT INTO user_groups (sub, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
     ).run(sub, group);
+  }
+
+  /** updateUser's write, inside the caller's transaction → false when there is no such user. */
+  private patchUser(sub: string, patch: UserPatch, nowMs: number): boolean {
+    const current = this.selectUser(sub);
+    if (current === undefined) return false;
+    const next: UserRecord = {
+      ...current,
+      username: given(patch.username, current.username),
+      passwordHash: given(patch.passwordHash, current.passwordHash),
+      enabled: given(patch.enabled, current.enabled),
+      confirmed: given(patch.confirmed, current.confirmed),
+      passwordResetRequired: given(patch.passwordResetRequired, current.passwordResetRequired),
+      temporaryPasswordExpiresAtMs: given(
+        patch.temporaryPasswordExpiresAtMs,
+        current.temporaryPasswordExpiresAtMs,
+      ),
+      attributes: given(patch.attributes, current.attributes),
+      confirmationCodeHash: given(patch.confirmationCodeHash, current.confirmationCodeHash),
+      confirmationCodeExpiresAtMs: given(
+        patch.confirmationCodeExpiresAtMs,
+        current.confirmationCodeExpiresAtMs,
+      ),
+      updatedAtMs: nowMs,
+    };
+    this.statement(
+      "UPDATE users SET username = @username, password_hash = @password_hash, " +
+        "enabled = @enabled, " +
+        "confirmed = @confirmed, password_reset_required = @password_reset_required, " +
+        "temporary_password_expires_at_ms = @temporary_password_expires_at_ms, " +
+        "attributes = @attributes, confirmation_code_hash = @confirmation_code_hash, " +
+        "confirmation_code_expires_at_ms = @confirmation_code_expires_at_ms, " +
+        "updated_at_ms = @updated_at_ms WHERE sub = @sub",
+    ).run(userToRow(COLUMNS, next));
+    return true;
   }
 
   private selectUser(sub: string): UserRecord | undefined {

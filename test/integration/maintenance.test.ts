@@ -65,12 +65,14 @@ function revocations(now = NOW): RevocationState {
 }
 
 describe("prune cut-offs", () => {
-  it("sessions whose refresh token expired, feed events older than the revocation window plus a margin, idle lockouts", () => {
+  it("sessions whose refresh token expired, feed events older than the revocation window plus a margin, idle lockouts, expired challenges and codes", () => {
     expect(pruneCutoffs(NOW, MAX_TOKEN_LIFETIME_MS)).toEqual({
       changesBeforeMs: NOW - MAX_TOKEN_LIFETIME_MS - FEED_PRUNE_MARGIN_MS,
       sessionsExpiredBeforeMs: NOW,
       lockoutsIdleBeforeMs: NOW - LOCKOUT_RESET_AFTER_MS,
       heartbeatsBeforeMs: NOW - MAX_TOKEN_LIFETIME_MS - FEED_PRUNE_MARGIN_MS,
+      challengesExpiredBeforeMs: NOW,
+      codesExpiredBeforeMs: NOW,
     });
   });
 });
@@ -114,7 +116,9 @@ describe("the prune schedule", () => {
 
     await jest.advanceTimersByTimeAsync(1);
     await s.stop();
-    expect(pruned).toEqual([{ changes: 1, sessions: 1, lockouts: 1, heartbeats: 0 }]);
+    expect(pruned).toEqual([
+      { changes: 1, sessions: 1, lockouts: 1, heartbeats: 0, challenges: 0, codes: 0 },
+    ]);
     expect(await store.getSession(expired.id)).toBeUndefined();
     expect(await store.getSession(live.id)).toEqual(live);
     expect((await store.changesSince(0, 10)).map((event) => event.atMs)).toEqual([feedCutoff]);
@@ -133,7 +137,9 @@ describe("the prune schedule", () => {
     expect(pruned).toEqual([]);
     await jest.advanceTimersByTimeAsync(1);
     await s.stop();
-    expect(pruned).toEqual([{ changes: 0, sessions: 1, lockouts: 0, heartbeats: 0 }]);
+    expect(pruned).toEqual([
+      { changes: 0, sessions: 1, lockouts: 0, heartbeats: 0, challenges: 0, codes: 0 },
+    ]);
   });
 
   it("0 never prunes", async () => {
@@ -216,6 +222,7 @@ describe("RevocationState.load reads only the revocation window", () => {
       enabled: true,
       confirmed: true,
       passwordResetRequired: false,
+      temporaryPasswordExpiresAtMs: null,
       attributes: {},
       confirmationCodeHash: null,
       confirmationCodeExpiresAtMs: null,

@@ -97,6 +97,8 @@ beforeAll(async () => {
     POOLGATE_ENV: "production",
     POOLGATE_DATABASE_URL: db.url,
     POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
+    // No mail here: in production, account recovery by email would require SMTP (config.ts).
+    POOLGATE_ACCOUNT_RECOVERY: "admin_only",
     ...CHEAP_HASHING,
   });
   gw = await startGatewayProcess("G", env);

@@ -75,6 +75,7 @@ function legacyUser(username: string): UserRecord {
     enabled: true,
     confirmed: true,
     passwordResetRequired: false,
+    temporaryPasswordExpiresAtMs: null,
     attributes: {},
     confirmationCodeHash: null,
     confirmationCodeExpiresAtMs: null,

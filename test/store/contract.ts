@@ -3,11 +3,14 @@ import { StoreConflictError, StoreUnavailableError } from "../../src/store/store
 import { reserveStoredAttempt } from "../../src/identity/lockout";
 import { lockoutOf } from "./lockouts";
 import type {
+  ChallengeRecord,
   ChangeEvent,
   ChangeKind,
   ClientRecord,
+  CodeRecord,
   KeyRecord,
   LockoutRecord,
+  MfaRecord,
   SessionRecord,
   Store,
   UserRecord,
@@ -135,6 +138,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           enabled: false,
           confirmed: false,
           passwordResetRequired: true,
+          temporaryPasswordExpiresAtMs: T0 + 7 * 86_400_000,
           attributes: {},
           confirmationCodeHash: "code-hash",
           confirmationCodeExpiresAtMs: T0 + 600_000,
@@ -277,16 +281,40 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const user = newUser({
           confirmationCodeHash: "code-hash",
           confirmationCodeExpiresAtMs: T0 + 1000,
+          temporaryPasswordExpiresAtMs: T0 + 2000,
         });
         await store.createUser(user);
         await store.updateUser(
           user.sub,
-          { confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
+          {
+            confirmationCodeHash: null,
+            confirmationCodeExpiresAtMs: null,
+            temporaryPasswordExpiresAtMs: null,
+          },
           T0 + 2,
         );
         const stored = await store.getUserBySub(user.sub);
         expect(stored?.confirmationCodeHash).toBeNull();
         expect(stored?.confirmationCodeExpiresAtMs).toBeNull();
+        expect(stored?.temporaryPasswordExpiresAtMs).toBeNull();
+      });
+
+      it("updateUser sets a temporary password's expiry and leaves it when not given", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.updateUser(
+          user.sub,
+          { passwordHash: "temporary-hash", temporaryPasswordExpiresAtMs: T0 + 86_400_000 },
+          T0 + 1,
+        );
+        await store.updateUser(user.sub, { enabled: false }, T0 + 2);
+        expect(await store.getUserBySub(user.sub)).toEqual({
+          ...user,
+          passwordHash: "temporary-hash",
+          temporaryPasswordExpiresAtMs: T0 + 86_400_000,
+          enabled: false,
+          updatedAtMs: T0 + 2,
+        });
       });
 
       it("updateUser replaces the whole attribute map", async () => {
@@ -316,6 +344,23 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(await store.getUserByUsername(user.username)).toBeUndefined();
         expect(await store.getGroupsForUsers([user.sub])).toEqual([[]]);
         expect(await store.getSession(session.id)).toEqual(session);
+      });
+
+      it("deleteUser removes the user's MFA settings and pending codes with it", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.updateMfa(user.sub, () => newMfa(user.sub, { totpEnabled: true }));
+        await store.putCode(newCode(user.sub, { purpose: "forgot_password" }));
+        await store.putCode(newCode(user.sub, { purpose: "verify_email" }));
+
+        expect(await store.deleteUser(user.sub)).toBe(true);
+        expect(await store.getMfa(user.sub)).toBeUndefined();
+        expect(await store.getCode(user.sub, "forgot_password")).toBeUndefined();
+        expect(await store.getCode(user.sub, "verify_email")).toBeUndefined();
+        // Nothing comes back with a new user of the same sub.
+        await store.createUser(user);
+        expect(await store.getMfa(user.sub)).toBeUndefined();
+        expect(await store.getCode(user.sub, "forgot_password")).toBeUndefined();
       });
 
       it("deleteUser returns false for an unknown or already deleted user", async () => {
@@ -433,6 +478,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const confidential = newClient({
           secretHash: "secret-hash",
           allowedScopes: ["res/write", "openid", "email"],
+          authSessionValidityMinutes: 15,
           enabled: false,
         });
         const scopeless = newClient({ allowedScopes: [] });
@@ -480,7 +526,11 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           allowedScopes: ["openid"],
           refreshTokenReuseGraceSeconds: 0,
         });
-        await store.updateClient(client.clientId, { secretHash: null, rotateRefreshTokens: true });
+        await store.updateClient(client.clientId, {
+          secretHash: null,
+          rotateRefreshTokens: true,
+          authSessionValidityMinutes: 10,
+        });
         expect(await store.getClient(client.clientId)).toEqual({
           ...client,
           enabled: false,
@@ -488,6 +538,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           refreshTokenReuseGraceSeconds: 0,
           secretHash: null,
           rotateRefreshTokens: true,
+          authSessionValidityMinutes: 10,
         });
       });
 
@@ -801,6 +852,437 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
     });
 
+    describe("MFA settings", () => {
+      it("getMfa is undefined for a user who never had MFA settings and for an unknown sub", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        expect(await store.getMfa(user.sub)).toBeUndefined();
+        expect(await store.getMfa(randomUUID())).toBeUndefined();
+      });
+
+      it("happy flow: updateMfa creates, updates, leaves and deletes the row, resolving with the row as it is afterwards", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const seen: (MfaRecord | undefined)[] = [];
+        const created = newMfa(user.sub, { pendingTotpSecretSealed: "sealed-pending" });
+        expect(
+          await store.updateMfa(user.sub, (previous) => {
+            seen.push(previous);
+            return created;
+          }),
+        ).toEqual(created);
+        expect(await store.getMfa(user.sub)).toEqual(created);
+
+        const verified: MfaRecord = {
+          ...created,
+          totpSecretSealed: "sealed-secret",
+          pendingTotpSecretSealed: null,
+          totpEnabled: true,
+          emailEnabled: true,
+          preferred: "SOFTWARE_TOKEN_MFA",
+          lastTotpStep: 56_666_666,
+          updatedAtMs: T0 + 10,
+        };
+        expect(
+          await store.updateMfa(user.sub, (previous) => {
+            seen.push(previous);
+            return verified;
+          }),
+        ).toEqual(verified);
+        expect(
+          await store.updateMfa(user.sub, (previous) => {
+            seen.push(previous);
+            return undefined;
+          }),
+        ).toEqual(verified);
+        expect(await store.getMfa(user.sub)).toEqual(verified);
+
+        expect(
+          await store.updateMfa(user.sub, (previous) => {
+            seen.push(previous);
+            return null;
+          }),
+        ).toBeUndefined();
+        expect(await store.getMfa(user.sub)).toBeUndefined();
+        expect(seen).toEqual([undefined, created, verified, verified]);
+      });
+
+      it("leaving or deleting a row that does not exist writes nothing", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        expect(await store.updateMfa(user.sub, () => undefined)).toBeUndefined();
+        expect(await store.getMfa(user.sub)).toBeUndefined();
+        expect(await store.updateMfa(user.sub, () => null)).toBeUndefined();
+        expect(await store.getMfa(user.sub)).toBeUndefined();
+      });
+
+      it("writes the row of the sub it was called for, whatever sub the update returns", async () => {
+        const user = newUser();
+        const other = newUser();
+        await store.createUser(user);
+        await store.createUser(other);
+        const written = await store.updateMfa(user.sub, () => newMfa(other.sub));
+        expect(written?.sub).toBe(user.sub);
+        expect((await store.getMfa(user.sub))?.sub).toBe(user.sub);
+        expect(await store.getMfa(other.sub)).toBeUndefined();
+      });
+
+      it("error flow: a sub no user has is a conflict, whatever the update returns, and nothing is written", async () => {
+        const sub = randomUUID();
+        for (const result of [newMfa(sub), null, undefined]) {
+          await expect(store.updateMfa(sub, () => result)).rejects.toBeInstanceOf(
+            StoreConflictError,
+          );
+        }
+        expect(await store.getMfa(sub)).toBeUndefined();
+      });
+
+      it("error flow: an update that throws rejects with its error and leaves the row as it was", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const before = newMfa(user.sub, { emailEnabled: true });
+        await store.updateMfa(user.sub, () => before);
+        const failure = new Error("update failed");
+        await expect(
+          store.updateMfa(user.sub, () => {
+            throw failure;
+          }),
+        ).rejects.toBe(failure);
+        expect(await store.getMfa(user.sub)).toEqual(before);
+      });
+
+      it("counts every one of many concurrent read-modify-writes of one user", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            store.updateMfa(user.sub, (previous) => ({
+              ...(previous ?? newMfa(user.sub)),
+              lastTotpStep: (previous?.lastTotpStep ?? 0) + 1,
+            })),
+          ),
+        );
+        // Each update saw the row the one before left: the steps are exactly 1..20.
+        expect(results.map((result) => result?.lastTotpStep).sort((a, b) => a! - b!)).toEqual(
+          Array.from({ length: 20 }, (_, index) => index + 1),
+        );
+        expect((await store.getMfa(user.sub))?.lastTotpStep).toBe(20);
+      });
+    });
+
+    describe("one-time codes", () => {
+      it("happy flow: putCode stores a code getCode reads back; undefined for another purpose or user", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const code = newCode(user.sub, { purpose: "verify_email" });
+        await store.putCode(code);
+        expect(await store.getCode(user.sub, "verify_email")).toEqual(code);
+        expect(await store.getCode(user.sub, "forgot_password")).toBeUndefined();
+        expect(await store.getCode(randomUUID(), "verify_email")).toBeUndefined();
+      });
+
+      it("putCode replaces the pending code of the same user and purpose and leaves the others", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const other = newCode(user.sub, { purpose: "verify_email" });
+        await store.putCode(other);
+        await store.putCode(newCode(user.sub, { codeHash: "first" }));
+        const second = newCode(user.sub, {
+          codeHash: "second",
+          createdAtMs: T0 + 5,
+          expiresAtMs: T0 + 3_600_005,
+        });
+        await store.putCode(second);
+        expect(await store.getCode(user.sub, "forgot_password")).toEqual(second);
+        expect(await store.getCode(user.sub, "verify_email")).toEqual(other);
+      });
+
+      it("error flow: a code for a sub no user has is a conflict", async () => {
+        const sub = randomUUID();
+        await expect(store.putCode(newCode(sub))).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getCode(sub, "forgot_password")).toBeUndefined();
+      });
+
+      it("deleteCode deletes the code only while its hash matches: a newer code survives a stale delete", async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.putCode(newCode(user.sub, { codeHash: "old" }));
+        const newer = newCode(user.sub, { codeHash: "new", createdAtMs: T0 + 1 });
+        await store.putCode(newer);
+        expect(await store.deleteCode(user.sub, "forgot_password", "old")).toBe(false);
+        expect(await store.getCode(user.sub, "forgot_password")).toEqual(newer);
+        expect(await store.deleteCode(user.sub, "verify_email", "new")).toBe(false);
+        expect(await store.deleteCode(user.sub, "forgot_password", "new")).toBe(true);
+        expect(await store.getCode(user.sub, "forgot_password")).toBeUndefined();
+        expect(await store.deleteCode(user.sub, "forgot_password", "new")).toBe(false);
+      });
+
+      describe("redeemCode", () => {
+        const patch = { passwordHash: "new-password-hash", passwordResetRequired: false };
+
+        it("happy flow: spends the code, applies the patch at nowMs and appends the event; a second redeem is refused", async () => {
+          const user = newUser({ passwordResetRequired: true });
+          await store.createUser(user);
+          const code = newCode(user.sub, { codeHash: "h" });
+          await store.putCode(code);
+          const other = newCode(user.sub, { purpose: "verify_email", codeHash: "h" });
+          await store.putCode(other);
+          const before = await store.latestChangeSeq();
+          const note = { kind: "user_changed" as const, subject: user.sub, atMs: T0 + 20 };
+
+          expect(
+            await store.redeemCode(user.sub, "forgot_password", "h", T0 + 20, patch, note),
+          ).toBe(true);
+          expect(await store.getCode(user.sub, "forgot_password")).toBeUndefined();
+          const changed = { ...user, ...patch, updatedAtMs: T0 + 20 };
+          expect(await store.getUserBySub(user.sub)).toEqual(changed);
+          expect(await store.getCode(user.sub, "verify_email")).toEqual(other);
+          expect(await changesFor(before, user.sub)).toEqual([
+            { seq: expect.any(Number), ...note },
+          ]);
+
+          const again = { ...patch, passwordHash: "another-hash" };
+          expect(
+            await store.redeemCode(user.sub, "forgot_password", "h", T0 + 21, again, note),
+          ).toBe(false);
+          expect(await store.getUserBySub(user.sub)).toEqual(changed);
+          expect(await changesFor(before, user.sub)).toHaveLength(1);
+        });
+
+        it("without a change note appends nothing", async () => {
+          const user = newUser();
+          await store.createUser(user);
+          await store.putCode(newCode(user.sub, { purpose: "verify_email", codeHash: "h" }));
+          const before = await store.latestChangeSeq();
+          const verified = { attributes: { ...user.attributes, email_verified: "true" } };
+          expect(await store.redeemCode(user.sub, "verify_email", "h", T0 + 1, verified)).toBe(
+            true,
+          );
+          expect((await store.getUserBySub(user.sub))?.updatedAtMs).toBe(T0 + 1);
+          expect(await changesFor(before, user.sub)).toEqual([]);
+        });
+
+        it("error flow: a wrong hash, an expired code, another purpose or no code changes nothing", async () => {
+          const user = newUser();
+          await store.createUser(user);
+          const code = newCode(user.sub, { codeHash: "h", expiresAtMs: T0 + 1000 });
+          await store.putCode(code);
+          const stranger = newUser();
+          await store.createUser(stranger);
+          const before = await store.latestChangeSeq();
+          const note = (subject: string) => ({
+            kind: "user_changed" as const,
+            subject,
+            atMs: T0,
+          });
+
+          const refused: [string, "forgot_password" | "verify_email", string, number][] = [
+            [user.sub, "forgot_password", "wrong", T0],
+            [user.sub, "forgot_password", "h", T0 + 1000], // expiresAtMs is not after nowMs
+            [user.sub, "forgot_password", "h", T0 + 5000],
+            [user.sub, "verify_email", "h", T0],
+            [stranger.sub, "forgot_password", "h", T0],
+            [randomUUID(), "forgot_password", "h", T0],
+          ];
+          for (const [sub, purpose, hash, nowMs] of refused) {
+            expect(await store.redeemCode(sub, purpose, hash, nowMs, patch, note(sub))).toBe(false);
+          }
+          expect(await store.getCode(user.sub, "forgot_password")).toEqual(code);
+          expect(await store.getUserBySub(user.sub)).toEqual(user);
+          expect(await store.getUserBySub(stranger.sub)).toEqual(stranger);
+          expect(await store.latestChangeSeq()).toBe(before);
+          // Still usable by its owner, a moment before it expires.
+          expect(await store.redeemCode(user.sub, "forgot_password", "h", T0 + 999, patch)).toBe(
+            true,
+          );
+        });
+
+        it("of many concurrent redeems of one code, exactly one succeeds and appends its event", async () => {
+          const user = newUser();
+          await store.createUser(user);
+          await store.putCode(newCode(user.sub, { codeHash: "h" }));
+          const before = await store.latestChangeSeq();
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, index) =>
+              store.redeemCode(
+                user.sub,
+                "forgot_password",
+                "h",
+                T0 + index,
+                { passwordHash: `hash-${index}` },
+                { kind: "user_changed", subject: user.sub, atMs: T0 + index },
+              ),
+            ),
+          );
+          expect(results.filter((result) => result)).toHaveLength(1);
+          const winner = results.indexOf(true);
+          expect(await store.getUserBySub(user.sub)).toEqual({
+            ...user,
+            passwordHash: `hash-${winner}`,
+            updatedAtMs: T0 + winner,
+          });
+          expect(await changesFor(before, user.sub)).toEqual([
+            { seq: expect.any(Number), kind: "user_changed", subject: user.sub, atMs: T0 + winner },
+          ]);
+        });
+
+        it("error flow: a patch that takes another user's username is a conflict and spends nothing", async () => {
+          const user = newUser();
+          const other = newUser();
+          await store.createUser(user);
+          await store.createUser(other);
+          const code = newCode(user.sub, { codeHash: "h" });
+          await store.putCode(code);
+          const before = await store.latestChangeSeq();
+          await expect(
+            store.redeemCode(
+              user.sub,
+              "forgot_password",
+              "h",
+              T0 + 1,
+              { username: other.username },
+              { kind: "user_changed", subject: user.sub, atMs: T0 + 1 },
+            ),
+          ).rejects.toBeInstanceOf(StoreConflictError);
+          expect(await store.getCode(user.sub, "forgot_password")).toEqual(code);
+          expect(await store.getUserBySub(user.sub)).toEqual(user);
+          expect(await store.latestChangeSeq()).toBe(before);
+        });
+      });
+    });
+
+    describe("challenge sessions", () => {
+      it("happy flow: a created challenge reads back identically, also for a sub no user has", async () => {
+        const plain = newChallenge();
+        const full = newChallenge({
+          challengeName: "EMAIL_OTP",
+          requestedScopes: ["openid", "res/write"],
+          codeHash: "code-hash",
+          context: { step: "verify", name: `O'Brien "Zoë" 🚀` },
+          wrongAnswers: 2,
+          spentAtMs: T0 + 10,
+        });
+        const noScopes = newChallenge({ requestedScopes: [] });
+        for (const challenge of [plain, full, noScopes]) {
+          await store.createChallenge(challenge);
+          expect(await store.getChallenge(challenge.id)).toEqual(challenge);
+        }
+        expect(plain.requestedScopes).toBeNull();
+      });
+
+      it("returns undefined for an unknown challenge", async () => {
+        expect(await store.getChallenge(randomUUID())).toBeUndefined();
+      });
+
+      it("error flow: a duplicate challenge id is a conflict", async () => {
+        const challenge = newChallenge();
+        await store.createChallenge(challenge);
+        await expect(
+          store.createChallenge(newChallenge({ id: challenge.id })),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getChallenge(challenge.id)).toEqual(challenge);
+      });
+
+      describe("spendChallenge", () => {
+        it("spends an open challenge once, at nowMs", async () => {
+          const challenge = newChallenge();
+          await store.createChallenge(challenge);
+          expect(await store.spendChallenge(challenge.id, T0 + 5)).toBe(true);
+          expect(await store.getChallenge(challenge.id)).toEqual({
+            ...challenge,
+            spentAtMs: T0 + 5,
+          });
+          expect(await store.spendChallenge(challenge.id, T0 + 6)).toBe(false);
+          expect((await store.getChallenge(challenge.id))?.spentAtMs).toBe(T0 + 5);
+        });
+
+        it("refuses an expired or unknown challenge and changes nothing", async () => {
+          const challenge = newChallenge({ expiresAtMs: T0 + 180_000 });
+          await store.createChallenge(challenge);
+          expect(await store.spendChallenge(challenge.id, T0 + 180_000)).toBe(false);
+          expect(await store.spendChallenge(challenge.id, T0 + 999_999)).toBe(false);
+          expect(await store.getChallenge(challenge.id)).toEqual(challenge);
+          expect(await store.spendChallenge(randomUUID(), T0)).toBe(false);
+          expect(await store.spendChallenge(challenge.id, T0 + 179_999)).toBe(true);
+        });
+
+        it("of many concurrent spends of one challenge, exactly one succeeds", async () => {
+          const challenge = newChallenge();
+          await store.createChallenge(challenge);
+          const results = await Promise.all(
+            Array.from({ length: 10 }, (_, index) =>
+              store.spendChallenge(challenge.id, T0 + index),
+            ),
+          );
+          expect(results.filter((result) => result)).toHaveLength(1);
+          expect((await store.getChallenge(challenge.id))?.spentAtMs).toBe(
+            T0 + results.indexOf(true),
+          );
+        });
+      });
+
+      describe("countWrongAnswer", () => {
+        it("counts wrong answers and spends the challenge when the count reaches the limit", async () => {
+          const challenge = newChallenge();
+          await store.createChallenge(challenge);
+          expect(await store.countWrongAnswer(challenge.id, T0 + 1, 3)).toBe(1);
+          expect(await store.countWrongAnswer(challenge.id, T0 + 2, 3)).toBe(2);
+          expect(await store.getChallenge(challenge.id)).toEqual({
+            ...challenge,
+            wrongAnswers: 2,
+          });
+          expect(await store.countWrongAnswer(challenge.id, T0 + 3, 3)).toBe(3);
+          expect(await store.getChallenge(challenge.id)).toEqual({
+            ...challenge,
+            wrongAnswers: 3,
+            spentAtMs: T0 + 3,
+          });
+          // Given up: no more answers, right or wrong.
+          expect(await store.countWrongAnswer(challenge.id, T0 + 4, 3)).toBeUndefined();
+          expect(await store.spendChallenge(challenge.id, T0 + 4)).toBe(false);
+          expect((await store.getChallenge(challenge.id))?.wrongAnswers).toBe(3);
+        });
+
+        it("a challenge below the limit can still be answered", async () => {
+          const challenge = newChallenge();
+          await store.createChallenge(challenge);
+          await store.countWrongAnswer(challenge.id, T0 + 1, 3);
+          expect(await store.spendChallenge(challenge.id, T0 + 2)).toBe(true);
+          expect(await store.getChallenge(challenge.id)).toEqual({
+            ...challenge,
+            wrongAnswers: 1,
+            spentAtMs: T0 + 2,
+          });
+        });
+
+        it("is undefined and changes nothing for a spent, expired or unknown challenge", async () => {
+          const spent = newChallenge({ spentAtMs: T0 + 1 });
+          const expired = newChallenge({ expiresAtMs: T0 + 100 });
+          await store.createChallenge(spent);
+          await store.createChallenge(expired);
+          expect(await store.countWrongAnswer(spent.id, T0 + 2, 3)).toBeUndefined();
+          expect(await store.countWrongAnswer(expired.id, T0 + 100, 3)).toBeUndefined();
+          expect(await store.countWrongAnswer(randomUUID(), T0, 3)).toBeUndefined();
+          expect(await store.getChallenge(spent.id)).toEqual(spent);
+          expect(await store.getChallenge(expired.id)).toEqual(expired);
+        });
+
+        it("counts concurrent wrong answers one by one, up to the limit and no further", async () => {
+          const challenge = newChallenge();
+          await store.createChallenge(challenge);
+          const results = await Promise.all(
+            Array.from({ length: 10 }, () => store.countWrongAnswer(challenge.id, T0 + 1, 3)),
+          );
+          expect(results.filter((count) => count !== undefined).sort()).toEqual([1, 2, 3]);
+          expect(await store.getChallenge(challenge.id)).toEqual({
+            ...challenge,
+            wrongAnswers: 3,
+            spentAtMs: T0 + 1,
+          });
+        });
+      });
+    });
+
     describe("pool settings", () => {
       it("reads back what was set, undefined for an unknown name, and the last value wins", async () => {
         const name = `setting-${randomUUID()}`;
@@ -819,27 +1301,81 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         sessionsExpiredBeforeMs: ms,
         lockoutsIdleBeforeMs: ms,
         heartbeatsBeforeMs: ms,
+        challengesExpiredBeforeMs: ms,
+        codesExpiredBeforeMs: ms,
       });
+      const none = { changes: 0, sessions: 0, lockouts: 0, heartbeats: 0, challenges: 0, codes: 0 };
 
       it("each table by its own cut-off, and says how many rows went", async () => {
         const subject = randomUUID();
         await appendChange(store, "user_blocked", subject, P - 20);
         const expired = newSession({ expiresAtMs: P - 10 });
         await store.createSession(expired);
+        const challenge = newChallenge({ createdAtMs: P - 200, expiresAtMs: P - 10 });
+        await store.createChallenge(challenge);
+        const user = newUser();
+        await store.createUser(user);
+        await store.putCode(newCode(user.sub, { createdAtMs: P - 200, expiresAtMs: P - 10 }));
         const counts = await store.prune({
+          ...allBefore(0),
           changesBeforeMs: P - 30,
           sessionsExpiredBeforeMs: P,
-          lockoutsIdleBeforeMs: 0,
-          heartbeatsBeforeMs: 0,
+          challengesExpiredBeforeMs: P,
         });
-        expect(counts).toEqual({ changes: 0, sessions: 1, lockouts: 0, heartbeats: 0 });
+        expect(counts).toEqual({ ...none, sessions: 1, challenges: 1 });
         expect(await store.getSession(expired.id)).toBeUndefined();
+        expect(await store.getChallenge(challenge.id)).toBeUndefined();
+        expect(await store.getCode(user.sub, "forgot_password")).toBeDefined();
         expect(await store.prune({ ...allBefore(0), changesBeforeMs: P - 19 })).toEqual({
+          ...none,
           changes: 1,
-          sessions: 0,
-          lockouts: 0,
-          heartbeats: 0,
         });
+        expect(await store.prune({ ...allBefore(0), codesExpiredBeforeMs: P })).toEqual({
+          ...none,
+          codes: 1,
+        });
+        expect(await store.getCode(user.sub, "forgot_password")).toBeUndefined();
+      });
+
+      it("deletes challenge sessions and codes that expired before the cut-off, spent or not, and keeps the rest", async () => {
+        const expiredOpen = newChallenge({ createdAtMs: P - 100, expiresAtMs: P - 1 });
+        const expiredSpent = newChallenge({
+          createdAtMs: P - 100,
+          expiresAtMs: P - 1,
+          spentAtMs: P - 50,
+        });
+        const expiringAtCutoff = newChallenge({ createdAtMs: P - 100, expiresAtMs: P });
+        const spentButUnexpired = newChallenge({
+          createdAtMs: P - 100,
+          expiresAtMs: P + 1,
+          spentAtMs: P - 50,
+        });
+        for (const challenge of [expiredOpen, expiredSpent, expiringAtCutoff, spentButUnexpired]) {
+          await store.createChallenge(challenge);
+        }
+        const user = newUser();
+        await store.createUser(user);
+        const expiredCode = newCode(user.sub, {
+          purpose: "forgot_password",
+          createdAtMs: P - 100,
+          expiresAtMs: P - 1,
+        });
+        const codeAtCutoff = newCode(user.sub, {
+          purpose: "verify_email",
+          createdAtMs: P - 100,
+          expiresAtMs: P,
+        });
+        await store.putCode(expiredCode);
+        await store.putCode(codeAtCutoff);
+
+        await store.prune(allBefore(P));
+        expect(await store.getChallenge(expiredOpen.id)).toBeUndefined();
+        expect(await store.getChallenge(expiredSpent.id)).toBeUndefined();
+        expect(await store.getChallenge(expiringAtCutoff.id)).toEqual(expiringAtCutoff);
+        expect(await store.getChallenge(spentButUnexpired.id)).toEqual(spentButUnexpired);
+        expect(await store.getCode(user.sub, "forgot_password")).toBeUndefined();
+        expect(await store.getCode(user.sub, "verify_email")).toEqual(codeAtCutoff);
+        expect(await store.getUserBySub(user.sub)).toEqual(user);
       });
 
       it("changeSeqBefore: the feed position before the first event at or after a time", async () => {
@@ -1200,6 +1736,7 @@ function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
     enabled: true,
     confirmed: true,
     passwordResetRequired: false,
+    temporaryPasswordExpiresAtMs: null,
     attributes: { email: `${sub}@example.com`, email_verified: "true" },
     confirmationCodeHash: null,
     confirmationCodeExpiresAtMs: null,
@@ -1220,6 +1757,7 @@ function newClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
     refreshTokenValiditySeconds: 30 * 86_400,
     rotateRefreshTokens: false,
     refreshTokenReuseGraceSeconds: 60,
+    authSessionValidityMinutes: 3,
     enabled: true,
     createdAtMs: T0,
     ...overrides,
@@ -1255,6 +1793,49 @@ function newKey(overrides: Partial<KeyRecord> = {}): KeyRecord {
     status: "active",
     retiredAtMs: null,
     expiresAtMs: null,
+    ...overrides,
+  };
+}
+
+function newMfa(sub: string, overrides: Partial<MfaRecord> = {}): MfaRecord {
+  return {
+    sub,
+    totpSecretSealed: null,
+    pendingTotpSecretSealed: null,
+    totpEnabled: false,
+    emailEnabled: false,
+    preferred: null,
+    lastTotpStep: null,
+    updatedAtMs: T0,
+    ...overrides,
+  };
+}
+
+function newCode(sub: string, overrides: Partial<CodeRecord> = {}): CodeRecord {
+  return {
+    sub,
+    purpose: "forgot_password",
+    codeHash: `code-hash-${randomUUID()}`,
+    createdAtMs: T0,
+    expiresAtMs: T0 + 3_600_000,
+    ...overrides,
+  };
+}
+
+/** An open challenge for a random sub (no user needed: the table has no foreign key). */
+function newChallenge(overrides: Partial<ChallengeRecord> = {}): ChallengeRecord {
+  return {
+    id: randomUUID(),
+    sub: randomUUID(),
+    clientId: randomUUID(),
+    challengeName: "SOFTWARE_TOKEN_MFA",
+    requestedScopes: null,
+    codeHash: null,
+    context: {},
+    wrongAnswers: 0,
+    createdAtMs: T0,
+    expiresAtMs: T0 + 180_000,
+    spentAtMs: null,
     ...overrides,
   };
 }

@@ -88,6 +88,51 @@ describe("PostgresStore on a real server", () => {
       }
     });
 
+    it("an upgrade from version 4 keeps every row: clients get the 3-minute challenge session, users no temporary password", async () => {
+      const empty = await freshDatabase();
+      const sub = randomUUID();
+      await onDatabase(empty, async (client) => {
+        await client.query(
+          "CREATE TABLE schema_migrations " +
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)",
+        );
+        for (const migration of postgresMigrations.filter((m) => m.version <= 4)) {
+          await client.query(migration.sql);
+          await client.query(
+            "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, 0)",
+            [migration.version, migration.name],
+          );
+        }
+        await client.query(
+          "INSERT INTO users (sub, username, password_hash, enabled, confirmed, " +
+            "password_reset_required, attributes, created_at_ms, updated_at_ms) " +
+            "VALUES ($1, $2, 'x', true, true, false, '{}', 1, 1)",
+          [sub, `old-${sub}`],
+        );
+        await client.query(
+          "INSERT INTO clients (client_id, name, allowed_scopes, access_token_validity_seconds, " +
+            "id_token_validity_seconds, refresh_token_validity_seconds, rotate_refresh_tokens, " +
+            "refresh_token_reuse_grace_seconds, enabled, created_at_ms) " +
+            "VALUES ('old-client', 'old', '[]', 3600, 3600, 86400, false, 0, true, 1)",
+        );
+      });
+      const store = await openPostgresStore({ connectionString: empty.url });
+      try {
+        await store.migrate();
+        expect(await store.getClient("old-client")).toMatchObject({
+          name: "old",
+          authSessionValidityMinutes: 3,
+        });
+        expect(await store.getUserBySub(sub)).toMatchObject({
+          username: `old-${sub}`,
+          temporaryPasswordExpiresAtMs: null,
+        });
+      } finally {
+        await store.close();
+        await empty.drop();
+      }
+    });
+
     it("openStore opens postgres:// and postgresql:// URLs with the migrations applied", async () => {
       for (const scheme of ["postgres:", "postgresql:"]) {
         const empty = await freshDatabase();
@@ -177,6 +222,8 @@ describe("PostgresStore on a real server", () => {
       sessionsExpiredBeforeMs: 0,
       lockoutsIdleBeforeMs: 0,
       heartbeatsBeforeMs: 0,
+      challengesExpiredBeforeMs: 0,
+      codesExpiredBeforeMs: 0,
     };
 
     it("one instance at a time: skipped while another holds the prune lock, run once it is free", async () => {
@@ -191,6 +238,8 @@ describe("PostgresStore on a real server", () => {
           sessions: 0,
           lockouts: 0,
           heartbeats: 0,
+          challenges: 0,
+          codes: 0,
         });
       } finally {
         await holder.end();
@@ -300,6 +349,70 @@ describe("PostgresStore on a real server", () => {
       ).toEqual(Array.from({ length: 50 }, (_, index) => index + 1));
       expect(lockFor).toHaveBeenCalledTimes(50);
       expect((await lockoutOf(b, username))?.consecutiveFailures).toBe(50);
+    });
+  });
+
+  describe("outbox under a feed that refuses events", () => {
+    it("a redeemed code whose event is refused is not spent, and the user is not changed", async () => {
+      const own = await freshDatabase();
+      const store = await openPostgresStore({ connectionString: own.url });
+      try {
+        await store.migrate();
+        const sub = randomUUID();
+        const user = {
+          sub,
+          username: `u-${sub}`,
+          passwordHash: "x",
+          enabled: true,
+          confirmed: true,
+          passwordResetRequired: false,
+          temporaryPasswordExpiresAtMs: null,
+          attributes: {},
+          confirmationCodeHash: null,
+          confirmationCodeExpiresAtMs: null,
+          createdAtMs: T0,
+          updatedAtMs: T0,
+        };
+        await store.createUser(user);
+        const code = {
+          sub,
+          purpose: "forgot_password" as const,
+          codeHash: "h",
+          createdAtMs: T0,
+          expiresAtMs: T0 + 3_600_000,
+        };
+        await store.putCode(code);
+        await onDatabase(own, async (client) => {
+          await client.query(
+            "CREATE FUNCTION test_refuse_change() RETURNS trigger LANGUAGE plpgsql AS " +
+              "$$ BEGIN RAISE EXCEPTION 'injected fault'; END $$",
+          );
+          await client.query(
+            "CREATE TRIGGER test_refuse_change BEFORE INSERT ON changes " +
+              "FOR EACH ROW EXECUTE FUNCTION test_refuse_change()",
+          );
+        });
+        await expect(
+          store.redeemCode(
+            sub,
+            "forgot_password",
+            "h",
+            T0 + 1,
+            { passwordHash: "y" },
+            {
+              kind: "user_changed",
+              subject: sub,
+              atMs: T0 + 1,
+            },
+          ),
+        ).rejects.toBeInstanceOf(StoreUnavailableError);
+        expect(await store.getCode(sub, "forgot_password")).toEqual(code);
+        expect(await store.getUserBySub(sub)).toEqual(user);
+        expect(await store.latestChangeSeq()).toBe(0);
+      } finally {
+        await store.close();
+        await own.drop();
+      }
     });
   });
 

@@ -81,6 +81,53 @@ describe("SqliteStore on disk", () => {
     }
   });
 
+  it("an upgrade from version 4 keeps every row: clients get the 3-minute challenge session, users no temporary password", async () => {
+    const file = path.join(dir, "poolgate.db");
+    const old = new Database(file);
+    old.exec(
+      "CREATE TABLE schema_migrations " +
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) STRICT",
+    );
+    for (const migration of sqliteMigrations.filter((m) => m.version <= 4)) {
+      old.exec(migration.sql);
+      old
+        .prepare("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, 0)")
+        .run(migration.version, migration.name);
+    }
+    const sub = randomUUID();
+    old
+      .prepare(
+        "INSERT INTO users (sub, username, password_hash, enabled, confirmed, " +
+          "password_reset_required, attributes, created_at_ms, updated_at_ms) " +
+          "VALUES (?, ?, 'x', 1, 1, 0, '{}', 1, 1)",
+      )
+      .run(sub, `old-${sub}`);
+    old
+      .prepare(
+        "INSERT INTO clients (client_id, name, allowed_scopes, access_token_validity_seconds, " +
+          "id_token_validity_seconds, refresh_token_validity_seconds, rotate_refresh_tokens, " +
+          "refresh_token_reuse_grace_seconds, enabled, created_at_ms) " +
+          "VALUES ('old-client', 'old', '[]', 3600, 3600, 86400, 0, 0, 1, 1)",
+      )
+      .run();
+    old.close();
+
+    const store = openSqliteStore({ path: file });
+    try {
+      await store.migrate();
+      expect(await store.getClient("old-client")).toMatchObject({
+        name: "old",
+        authSessionValidityMinutes: 3,
+      });
+      expect(await store.getUserBySub(sub)).toMatchObject({
+        username: `old-${sub}`,
+        temporaryPasswordExpiresAtMs: null,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("declares migrations in strictly increasing version order", () => {
     const versions = sqliteMigrations.map((migration) => migration.version);
     expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
@@ -109,6 +156,7 @@ function testUser(): UserRecord {
     enabled: true,
     confirmed: true,
     passwordResetRequired: false,
+    temporaryPasswordExpiresAtMs: null,
     attributes: { email: `${sub}@example.com` },
     confirmationCodeHash: null,
     confirmationCodeExpiresAtMs: null,
@@ -154,6 +202,7 @@ describe("SqliteStore outbox under a feed that refuses events", () => {
         enabled: true,
         confirmed: true,
         passwordResetRequired: false,
+        temporaryPasswordExpiresAtMs: null,
         attributes: {},
         confirmationCodeHash: null,
         confirmationCodeExpiresAtMs: null,
@@ -173,9 +222,18 @@ describe("SqliteStore outbox under a feed that refuses events", () => {
       refreshTokenValiditySeconds: 86400,
       rotateRefreshTokens: false,
       refreshTokenReuseGraceSeconds: 0,
+      authSessionValidityMinutes: 3,
       enabled: true,
       createdAtMs: T0,
     });
+    const code = {
+      sub,
+      purpose: "forgot_password" as const,
+      codeHash: "h",
+      createdAtMs: T0,
+      expiresAtMs: T0 + 3_600_000,
+    };
+    await store.putCode(code);
     const keysBefore = await store.listKeys();
     refuseFeedInserts();
     const note = (kind: "user_blocked" | "user_changed" | "client_blocked" | "keys_changed") => ({
@@ -186,6 +244,14 @@ describe("SqliteStore outbox under a feed that refuses events", () => {
 
     const refused = [
       store.updateUser(sub, { enabled: false }, T0 + 1, note("user_blocked")),
+      store.redeemCode(
+        sub,
+        "forgot_password",
+        "h",
+        T0 + 1,
+        { passwordHash: "y" },
+        note("user_changed"),
+      ),
       store.deleteUser(sub, note("user_blocked")),
       store.addUserToGroup(sub, "admins", note("user_changed")),
       store.removeUserFromGroup(sub, "staff", note("user_changed")),
@@ -208,7 +274,8 @@ describe("SqliteStore outbox under a feed that refuses events", () => {
     ];
     for (const write of refused) await expect(write).rejects.toBeInstanceOf(StoreUnavailableError);
 
-    expect(await store.getUserBySub(sub)).toMatchObject({ enabled: true });
+    expect(await store.getUserBySub(sub)).toMatchObject({ enabled: true, passwordHash: "x" });
+    expect(await store.getCode(sub, "forgot_password")).toEqual(code);
     expect(await store.getGroupsForUsers([sub])).toEqual([["staff"]]);
     expect(await store.getClient(clientId)).toMatchObject({ enabled: true });
     expect(await store.listKeys()).toEqual(keysBefore);

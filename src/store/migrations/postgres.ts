@@ -142,4 +142,56 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "challenges, MFA and one-time codes",
+    // As ./sqlite.ts version 5: names (challenge_name, purpose, preferred) carry no CHECK.
+    sql: `
+      -- Set while the password is a temporary one (FORCE_CHANGE_PASSWORD).
+      ALTER TABLE users ADD COLUMN temporary_password_expires_at_ms BIGINT;
+
+      -- Cognito's AuthSessionValidity; clients created before it get Cognito's default.
+      ALTER TABLE clients ADD COLUMN auth_session_validity_minutes INTEGER NOT NULL DEFAULT 3
+        CHECK (auth_session_validity_minutes BETWEEN 3 AND 15);
+
+      CREATE TABLE user_mfa (
+        sub TEXT PRIMARY KEY REFERENCES users (sub) ON DELETE CASCADE,
+        totp_secret_sealed TEXT,
+        pending_totp_secret_sealed TEXT,
+        totp_enabled BOOLEAN NOT NULL,
+        email_enabled BOOLEAN NOT NULL,
+        preferred TEXT,
+        last_totp_step BIGINT,
+        updated_at_ms BIGINT NOT NULL
+      );
+
+      -- At most one pending code per user and purpose; gone with the user.
+      CREATE TABLE user_codes (
+        sub TEXT NOT NULL REFERENCES users (sub) ON DELETE CASCADE,
+        purpose TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL,
+        PRIMARY KEY (sub, purpose)
+      );
+      CREATE INDEX user_codes_expires_at_ms ON user_codes (expires_at_ms);
+
+      -- No foreign key: the sub of a challenge for an unknown username is a random id that
+      -- no user has, so that the answers look alike.
+      CREATE TABLE challenge_sessions (
+        id TEXT PRIMARY KEY,
+        sub TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        challenge_name TEXT NOT NULL,
+        requested_scopes JSONB CHECK (jsonb_typeof(requested_scopes) = 'array'),
+        code_hash TEXT,
+        context JSONB NOT NULL CHECK (jsonb_typeof(context) = 'object'),
+        wrong_answers INTEGER NOT NULL CHECK (wrong_answers >= 0),
+        created_at_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL,
+        spent_at_ms BIGINT
+      );
+      CREATE INDEX challenge_sessions_expires_at_ms ON challenge_sessions (expires_at_ms);
+    `,
+  },
 ];

@@ -140,4 +140,58 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: "challenges, MFA and one-time codes",
+    // Names (challenge_name, purpose, preferred) carry no CHECK: their lists grow with
+    // Cognito's, and SQLite cannot change a CHECK without rebuilding the table.
+    sql: `
+      -- Set while the password is a temporary one (FORCE_CHANGE_PASSWORD).
+      ALTER TABLE users ADD COLUMN temporary_password_expires_at_ms INTEGER;
+
+      -- Cognito's AuthSessionValidity; clients created before it get Cognito's default.
+      ALTER TABLE clients ADD COLUMN auth_session_validity_minutes INTEGER NOT NULL DEFAULT 3
+        CHECK (auth_session_validity_minutes BETWEEN 3 AND 15);
+
+      CREATE TABLE user_mfa (
+        sub TEXT PRIMARY KEY REFERENCES users (sub) ON DELETE CASCADE,
+        totp_secret_sealed TEXT,
+        pending_totp_secret_sealed TEXT,
+        totp_enabled INTEGER NOT NULL CHECK (totp_enabled IN (0, 1)),
+        email_enabled INTEGER NOT NULL CHECK (email_enabled IN (0, 1)),
+        preferred TEXT,
+        last_totp_step INTEGER,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+
+      -- At most one pending code per user and purpose; gone with the user.
+      CREATE TABLE user_codes (
+        sub TEXT NOT NULL REFERENCES users (sub) ON DELETE CASCADE,
+        purpose TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (sub, purpose)
+      ) STRICT;
+      CREATE INDEX user_codes_expires_at_ms ON user_codes (expires_at_ms);
+
+      -- No foreign key: the sub of a challenge for an unknown username is a random id that
+      -- no user has, so that the answers look alike.
+      CREATE TABLE challenge_sessions (
+        id TEXT PRIMARY KEY,
+        sub TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        challenge_name TEXT NOT NULL,
+        requested_scopes TEXT
+          CHECK (json_valid(requested_scopes) AND json_type(requested_scopes) = 'array'),
+        code_hash TEXT,
+        context TEXT NOT NULL CHECK (json_valid(context) AND json_type(context) = 'object'),
+        wrong_answers INTEGER NOT NULL CHECK (wrong_answers >= 0),
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        spent_at_ms INTEGER
+      ) STRICT;
+      CREATE INDEX challenge_sessions_expires_at_ms ON challenge_sessions (expires_at_ms);
+    `,
+  },
 ];

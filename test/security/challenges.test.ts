@@ -1,0 +1,338 @@
+/**
+ * Attacks on the sign-in conversation and on recovery (issue 14, "Bad input"), each test named
+ * after the attack it stops, over real HTTP with a real SMTP server. Every refusal is a stable
+ * code, never a 5xx, and leaves nothing half-done.
+ */
+import {
+  createClient,
+  createUser,
+  expectCode,
+  frozenClock,
+  startGateway,
+  type TestClock,
+  type TestGateway,
+} from "../harness";
+import {
+  authenticatorCode,
+  CONFIRM_FORGOT,
+  enrollTotp,
+  FORGOT,
+  initiate,
+  outcomeOf,
+  respond,
+  type Client,
+} from "../support/flows";
+import { signInAs } from "../harness";
+
+/** A six-digit code other than `code`. */
+function otherThan(code: string, k = 1): string {
+  return String((Number(code) + k) % 1_000_000).padStart(6, "0");
+}
+
+async function totpUser(gw: TestGateway, client: Client, clock: TestClock) {
+  const user = await createUser(gw, { attributes: { email: `${Math.random().toString(36).slice(2)}@example.com`, email_verified: "true" } });
+  const tokens = await signInAs(gw, client, user);
+  const secret = await enrollTotp(gw, tokens.accessToken);
+  clock.advance(30_000); // the enrolment spent the current step
+  return { ...user, secret };
+}
+
+describe("attacks on challenge sessions", () => {
+  let gw: TestGateway;
+  let client: Client;
+  let other: Client;
+  const clock = frozenClock();
+
+  beforeAll(async () => {
+    gw = await startGateway({ clock, env: { POOLGATE_MFA: "OPTIONAL" } });
+    client = await createClient(gw);
+    other = await createClient(gw);
+  });
+  afterAll(() => gw.close());
+
+  it("session replay: a session that gave tokens is INVALID_SESSION the second time", async () => {
+    const user = await totpUser(gw, client, clock);
+    const step = await initiate(gw, client, user);
+    const code = authenticatorCode(gw, user.secret);
+    expect(outcomeOf(await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, { SOFTWARE_TOKEN_MFA_CODE: code }))).toBe("TOKENS");
+    clock.advance(30_000);
+    const replay = await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
+      SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
+    });
+    expectCode(replay.res, "INVALID_SESSION");
+  });
+
+  it("concurrent replay: of parallel answers with one session exactly one gets tokens", async () => {
+    const user = await totpUser(gw, client, clock);
+    const step = await initiate(gw, client, user);
+    // Codes of the current and the next step: both valid, so only the session decides.
+    const answers = await Promise.all(
+      [0, 30_000, 0, 30_000].map((offset) =>
+        respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
+          SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret, offset),
+        }),
+      ),
+    );
+    expect(answers.filter((a) => a.tokens).length).toBe(1);
+    for (const a of answers.filter((x) => !x.tokens))
+      expect(["INVALID_SESSION", "CODE_MISMATCH"]).toContain(outcomeOf(a));
+  });
+
+  it("session tampering: a changed character anywhere in the session is INVALID_SESSION", async () => {
+    const user = await totpUser(gw, client, clock);
+    const step = await initiate(gw, client, user);
+    const session = step.session!;
+    for (const at of [5, Math.floor(session.length / 2), session.length - 3]) {
+      const flipped = session.slice(0, at) + (session[at] === "A" ? "B" : "A") + session.slice(at + 1);
+      const res = await respond(gw, client, "SOFTWARE_TOKEN_MFA", flipped, {
+        SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
+      });
+      expectCode(res.res, "INVALID_SESSION");
+    }
+    for (const junk of ["", "not-a-session", "a.b.c.d.e", "x".repeat(10_000)]) {
+      expectCode((await respond(gw, client, "SOFTWARE_TOKEN_MFA", junk, { SOFTWARE_TOKEN_MFA_CODE: "123456" })).res, "INVALID_SESSION");
+    }
+    // The genuine session still works: the forgeries did not spend it.
+    expect(
+      outcomeOf(
+        await respond(gw, client, "SOFTWARE_TOKEN_MFA", session, {
+          SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
+        }),
+      ),
+    ).toBe("TOKENS");
+  });
+
+  it("session theft across clients: a session presented by another app client is INVALID_SESSION", async () => {
+    const user = await totpUser(gw, client, clock);
+    const step = await initiate(gw, client, user);
+    const stolen = await respond(gw, other, "SOFTWARE_TOKEN_MFA", step.session, {
+      SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
+    });
+    expectCode(stolen.res, "INVALID_SESSION");
+  });
+
+  it("challenge confusion: a session answered as another challenge is INVALID_SESSION", async () => {
+    const user = await totpUser(gw, client, clock);
+    const step = await initiate(gw, client, user);
+    for (const name of ["EMAIL_OTP", "NEW_PASSWORD_REQUIRED", "MFA_SETUP", "SELECT_MFA_TYPE", "PASSWORD"]) {
+      const res = await respond(gw, client, name, step.session, {
+        EMAIL_OTP_CODE: "123456",
+        NEW_PASSWORD: "Pwned-pa55word!",
+        ANSWER: "SOFTWARE_TOKEN_MFA",
+        PASSWORD: user.password,
+      });
+      expectCode(res.res, "INVALID_SESSION");
+    }
+  });
+
+  it("stale session: a session past its 3 minutes is INVALID_SESSION; a client's longer validity is honoured", async () => {
+    const user = await totpUser(gw, client, clock);
+    const step = await initiate(gw, client, user);
+    clock.advance(3 * 60_000 + 1);
+    expectCode(
+      (await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
+        SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
+      })).res,
+      "INVALID_SESSION",
+    );
+    const patient = await createClient(gw, { authSessionValidityMinutes: 10 });
+    const step2 = await initiate(gw, patient, user);
+    clock.advance(9 * 60_000);
+    expect(
+      outcomeOf(
+        await respond(gw, patient, "SOFTWARE_TOKEN_MFA", step2.session, {
+          SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
+        }),
+      ),
+    ).toBe("TOKENS");
+  });
+});
+
+describe("attacks on one-time codes", () => {
+  let gw: TestGateway;
+  let client: Client;
+  const clock = frozenClock();
+
+  beforeAll(async () => {
+    gw = await startGateway({
+      clock,
+      env: { POOLGATE_MFA: "OPTIONAL", POOLGATE_MFA_FACTORS: "SOFTWARE_TOKEN_MFA,EMAIL_OTP" },
+    });
+    client = await createClient(gw);
+  });
+  afterAll(() => gw.close());
+
+  it("TOTP replay: a code accepted once is refused within its window, even with a fresh session", async () => {
+    const user = await totpUser(gw, client, clock);
+    const code = authenticatorCode(gw, user.secret);
+    const first = await initiate(gw, client, user);
+    expect(outcomeOf(await respond(gw, client, "SOFTWARE_TOKEN_MFA", first.session, { SOFTWARE_TOKEN_MFA_CODE: code }))).toBe("TOKENS");
+    clock.advance(10_000); // same step: the code is still what the authenticator shows
+    const second = await initiate(gw, client, user);
+    const replay = await respond(gw, client, "SOFTWARE_TOKEN_MFA", second.session, { SOFTWARE_TOKEN_MFA_CODE: code });
+    expectCode(replay.res, "CODE_MISMATCH");
+    // An earlier step's code (still inside the ±1 window) is refused too: steps only move forward.
+    clock.advance(30_000);
+    const earlier = await respond(gw, client, "SOFTWARE_TOKEN_MFA", second.session, {
+      SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret, -30_000),
+    });
+    expectCode(earlier.res, "CODE_MISMATCH");
+    expect(
+      outcomeOf(
+        await respond(gw, client, "SOFTWARE_TOKEN_MFA", second.session, {
+          SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
+        }),
+      ),
+    ).toBe("TOKENS");
+  });
+
+  it("TOTP code brute force: a session dies after 3 wrong codes, and wrong codes lock the user out", async () => {
+    const user = await totpUser(gw, client, clock);
+    const right = authenticatorCode(gw, user.secret);
+    const step = await initiate(gw, client, user);
+    for (let k = 1; k <= 3; k++) {
+      const wrong = await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
+        SOFTWARE_TOKEN_MFA_CODE: otherThan(right, k * 7919),
+      });
+      expectCode(wrong.res, "CODE_MISMATCH");
+    }
+    // The right code no longer opens the spent session.
+    expectCode(
+      (await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, { SOFTWARE_TOKEN_MFA_CODE: right })).res,
+      "INVALID_SESSION",
+    );
+    // 1 password + 3 codes counted: the next password attempt is the fifth and locks the user;
+    // then even the right password is refused.
+    const fifth = await initiate(gw, client, user);
+    expect(outcomeOf(fifth)).toBe("SOFTWARE_TOKEN_MFA");
+    expectCode(
+      (await respond(gw, client, "SOFTWARE_TOKEN_MFA", fifth.session, { SOFTWARE_TOKEN_MFA_CODE: otherThan(right, 3) })).res,
+      "CODE_MISMATCH",
+    );
+    expectCode((await initiate(gw, client, user)).res, "TOO_MANY_FAILED_ATTEMPTS");
+  });
+
+  it("email code brute force: wrong email codes count like wrong TOTP codes", async () => {
+    const email = `bf${Math.random().toString(36).slice(2)}@example.com`;
+    const user = await createUser(gw, { attributes: { email, email_verified: "true" } });
+    await gw.pool.mfa.setPreferences((await gw.pool.deps.store.getUserBySub(user.sub))!, { email: { enabled: true } });
+    const step = await initiate(gw, client, user);
+    expect(outcomeOf(step)).toBe("EMAIL_OTP");
+    const code = gw.smtp.codeIn(await gw.smtp.waitFor((m) => m.to.includes(email)));
+    for (let k = 1; k <= 3; k++)
+      expectCode((await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: otherThan(code, k) })).res, "CODE_MISMATCH");
+    expectCode((await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: code })).res, "INVALID_SESSION");
+  });
+
+  it("forgot-password code brute force: wrong codes lock the confirmation, even for the right code", async () => {
+    const email = `fp${Math.random().toString(36).slice(2)}@example.com`;
+    const user = await createUser(gw, { attributes: { email, email_verified: "true" } });
+    await gw.gql(FORGOT, { input: { clientId: client.clientId, username: user.username } });
+    const code = gw.smtp.codeIn(await gw.smtp.waitFor((m) => m.to.includes(email)));
+    const confirm = (c: string) =>
+      gw.gql(CONFIRM_FORGOT, {
+        input: { clientId: client.clientId, username: user.username, code: c, password: "Attacker-pa55!" },
+      });
+    for (let k = 1; k <= 5; k++) expectCode(await confirm(otherThan(code, k)), "CODE_MISMATCH");
+    expectCode(await confirm(code), "TOO_MANY_FAILED_ATTEMPTS");
+    // The password did not change.
+    expect(outcomeOf(await initiate(gw, client, user))).toBe("TOKENS");
+  });
+
+  it("code delivery failure: an email code that cannot be sent is CODE_DELIVERY_FAILURE and no step is left to answer", async () => {
+    const user = await createUser(gw, { attributes: { email: "bounce@rejected.example", email_verified: "true" } });
+    await gw.pool.mfa.setPreferences((await gw.pool.deps.store.getUserBySub(user.sub))!, { email: { enabled: true } });
+    gw.smtp.rejectRecipients((to) => to.endsWith("@rejected.example"));
+    try {
+      const step = await initiate(gw, client, user);
+      expectCode(step.res, "CODE_DELIVERY_FAILURE");
+      expect(step.session).toBeUndefined();
+    } finally {
+      gw.smtp.rejectRecipients(() => false);
+    }
+  });
+});
+
+describe("enumeration through forgotPassword", () => {
+  let gw: TestGateway;
+  let client: Client;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    client = await createClient(gw);
+  });
+  afterAll(() => gw.close());
+
+  const forgot = (username: string) => gw.gql(FORGOT, { input: { clientId: client.clientId, username } });
+
+  it("enumeration through the answer: real, unverified, disabled and unknown names get the same shape, stable per name", async () => {
+    const real = await createUser(gw, { attributes: { email: "real@example.com", email_verified: "true" } });
+    const unverified = await createUser(gw, { attributes: { email: "unverified@example.com" } });
+    const disabled = await createUser(gw, { attributes: { email: "disabled@example.com", email_verified: "true" } });
+    await gw.pool.users.setEnabled(disabled.username, false);
+    const shapes: unknown[] = [];
+    for (const name of [real.username, unverified.username, disabled.username, "no-such-user", "another-stranger"]) {
+      const first = await forgot(name);
+      const again = await forgot(name);
+      expect(first.status).toBe(200);
+      const details = first.body.data?.["forgotPassword"];
+      expect(details).toEqual({
+        destination: expect.stringMatching(/^[a-z0-9]\*\*\*@[a-z0-9]\*\*\*\.[a-z]+$/),
+        deliveryMedium: "EMAIL",
+        attributeName: "email",
+      });
+      expect(again.body.data?.["forgotPassword"]).toEqual(details);
+      shapes.push(Object.keys(details).sort());
+    }
+    expect(new Set(shapes.map((s) => JSON.stringify(s))).size).toBe(1);
+    // Only the real, verified address got mail.
+    await gw.smtp.waitFor((m) => m.to.includes("real@example.com"));
+    expect(gw.smtp.messages.filter((m) => !m.to.includes("real@example.com"))).toEqual([]);
+  });
+
+  it("enumeration through forgotPassword timing: a real user and a stranger cost the same store work before the answer, and the mail goes out after it", async () => {
+    const real = await createUser(gw, { attributes: { email: "timed@example.com", email_verified: "true" } });
+    const storeCalls = async () => {
+      const { body } = await gw.gateway.metrics.render();
+      return body
+        .split("\n")
+        .filter((l) => l.startsWith("poolgate_store_operation_duration_seconds_count"))
+        .join("\n");
+    };
+    const workOf = async (name: string) => {
+      const before = await storeCalls();
+      const answer = await gw.pool.recovery.forgotPassword(name);
+      // Read synchronously after the answer: the delivery work has not started yet (it runs
+      // after the answer, from a later turn of the event loop).
+      const after = await storeCalls();
+      return { answer, delta: diffCounts(before, after) };
+    };
+    const known = await workOf(real.username);
+    const unknown = await workOf("timed-stranger");
+    expect(known.delta).toEqual(unknown.delta);
+    expect(known.answer.destination).toBe("t***@e***.com");
+    // The code is made and sent afterwards.
+    await gw.smtp.waitFor((m) => m.to.includes("timed@example.com"));
+  });
+});
+
+/** Per-label increments between two renders of the store-call counters. */
+function diffCounts(before: string, after: string): Record<string, number> {
+  const parse = (text: string) =>
+    new Map(
+      text
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+          const space = line.lastIndexOf(" ");
+          return [line.slice(0, space), Number(line.slice(space + 1))] as const;
+        }),
+    );
+  const a = parse(before);
+  const out: Record<string, number> = {};
+  for (const [label, value] of parse(after)) {
+    const delta = value - (a.get(label) ?? 0);
+    if (delta !== 0) out[label] = delta;
+  }
+  return out;
+}
