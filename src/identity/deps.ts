@@ -29,12 +29,3 @@ export interface IdentityDeps {
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now: () => number;
 }
-
-/** Where sign-up confirmation codes go. */
-export interface CodeSender {
-  sendConfirmationCode(message: {
-    username: string;
-    destination: string | undefined;
-    code: string;
-  }): Promise<void>;
-}

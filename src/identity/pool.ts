@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "../config";
+import type { MessageSender } from "../delivery/message";
 import { PoolgateError } from "../errors";
 import { errorSummary } from "../log";
 import type { Store } from "../store/store";
@@ -15,7 +16,7 @@ import { AccessTokenVerifier } from "../tokens/verify";
 import { AdminOperations, type AdminCaller } from "./admin";
 import { ClientService } from "./clients";
 import { UserDirectory } from "./directory";
-import type { CodeSender, IdentityDeps } from "./deps";
+import type { IdentityDeps } from "./deps";
 import { KeyService } from "./keys";
 import { LockoutCounters } from "./lockout";
 import { PruneSchedule } from "./maintenance";
@@ -33,7 +34,8 @@ export interface UserPoolOptions {
   config: Readonly<Config>;
   masterKey: Uint8Array;
   logger: Logger;
-  sender?: CodeSender;
+  /** Where codes and invitations go (delivery/: SMTP, or the log in development). */
+  sender: MessageSender;
   now?: () => number;
   /** Read the store's change feed in the background (off for one-shot CLI commands). @default true */
   backgroundSync?: boolean;
@@ -59,22 +61,6 @@ const READY_WRITE_REFUSED_WINDOW_MS = 10_000;
  */
 export const MAX_TOKEN_LIFETIME_MS = 86400 * 1000 + 5 * 60 * 1000;
 
-/** Development sender: logs the code (never in production, where a real sender is required). */
-function logSender(logger: Logger, config: Readonly<Config>): CodeSender {
-  return {
-    async sendConfirmationCode({ username, destination, code }) {
-      if (config.environment === "development") {
-        logger.info(
-          { username, destination, confirmationCode: code },
-          "sign-up confirmation code (development sender)",
-        );
-      } else {
-        logger.warn({ username }, "no confirmation-code sender configured: code not delivered");
-      }
-    },
-  };
-}
-
 export class UserPool {
   readonly sessions: SessionService;
   readonly users: UserService;
@@ -96,7 +82,7 @@ export class UserPool {
 
   private constructor(
     private readonly d: IdentityDeps,
-    sender: CodeSender,
+    sender: MessageSender,
     /** Started with the background sync (serve), not by one-shot CLI commands. */
     private readonly pruning: PruneSchedule | undefined,
   ) {
@@ -188,7 +174,7 @@ export class UserPool {
       });
       pruning.start();
     }
-    return new UserPool(deps, options.sender ?? logSender(logger, config), pruning);
+    return new UserPool(deps, options.sender, pruning);
   }
 
   /**

@@ -3,11 +3,12 @@
  * changes, groups, and the admin switches that take effect on the next request.
  */
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
+import { DeliveryError, type MessageSender } from "../delivery/message";
 import { PoolgateError } from "../errors";
 import { StoreConflictError, type ChangeNote, type UserRecord } from "../store/store";
 import { isKnownAttributeName } from "../tokens/claims";
 import { safeEqual, storageHash } from "../tokens/secrets";
-import type { CodeSender, IdentityDeps } from "./deps";
+import type { IdentityDeps } from "./deps";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
 import { canonicalUsername, requireValidUsername } from "./usernames";
@@ -75,7 +76,7 @@ export class UserService {
   constructor(
     private readonly d: IdentityDeps,
     private readonly sessions: SessionService,
-    private readonly sender: CodeSender,
+    private readonly sender: MessageSender,
   ) {}
 
   private get policy(): PasswordPolicy {
@@ -129,15 +130,42 @@ export class UserService {
     return userView(await this.insert(input, true));
   }
 
-  /** SignUp (self-registration): an unconfirmed user; the code goes to the sender. */
+  /**
+   * SignUp (self-registration): an unconfirmed user; the code goes by email. A user without an
+   * email gets no message (there is no SMS sender), as in Cognito. A failed delivery answers
+   * CODE_DELIVERY_FAILURE and spends the code it carried; the user stays, unconfirmed.
+   */
   async signUp(input: NewUserInput): Promise<{ user: UserView; destination: string | undefined }> {
     if (!this.d.config.selfSignUp) {
       throw new PoolgateError("NOT_AUTHORIZED", "SignUp is not permitted for this user pool");
     }
     const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
     const user = await this.insert({ ...input, groups: [] }, false, code);
-    const destination = user.attributes["email"] ?? user.attributes["phone_number"];
-    await this.sender.sendConfirmationCode({ username: user.username, destination, code });
+    const destination = user.attributes["email"];
+    if (destination !== undefined) {
+      try {
+        await this.sender.send({
+          kind: "verification",
+          to: destination,
+          username: user.username,
+          code,
+        });
+      } catch (err) {
+        await this.d.store.updateUser(
+          user.sub,
+          { confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
+          this.d.now(),
+        );
+        if (!(err instanceof DeliveryError)) throw err;
+        throw new PoolgateError(
+          "CODE_DELIVERY_FAILURE",
+          "The verification code could not be delivered",
+          {
+            logDetail: `sign-up: ${err.detail}`,
+          },
+        );
+      }
+    }
     return { user: userView(user), destination };
   }
 

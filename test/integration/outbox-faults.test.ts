@@ -95,6 +95,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   env = processEnv({
     POOLGATE_ENV: "production",
+    // Production refuses to start a mail-sending feature without SMTP; recovery sends mail.
+    POOLGATE_ACCOUNT_RECOVERY: "admin_only",
     POOLGATE_DATABASE_URL: db.url,
     POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
     ...CHEAP_HASHING,
