@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "./config";
+import { createSender } from "./delivery/createSender";
 import { isPoolgateError, PoolgateError } from "./errors";
 import { UserPool } from "./identity/pool";
 import { createLogger } from "./log";
@@ -46,6 +47,8 @@ async function withPool<T>(
 ): Promise<T> {
   const logger = createLogger({ logLevel: config.logLevel === "info" ? "warn" : config.logLevel });
   const store = await openStore(config.databaseUrl, storeTimeouts(config));
+  // Connects only when a command sends a message (an invitation), never at start.
+  const sender = createSender(config, logger);
   try {
     const { key } = resolveMasterKey(config);
     const pool = await UserPool.open({
@@ -53,6 +56,7 @@ async function withPool<T>(
       config,
       masterKey: key,
       logger,
+      sender,
       backgroundSync: false,
     });
     try {
@@ -61,6 +65,7 @@ async function withPool<T>(
       await pool.close();
     }
   } finally {
+    await sender.close();
     await store.close();
   }
 }

@@ -8,6 +8,8 @@ import type { AddressInfo, Socket } from "node:net";
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { Logger } from "pino";
 import type { Config } from "./config";
+import { createSender, type GatewaySender } from "./delivery/createSender";
+import type { MessageSender } from "./delivery/message";
 import { createApollo } from "./graphql/apollo";
 import { buildContext, type GatewayContext } from "./graphql/context";
 import { logGraphQLError } from "./graphql/errors";
@@ -20,7 +22,6 @@ import { oauth2Routes } from "./http/oauth2";
 import { jwksBody, openidConfiguration } from "./http/oidc";
 import { sendGraphQLError, sendJson } from "./http/respond";
 import { requestPath } from "./http/target";
-import type { CodeSender } from "./identity/deps";
 import { UserPool } from "./identity/pool";
 import { createLogger, errorSummary, lazyChild } from "./log";
 import { resolveMasterKey } from "./masterKey";
@@ -32,7 +33,11 @@ export interface GatewayOptions {
   logger?: Logger;
   /** An already-open store (tests, embedding); otherwise POOLGATE_DATABASE_URL is opened. */
   store?: Store;
-  sender?: CodeSender;
+  /**
+   * Where codes and invitations go; the caller keeps it and closes it. Otherwise the gateway
+   * makes its own from the configuration (SMTP, or the log in development) and closes it on stop.
+   */
+  sender?: MessageSender;
   now?: () => number;
   /**
    * Apollo plugins added after the gateway's own (embedding, tests). Apollo then runs plugins
@@ -74,14 +79,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     { operationNames: config.metricsOperationNames },
   );
+  // Without a given sender the gateway makes its own, checks it at start and closes it on stop.
+  let ownSender: GatewaySender | undefined;
+  const sender = options.sender ?? (ownSender = createSender(config, logger));
   try {
     // Every store call is timed (poolgate_store_operation_duration_seconds).
-    return await startOn(timed(store, metrics.storeCall), options, logger, metrics, (p, q) => {
-      pool = p;
-      prepared = q;
-    });
+    const gateway = await startOn(
+      timed(store, metrics.storeCall),
+      options,
+      sender,
+      ownSender,
+      logger,
+      metrics,
+      (p, q) => {
+        pool = p;
+        prepared = q;
+      },
+    );
+    // In the background: a mail server that is down is a warning, never a failed start.
+    void ownSender?.verify();
+    return gateway;
   } catch (err) {
     // A failed start (wrong master key, unreachable keys) must not leave the store open.
+    await ownSender?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }
@@ -92,6 +112,9 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 async function startOn(
   store: Store,
   options: GatewayOptions,
+  sender: MessageSender,
+  /** The sender this gateway made, closed on stop (a given one belongs to its caller). */
+  ownSender: GatewaySender | undefined,
   logger: Logger,
   metrics: GatewayMetrics,
   opened: (pool: UserPool, prepared: PreparedOperations) => void,
@@ -108,7 +131,7 @@ async function startOn(
     config,
     masterKey: master.key,
     logger,
-    ...(options.sender ? { sender: options.sender } : {}),
+    sender,
     ...(options.now ? { now: options.now } : {}),
   });
   if (config.metricsToken === undefined && !LOOPBACK.has(config.host))
@@ -315,9 +338,10 @@ async function startOn(
           for (const socket of sockets) socket.destroy();
         }
         await closed;
-        // 3. Then the GraphQL server, the background sync and the store.
+        // 3. Then the GraphQL server, the background sync, the mail transport and the store.
         await apollo.stop();
         await pool.close();
+        await ownSender?.close();
         await store.close();
         logger.info(
           { drainedRequests: Math.max(0, inFlightAtStop - cut), unfinishedRequests: cut },

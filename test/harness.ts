@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../src/config";
-import type { CodeSender } from "../src/identity/deps";
 import { createLogger } from "../src/log";
 import { createGateway, type Gateway } from "../src/server";
 import type { UserPool } from "../src/identity/pool";
+import { codeIn, startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from "./support/smtp";
 
 export interface TestClock {
   now: () => number;
@@ -41,6 +41,9 @@ export interface TestGateway {
   pool: UserPool;
   gateway: Gateway;
   clock: TestClock | undefined;
+  /** The gateway's mail server (POOLGATE_SMTP_URL points at it); undefined with `smtp: false`. */
+  smtp: TestSmtpServer | undefined;
+  /** The verification codes the mail server received, oldest first (see HARNESS_TEMPLATES). */
   sentCodes: { username: string; code: string; destination: string | undefined }[];
   gql(
     query: string,
@@ -59,7 +62,22 @@ export interface StartOptions {
   /** Reuse a data folder and environment (restart). */
   reuse?: { dir: string; env: Record<string, string> };
   clock?: TestClock;
+  /**
+   * The gateway's test SMTP server, started with these options (a restart gets a new one);
+   * `false`: none, and POOLGATE_SMTP_URL is left as the environment has it.
+   */
+  smtp?: false | TestSmtpOptions;
 }
+
+/**
+ * The verification message names the user on a line of its own, so `sentCodes` reads who a
+ * code is for from the mail itself: a recipient address does not name one user (two may share
+ * an email). The code comes first, where `codeIn` finds it, whatever digits a username holds.
+ */
+const HARNESS_TEMPLATES = {
+  POOLGATE_EMAIL_VERIFICATION_MESSAGE: "Your verification code is {####}.\nUsername: {username}",
+};
+const USERNAME_LINE = /^Username: (\S+)\s*$/m;
 
 /** Cheap password hashing for tests only, through configuration (DESIGN §7). */
 const TEST_ENV = {
@@ -70,35 +88,42 @@ const TEST_ENV = {
   POOLGATE_SYNC_INTERVAL_MS: "50",
   // Rotations in tests sign with the new key at once; the delay has tests of its own.
   POOLGATE_KEY_ACTIVATION_DELAY_SECONDS: "0",
+  ...HARNESS_TEMPLATES,
 };
 
 export async function startGateway(options: StartOptions = {}): Promise<TestGateway> {
   const dir = options.reuse?.dir ?? mkdtempSync(join(tmpdir(), "poolgate-test-"));
-  const env: Record<string, string> = options.reuse?.env ?? {
-    ...TEST_ENV,
-    POOLGATE_DATABASE_URL: `sqlite:${join(dir, "poolgate.db")}`,
-    POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
-    ...options.env,
+  const smtp = options.smtp === false ? undefined : await startSmtpServer(options.smtp);
+  // A copy: a restart points its own copy at its own mail server.
+  const env: Record<string, string> = {
+    ...(options.reuse?.env ?? {
+      ...TEST_ENV,
+      POOLGATE_DATABASE_URL: `sqlite:${join(dir, "poolgate.db")}`,
+      POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
+      ...options.env,
+    }),
+    ...(smtp ? { POOLGATE_SMTP_URL: smtp.url } : {}),
   };
-  const config = loadConfig(env);
-  const sentCodes: TestGateway["sentCodes"] = [];
-  const sender: CodeSender = {
-    async sendConfirmationCode(m) {
-      sentCodes.push(m);
-    },
-  };
-  const gateway = await createGateway({
-    config,
-    logger: createLogger(config),
-    sender,
-    ...(options.clock ? { now: options.clock.now } : {}),
-  });
+  let gateway: Gateway;
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(env);
+    gateway = await createGateway({
+      config,
+      logger: createLogger(config),
+      ...(options.clock ? { now: options.clock.now } : {}),
+    });
+  } catch (err) {
+    await smtp?.close();
+    throw err;
+  }
   const url = await gateway.listen();
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await gateway.stop();
+    await smtp?.close();
   };
   return {
     url,
@@ -108,7 +133,15 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     pool: gateway.pool,
     gateway,
     clock: options.clock,
-    sentCodes,
+    smtp,
+    get sentCodes() {
+      return (smtp?.messages ?? []).flatMap((mail) => {
+        const username = USERNAME_LINE.exec(mail.text)?.[1];
+        return username === undefined
+          ? []
+          : [{ username, code: codeIn(mail), destination: mail.to[0] }];
+      });
+    },
     async gql(query, variables, token, headers = {}) {
       const res = await fetch(`${url}/graphql`, {
         method: "POST",

@@ -38,7 +38,7 @@ export interface UserPoolOptions {
   config: Readonly<Config>;
   masterKey: Uint8Array;
   logger: Logger;
-  /** Where codes and invitations go (delivery/). */
+  /** Where codes and invitations go (delivery/: SMTP, or the log in development). */
   sender: MessageSender;
   now?: () => number;
   /** Read the store's change feed in the background (off for one-shot CLI commands). @default true */

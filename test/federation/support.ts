@@ -99,6 +99,7 @@ export async function startRecordingGateway(
     pool: gateway.pool,
     gateway,
     clock: undefined,
+    smtp: undefined,
     sentCodes: [],
     storeCalls: recorded.calls,
     gql: (query, variables, token, headers = {}) =>

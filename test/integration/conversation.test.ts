@@ -8,7 +8,6 @@ import {
   createClient,
   createUser,
   expectCode,
-  frozenClock,
   ME,
   PASSWORD,
   REFRESH,
@@ -25,6 +24,7 @@ import {
   initiate,
   outcomeOf,
   respond,
+  stepAlignedClock,
   SET_MFA_PREFERENCE,
   VERIFY,
   type Client,
@@ -40,7 +40,7 @@ function temporaryPasswordIn(text: string): string {
 }
 
 async function lastMailTo(gw: TestGateway, address: string) {
-  return gw.smtp.waitFor((m) => m.to.includes(address));
+  return gw.smtp!.waitFor((m) => m.to.includes(address));
 }
 
 /** Signs a user in through MFA_SETUP (MFA ON, no factor yet) and returns tokens and the secret. */
@@ -58,7 +58,13 @@ async function signInSettingUpTotp(
     input: { userCode: authenticatorCode(gw, secretCode), session },
   });
   expect(verified.body.data!["verifySoftwareToken"].status).toBe("SUCCESS");
-  const done = await respond(gw, client, "MFA_SETUP", verified.body.data!["verifySoftwareToken"].session, {});
+  const done = await respond(
+    gw,
+    client,
+    "MFA_SETUP",
+    verified.body.data!["verifySoftwareToken"].session,
+    {},
+  );
   expect(outcomeOf(done)).toBe("TOKENS");
   return { tokens: done.tokens!, secret: secretCode };
 }
@@ -66,7 +72,7 @@ async function signInSettingUpTotp(
 describe("with MFA ON: an invited user from the invitation to a TOTP sign-in and a refresh", () => {
   let gw: TestGateway;
   let client: Client;
-  const clock = frozenClock();
+  const clock = stepAlignedClock();
 
   beforeAll(async () => {
     gw = await startGateway({ clock, env: { POOLGATE_MFA: "ON" } });
@@ -133,7 +139,11 @@ describe("with MFA ON: an invited user from the invitation to a TOTP sign-in and
       {},
     );
     expect(outcomeOf(signedIn)).toBe("TOKENS");
-    const me = await gw.gql(`{ me { username status mfa { enabled preferred } } }`, {}, signedIn.tokens!.accessToken);
+    const me = await gw.gql(
+      `{ me { username status mfa { enabled preferred } } }`,
+      {},
+      signedIn.tokens!.accessToken,
+    );
     expect(me.body.data?.["me"]).toEqual({
       username: "invitee",
       status: "CONFIRMED",
@@ -159,12 +169,12 @@ describe("with MFA ON: an invited user from the invitation to a TOTP sign-in and
 
   it("the one-call signIn answers CHALLENGE_REQUIRED for a user who must answer one, and sends nothing", async () => {
     const user = await createUser(gw);
-    const before = gw.smtp.messages.length;
+    const before = gw.smtp!.messages.length;
     const res = await gw.gql(SIGN_IN, {
       input: { clientId: client.clientId, username: user.username, password: user.password },
     });
     expectCode(res, "CHALLENGE_REQUIRED");
-    expect(gw.smtp.messages.length).toBe(before);
+    expect(gw.smtp!.messages.length).toBe(before);
   });
 
   it("an admin resets a user's MFA: the next sign-in sets up an authenticator again", async () => {
@@ -189,7 +199,7 @@ describe("with MFA ON: an invited user from the invitation to a TOTP sign-in and
 describe("with MFA OPTIONAL and both factors", () => {
   let gw: TestGateway;
   let client: Client;
-  const clock = frozenClock();
+  const clock = stepAlignedClock();
 
   beforeAll(async () => {
     gw = await startGateway({
@@ -227,7 +237,7 @@ describe("with MFA OPTIONAL and both factors", () => {
     expect(step.parameters["CODE_DELIVERY_DESTINATION"]).toMatch(/^u\*\*\*@e\*\*\*\.com$/);
     const mail = await lastMailTo(gw, user.email);
     expect(mail.subject).toBe("Your sign-in code");
-    const code = gw.smtp.codeIn(mail);
+    const code = gw.smtp!.codeIn(mail);
     const done = await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: code });
     expect(outcomeOf(done)).toBe("TOKENS");
   });
@@ -270,7 +280,11 @@ describe("with MFA OPTIONAL and both factors", () => {
   it("error flow: email MFA cannot be turned on without a verified email (MFA_METHOD_NOT_FOUND)", async () => {
     const user = await createUser(gw, { attributes: { email: "unverified@example.com" } });
     const tokens = await signInAs(gw, client, user);
-    const res = await gw.gql(SET_MFA_PREFERENCE, { input: { email: { enabled: true } } }, tokens.accessToken);
+    const res = await gw.gql(
+      SET_MFA_PREFERENCE,
+      { input: { email: { enabled: true } } },
+      tokens.accessToken,
+    );
     expectCode(res, "MFA_METHOD_NOT_FOUND");
   });
 
@@ -317,17 +331,17 @@ describe("with MFA ON, email offered, and a user with a verified email", () => {
     });
     const step = await initiate(gw, client, user);
     expect(outcomeOf(step)).toBe("EMAIL_OTP");
-    const code = gw.smtp.codeIn(await lastMailTo(gw, "verified@example.com"));
-    expect(outcomeOf(await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: code }))).toBe(
-      "TOKENS",
-    );
+    const code = gw.smtp!.codeIn(await lastMailTo(gw, "verified@example.com"));
+    expect(
+      outcomeOf(await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: code })),
+    ).toBe("TOKENS");
   });
 });
 
 describe("temporary passwords", () => {
   let gw: TestGateway;
   let client: Client;
-  const clock = frozenClock();
+  const clock = stepAlignedClock();
 
   beforeAll(async () => {
     gw = await startGateway({
@@ -363,9 +377,9 @@ describe("temporary passwords", () => {
     expect(outcomeOf(done)).toBe("TOKENS");
     const me = await gw.gql(`{ me { name status } }`, {}, done.tokens!.accessToken);
     expect(me.body.data?.["me"]).toEqual({ name: "Need Sname", status: "CONFIRMED" });
-    expect(outcomeOf(await initiate(gw, client, { username: "needsname", password: NEW_PASSWORD }))).toBe(
-      "TOKENS",
-    );
+    expect(
+      outcomeOf(await initiate(gw, client, { username: "needsname", password: NEW_PASSWORD })),
+    ).toBe("TOKENS");
   });
 
   it("error flow: a new password that breaks the policy is INVALID_PASSWORD and the session stays usable", async () => {
@@ -396,38 +410,44 @@ describe("temporary passwords", () => {
   it("a generated temporary password is sent in an invitation and meets the password policy", async () => {
     const view = await invite("generated");
     expect(view.status).toBe("FORCE_CHANGE_PASSWORD");
-    const mail = await gw.smtp.waitFor((m) => m.to.includes("generated@example.com"));
+    const mail = await gw.smtp!.waitFor((m) => m.to.includes("generated@example.com"));
     const temporary = temporaryPasswordIn(mail.text);
     expect(temporary).toMatch(/[a-z]/);
     expect(temporary).toMatch(/[A-Z]/);
     expect(temporary).toMatch(/[0-9]/);
     expect(temporary.length).toBeGreaterThanOrEqual(16);
-    expect(outcomeOf(await initiate(gw, client, { username: "generated", password: temporary }))).toBe(
-      "NEW_PASSWORD_REQUIRED",
-    );
+    expect(
+      outcomeOf(await initiate(gw, client, { username: "generated", password: temporary })),
+    ).toBe("NEW_PASSWORD_REQUIRED");
   });
 
   it("RESEND gives a new temporary password; the old one stops working", async () => {
     await invite("resent", "First-temp-pa55!");
-    await gw.pool.users.adminCreate({ username: "resent", temporaryPassword: "Second-temp-pa55!", messageAction: "RESEND" });
+    await gw.pool.users.adminCreate({
+      username: "resent",
+      temporaryPassword: "Second-temp-pa55!",
+      messageAction: "RESEND",
+    });
     expectCode(
       (await initiate(gw, client, { username: "resent", password: "First-temp-pa55!" })).res,
       "NOT_AUTHORIZED",
     );
-    expect(outcomeOf(await initiate(gw, client, { username: "resent", password: "Second-temp-pa55!" }))).toBe(
-      "NEW_PASSWORD_REQUIRED",
-    );
+    expect(
+      outcomeOf(await initiate(gw, client, { username: "resent", password: "Second-temp-pa55!" })),
+    ).toBe("NEW_PASSWORD_REQUIRED");
   });
 
   it("adminSetUserPassword with permanent: false makes it a temporary password (FORCE_CHANGE_PASSWORD)", async () => {
     const user = await createUser(gw, { attributes: { name: "P" } });
     await gw.pool.users.setPassword(user.username, "Admin-set-pa55!", false);
-    expect(outcomeOf(await initiate(gw, client, { username: user.username, password: "Admin-set-pa55!" }))).toBe(
-      "NEW_PASSWORD_REQUIRED",
-    );
+    expect(
+      outcomeOf(
+        await initiate(gw, client, { username: user.username, password: "Admin-set-pa55!" }),
+      ),
+    ).toBe("NEW_PASSWORD_REQUIRED");
     await gw.pool.users.setPassword(user.username, PASSWORD, true);
-    expect(outcomeOf(await initiate(gw, client, { username: user.username, password: PASSWORD }))).toBe(
-      "TOKENS",
-    );
+    expect(
+      outcomeOf(await initiate(gw, client, { username: user.username, password: PASSWORD })),
+    ).toBe("TOKENS");
   });
 });

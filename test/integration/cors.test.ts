@@ -170,6 +170,8 @@ describe("CORS with * (development only)", () => {
 describe("POOLGATE_CORS_ORIGINS validation", () => {
   const production = {
     POOLGATE_ENV: "production",
+    // Production refuses to start a mail-sending feature without SMTP; recovery sends mail.
+    POOLGATE_ACCOUNT_RECOVERY: "admin_only",
     POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
   };
 

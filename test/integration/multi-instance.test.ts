@@ -171,6 +171,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   env = processEnv({
     POOLGATE_ENV: "production",
+    // Production refuses to start a mail-sending feature without SMTP; recovery sends mail.
+    POOLGATE_ACCOUNT_RECOVERY: "admin_only",
     POOLGATE_DATABASE_URL: db.url,
     POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
     ...CHEAP_HASHING,
@@ -558,6 +560,7 @@ describe("two gateway processes started at the same moment on an empty database"
     emptyDb = await createTestDatabase();
     startEnv = processEnv({
       POOLGATE_ENV: "production",
+      POOLGATE_ACCOUNT_RECOVERY: "admin_only",
       POOLGATE_DATABASE_URL: emptyDb.url,
       POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
       ...CHEAP_HASHING,

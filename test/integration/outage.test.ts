@@ -91,6 +91,8 @@ beforeAll(async () => {
   // The CLI talks to the database directly; the gateway only through the proxy.
   const cliEnv = processEnv({
     POOLGATE_ENV: "production",
+    // Production refuses to start a mail-sending feature without SMTP; recovery sends mail.
+    POOLGATE_ACCOUNT_RECOVERY: "admin_only",
     POOLGATE_DATABASE_URL: db.url,
     POOLGATE_MASTER_KEY: masterKey,
     ...CHEAP_HASHING,

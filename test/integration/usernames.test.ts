@@ -98,8 +98,16 @@ describe("usernames in the default, case-insensitive pool", () => {
   });
   afterAll(() => gw.close());
 
+  // With an email: a code reaches a user only by mail.
   const signUp = (username: string): Promise<GqlResult> =>
-    gw.gql(SIGN_UP, { input: { clientId: client.clientId, username, password: PASSWORD } });
+    gw.gql(SIGN_UP, {
+      input: {
+        clientId: client.clientId,
+        username,
+        password: PASSWORD,
+        attributes: [{ name: "email", value: "lookalike@example.com" }],
+      },
+    });
   const adminCreate = (username: string): Promise<GqlResult> =>
     gw.gql(ADMIN_CREATE_USER, { input: { username, password: PASSWORD } }, adminToken);
   const signIn = (username: string, password = PASSWORD): Promise<GqlResult> =>

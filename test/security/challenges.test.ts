@@ -7,7 +7,6 @@ import {
   createClient,
   createUser,
   expectCode,
-  frozenClock,
   startGateway,
   type TestClock,
   type TestGateway,
@@ -20,9 +19,11 @@ import {
   initiate,
   outcomeOf,
   respond,
+  stepAlignedClock,
   type Client,
 } from "../support/flows";
 import { signInAs } from "../harness";
+import { RecoveryService } from "../../src/identity/recovery";
 
 /** A six-digit code other than `code`. */
 function otherThan(code: string, k = 1): string {
@@ -30,7 +31,12 @@ function otherThan(code: string, k = 1): string {
 }
 
 async function totpUser(gw: TestGateway, client: Client, clock: TestClock) {
-  const user = await createUser(gw, { attributes: { email: `${Math.random().toString(36).slice(2)}@example.com`, email_verified: "true" } });
+  const user = await createUser(gw, {
+    attributes: {
+      email: `${Math.random().toString(36).slice(2)}@example.com`,
+      email_verified: "true",
+    },
+  });
   const tokens = await signInAs(gw, client, user);
   const secret = await enrollTotp(gw, tokens.accessToken);
   clock.advance(30_000); // the enrolment spent the current step
@@ -41,7 +47,7 @@ describe("attacks on challenge sessions", () => {
   let gw: TestGateway;
   let client: Client;
   let other: Client;
-  const clock = frozenClock();
+  const clock = stepAlignedClock();
 
   beforeAll(async () => {
     gw = await startGateway({ clock, env: { POOLGATE_MFA: "OPTIONAL" } });
@@ -54,7 +60,13 @@ describe("attacks on challenge sessions", () => {
     const user = await totpUser(gw, client, clock);
     const step = await initiate(gw, client, user);
     const code = authenticatorCode(gw, user.secret);
-    expect(outcomeOf(await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, { SOFTWARE_TOKEN_MFA_CODE: code }))).toBe("TOKENS");
+    expect(
+      outcomeOf(
+        await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
+          SOFTWARE_TOKEN_MFA_CODE: code,
+        }),
+      ),
+    ).toBe("TOKENS");
     clock.advance(30_000);
     const replay = await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
       SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
@@ -83,14 +95,22 @@ describe("attacks on challenge sessions", () => {
     const step = await initiate(gw, client, user);
     const session = step.session!;
     for (const at of [5, Math.floor(session.length / 2), session.length - 3]) {
-      const flipped = session.slice(0, at) + (session[at] === "A" ? "B" : "A") + session.slice(at + 1);
+      const flipped =
+        session.slice(0, at) + (session[at] === "A" ? "B" : "A") + session.slice(at + 1);
       const res = await respond(gw, client, "SOFTWARE_TOKEN_MFA", flipped, {
         SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
       });
       expectCode(res.res, "INVALID_SESSION");
     }
     for (const junk of ["", "not-a-session", "a.b.c.d.e", "x".repeat(10_000)]) {
-      expectCode((await respond(gw, client, "SOFTWARE_TOKEN_MFA", junk, { SOFTWARE_TOKEN_MFA_CODE: "123456" })).res, "INVALID_SESSION");
+      expectCode(
+        (
+          await respond(gw, client, "SOFTWARE_TOKEN_MFA", junk, {
+            SOFTWARE_TOKEN_MFA_CODE: "123456",
+          })
+        ).res,
+        "INVALID_SESSION",
+      );
     }
     // The genuine session still works: the forgeries did not spend it.
     expect(
@@ -114,7 +134,13 @@ describe("attacks on challenge sessions", () => {
   it("challenge confusion: a session answered as another challenge is INVALID_SESSION", async () => {
     const user = await totpUser(gw, client, clock);
     const step = await initiate(gw, client, user);
-    for (const name of ["EMAIL_OTP", "NEW_PASSWORD_REQUIRED", "MFA_SETUP", "SELECT_MFA_TYPE", "PASSWORD"]) {
+    for (const name of [
+      "EMAIL_OTP",
+      "NEW_PASSWORD_REQUIRED",
+      "MFA_SETUP",
+      "SELECT_MFA_TYPE",
+      "PASSWORD",
+    ]) {
       const res = await respond(gw, client, name, step.session, {
         EMAIL_OTP_CODE: "123456",
         NEW_PASSWORD: "Pwned-pa55word!",
@@ -130,9 +156,11 @@ describe("attacks on challenge sessions", () => {
     const step = await initiate(gw, client, user);
     clock.advance(3 * 60_000 + 1);
     expectCode(
-      (await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
-        SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
-      })).res,
+      (
+        await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
+          SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, user.secret),
+        })
+      ).res,
       "INVALID_SESSION",
     );
     const patient = await createClient(gw, { authSessionValidityMinutes: 10 });
@@ -151,7 +179,7 @@ describe("attacks on challenge sessions", () => {
 describe("attacks on one-time codes", () => {
   let gw: TestGateway;
   let client: Client;
-  const clock = frozenClock();
+  const clock = stepAlignedClock();
 
   beforeAll(async () => {
     gw = await startGateway({
@@ -166,10 +194,18 @@ describe("attacks on one-time codes", () => {
     const user = await totpUser(gw, client, clock);
     const code = authenticatorCode(gw, user.secret);
     const first = await initiate(gw, client, user);
-    expect(outcomeOf(await respond(gw, client, "SOFTWARE_TOKEN_MFA", first.session, { SOFTWARE_TOKEN_MFA_CODE: code }))).toBe("TOKENS");
+    expect(
+      outcomeOf(
+        await respond(gw, client, "SOFTWARE_TOKEN_MFA", first.session, {
+          SOFTWARE_TOKEN_MFA_CODE: code,
+        }),
+      ),
+    ).toBe("TOKENS");
     clock.advance(10_000); // same step: the code is still what the authenticator shows
     const second = await initiate(gw, client, user);
-    const replay = await respond(gw, client, "SOFTWARE_TOKEN_MFA", second.session, { SOFTWARE_TOKEN_MFA_CODE: code });
+    const replay = await respond(gw, client, "SOFTWARE_TOKEN_MFA", second.session, {
+      SOFTWARE_TOKEN_MFA_CODE: code,
+    });
     expectCode(replay.res, "CODE_MISMATCH");
     // An earlier step's code (still inside the ±1 window) is refused too: steps only move forward.
     clock.advance(30_000);
@@ -198,16 +234,25 @@ describe("attacks on one-time codes", () => {
     }
     // The right code no longer opens the spent session.
     expectCode(
-      (await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, { SOFTWARE_TOKEN_MFA_CODE: right })).res,
+      (
+        await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
+          SOFTWARE_TOKEN_MFA_CODE: right,
+        })
+      ).res,
       "INVALID_SESSION",
     );
-    // 1 password + 3 codes counted: the next password attempt is the fifth and locks the user;
-    // then even the right password is refused.
+    // 1 password + 3 codes counted: the next password attempt is the fifth failure-in-waiting
+    // and locks the user (attempts are counted before they are checked, and only tokens clear
+    // the count), so then even the right code, and the right password, are refused.
     const fifth = await initiate(gw, client, user);
     expect(outcomeOf(fifth)).toBe("SOFTWARE_TOKEN_MFA");
     expectCode(
-      (await respond(gw, client, "SOFTWARE_TOKEN_MFA", fifth.session, { SOFTWARE_TOKEN_MFA_CODE: otherThan(right, 3) })).res,
-      "CODE_MISMATCH",
+      (
+        await respond(gw, client, "SOFTWARE_TOKEN_MFA", fifth.session, {
+          SOFTWARE_TOKEN_MFA_CODE: right,
+        })
+      ).res,
+      "TOO_MANY_FAILED_ATTEMPTS",
     );
     expectCode((await initiate(gw, client, user)).res, "TOO_MANY_FAILED_ATTEMPTS");
   });
@@ -215,41 +260,92 @@ describe("attacks on one-time codes", () => {
   it("email code brute force: wrong email codes count like wrong TOTP codes", async () => {
     const email = `bf${Math.random().toString(36).slice(2)}@example.com`;
     const user = await createUser(gw, { attributes: { email, email_verified: "true" } });
-    await gw.pool.mfa.setPreferences((await gw.pool.deps.store.getUserBySub(user.sub))!, { email: { enabled: true } });
+    await gw.pool.mfa.setPreferences((await gw.pool.deps.store.getUserBySub(user.sub))!, {
+      email: { enabled: true },
+    });
     const step = await initiate(gw, client, user);
     expect(outcomeOf(step)).toBe("EMAIL_OTP");
-    const code = gw.smtp.codeIn(await gw.smtp.waitFor((m) => m.to.includes(email)));
+    const code = gw.smtp!.codeIn(await gw.smtp!.waitFor((m) => m.to.includes(email)));
     for (let k = 1; k <= 3; k++)
-      expectCode((await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: otherThan(code, k) })).res, "CODE_MISMATCH");
-    expectCode((await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: code })).res, "INVALID_SESSION");
+      expectCode(
+        (
+          await respond(gw, client, "EMAIL_OTP", step.session, {
+            EMAIL_OTP_CODE: otherThan(code, k),
+          })
+        ).res,
+        "CODE_MISMATCH",
+      );
+    expectCode(
+      (await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: code })).res,
+      "INVALID_SESSION",
+    );
   });
 
   it("forgot-password code brute force: wrong codes lock the confirmation, even for the right code", async () => {
     const email = `fp${Math.random().toString(36).slice(2)}@example.com`;
     const user = await createUser(gw, { attributes: { email, email_verified: "true" } });
     await gw.gql(FORGOT, { input: { clientId: client.clientId, username: user.username } });
-    const code = gw.smtp.codeIn(await gw.smtp.waitFor((m) => m.to.includes(email)));
+    const code = gw.smtp!.codeIn(await gw.smtp!.waitFor((m) => m.to.includes(email)));
     const confirm = (c: string) =>
       gw.gql(CONFIRM_FORGOT, {
-        input: { clientId: client.clientId, username: user.username, code: c, password: "Attacker-pa55!" },
+        input: {
+          clientId: client.clientId,
+          username: user.username,
+          code: c,
+          password: "Attacker-pa55!",
+        },
       });
     for (let k = 1; k <= 5; k++) expectCode(await confirm(otherThan(code, k)), "CODE_MISMATCH");
     expectCode(await confirm(code), "TOO_MANY_FAILED_ATTEMPTS");
     // The password did not change.
     expect(outcomeOf(await initiate(gw, client, user))).toBe("TOKENS");
   });
+});
 
-  it("code delivery failure: an email code that cannot be sent is CODE_DELIVERY_FAILURE and no step is left to answer", async () => {
-    const user = await createUser(gw, { attributes: { email: "bounce@rejected.example", email_verified: "true" } });
-    await gw.pool.mfa.setPreferences((await gw.pool.deps.store.getUserBySub(user.sub))!, { email: { enabled: true } });
-    gw.smtp.rejectRecipients((to) => to.endsWith("@rejected.example"));
-    try {
-      const step = await initiate(gw, client, user);
-      expectCode(step.res, "CODE_DELIVERY_FAILURE");
-      expect(step.session).toBeUndefined();
-    } finally {
-      gw.smtp.rejectRecipients(() => false);
-    }
+describe("with a mail server that refuses some recipients", () => {
+  let gw: TestGateway;
+  let client: Client;
+
+  beforeAll(async () => {
+    gw = await startGateway({
+      env: { POOLGATE_MFA: "OPTIONAL", POOLGATE_MFA_FACTORS: "SOFTWARE_TOKEN_MFA,EMAIL_OTP" },
+      smtp: { rejectRcpt: { code: 550, when: (to) => to.endsWith("@rejected.example") } },
+    });
+    client = await createClient(gw);
+  });
+  afterAll(() => gw.close());
+
+  it("code delivery failure: an email sign-in code that cannot be sent is CODE_DELIVERY_FAILURE and leaves no step to answer", async () => {
+    const user = await createUser(gw, {
+      attributes: { email: "bounce@rejected.example", email_verified: "true" },
+    });
+    const record = await gw.pool.deps.store.getUserBySub(user.sub);
+    await gw.pool.mfa.setPreferences(record!, { email: { enabled: true } });
+    const step = await initiate(gw, client, user);
+    expectCode(step.res, "CODE_DELIVERY_FAILURE");
+    expect(step.session).toBeUndefined();
+  });
+
+  it("code delivery failure: a forgot-password code that cannot be sent is void (no pending code is left)", async () => {
+    const user = await createUser(gw, {
+      attributes: { email: "lost@rejected.example", email_verified: "true" },
+    });
+    const res = await gw.gql(FORGOT, {
+      input: { clientId: client.clientId, username: user.username },
+    });
+    expect(res.body.data?.["forgotPassword"]?.destination).toBe("l***@r***.example");
+    await gw.pool.recovery.drain();
+    expect(await gw.pool.deps.store.getCode(user.sub, "forgot_password")).toBeUndefined();
+  });
+
+  it("code delivery failure: an invitation that cannot be sent leaves no user behind", async () => {
+    await expect(
+      gw.pool.users.adminCreate({
+        username: "never-invited",
+        attributes: { email: "x@rejected.example" },
+      }),
+    ).rejects.toMatchObject({ code: "CODE_DELIVERY_FAILURE" });
+    expect(await gw.pool.users.find("never-invited")).toBeUndefined();
   });
 });
 
@@ -263,15 +359,26 @@ describe("enumeration through forgotPassword", () => {
   });
   afterAll(() => gw.close());
 
-  const forgot = (username: string) => gw.gql(FORGOT, { input: { clientId: client.clientId, username } });
+  const forgot = (username: string) =>
+    gw.gql(FORGOT, { input: { clientId: client.clientId, username } });
 
   it("enumeration through the answer: real, unverified, disabled and unknown names get the same shape, stable per name", async () => {
-    const real = await createUser(gw, { attributes: { email: "real@example.com", email_verified: "true" } });
+    const real = await createUser(gw, {
+      attributes: { email: "real@example.com", email_verified: "true" },
+    });
     const unverified = await createUser(gw, { attributes: { email: "unverified@example.com" } });
-    const disabled = await createUser(gw, { attributes: { email: "disabled@example.com", email_verified: "true" } });
+    const disabled = await createUser(gw, {
+      attributes: { email: "disabled@example.com", email_verified: "true" },
+    });
     await gw.pool.users.setEnabled(disabled.username, false);
     const shapes: unknown[] = [];
-    for (const name of [real.username, unverified.username, disabled.username, "no-such-user", "another-stranger"]) {
+    for (const name of [
+      real.username,
+      unverified.username,
+      disabled.username,
+      "no-such-user",
+      "another-stranger",
+    ]) {
       const first = await forgot(name);
       const again = await forgot(name);
       expect(first.status).toBe(200);
@@ -286,53 +393,54 @@ describe("enumeration through forgotPassword", () => {
     }
     expect(new Set(shapes.map((s) => JSON.stringify(s))).size).toBe(1);
     // Only the real, verified address got mail.
-    await gw.smtp.waitFor((m) => m.to.includes("real@example.com"));
-    expect(gw.smtp.messages.filter((m) => !m.to.includes("real@example.com"))).toEqual([]);
+    await gw.smtp!.waitFor((m) => m.to.includes("real@example.com"));
+    expect(gw.smtp!.messages.filter((m) => !m.to.includes("real@example.com"))).toEqual([]);
   });
 
   it("enumeration through forgotPassword timing: a real user and a stranger cost the same store work before the answer, and the mail goes out after it", async () => {
-    const real = await createUser(gw, { attributes: { email: "timed@example.com", email_verified: "true" } });
-    const storeCalls = async () => {
-      const { body } = await gw.gateway.metrics.render();
-      return body
-        .split("\n")
-        .filter((l) => l.startsWith("poolgate_store_operation_duration_seconds_count"))
-        .join("\n");
-    };
+    const real = await createUser(gw, {
+      attributes: { email: "timed@example.com", email_verified: "true" },
+    });
+    // Every store call the recovery service makes, recorded as it is made (the real store
+    // answers each one): what it does before its answer is what decides the answer's timing.
+    const calls: string[] = [];
+    const sent: string[] = [];
+    const store = gw.pool.deps.store;
+    const recording = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function" || typeof prop !== "string") return value;
+        return (...args: unknown[]) => {
+          calls.push(prop);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const recovery = new RecoveryService(
+      { ...gw.pool.deps, store: recording },
+      gw.pool.users,
+      gw.pool.sessions,
+      {
+        send: async (m) => {
+          sent.push(m.to);
+        },
+      },
+    );
     const workOf = async (name: string) => {
-      const before = await storeCalls();
-      const answer = await gw.pool.recovery.forgotPassword(name);
-      // Read synchronously after the answer: the delivery work has not started yet (it runs
-      // after the answer, from a later turn of the event loop).
-      const after = await storeCalls();
-      return { answer, delta: diffCounts(before, after) };
+      calls.length = 0;
+      const answer = await recovery.forgotPassword(name);
+      // Read right after the answer: the delivery work starts only on a later turn of the loop.
+      return { answer, before: [...calls] };
     };
     const known = await workOf(real.username);
     const unknown = await workOf("timed-stranger");
-    expect(known.delta).toEqual(unknown.delta);
+    expect(known.before).toEqual(unknown.before);
+    expect(known.before).toEqual(["getUserByUsername"]);
     expect(known.answer.destination).toBe("t***@e***.com");
-    // The code is made and sent afterwards.
-    await gw.smtp.waitFor((m) => m.to.includes("timed@example.com"));
+    expect(sent).toEqual([]);
+    // The code is made, stored and sent afterwards, for the real user only.
+    await recovery.drain();
+    expect(calls).toContain("putCode");
+    expect(sent).toEqual(["timed@example.com"]);
   });
 });
-
-/** Per-label increments between two renders of the store-call counters. */
-function diffCounts(before: string, after: string): Record<string, number> {
-  const parse = (text: string) =>
-    new Map(
-      text
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => {
-          const space = line.lastIndexOf(" ");
-          return [line.slice(0, space), Number(line.slice(space + 1))] as const;
-        }),
-    );
-  const a = parse(before);
-  const out: Record<string, number> = {};
-  for (const [label, value] of parse(after)) {
-    const delta = value - (a.get(label) ?? 0);
-    if (delta !== 0) out[label] = delta;
-  }
-  return out;
-}

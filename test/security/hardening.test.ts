@@ -175,7 +175,13 @@ describe("one credential-checking field per operation", () => {
     const signUp = await gw.gql(
       `mutation S($input: SignUpInput!) { signUp(input: $input) { userSub } }`,
       {
-        input: { clientId: client.clientId, username, password: PASSWORD },
+        input: {
+          clientId: client.clientId,
+          username,
+          password: PASSWORD,
+          // A code reaches a user only by mail.
+          attributes: [{ name: "email", value: `${username}@example.com` }],
+        },
       },
     );
     expect(codeOf(signUp)).toBeUndefined();
@@ -295,7 +301,13 @@ describe("credential guessing outside signIn", () => {
     const signUp = await gw.gql(
       `mutation S($input: SignUpInput!) { signUp(input: $input) { userSub } }`,
       {
-        input: { clientId: client.clientId, username, password: PASSWORD },
+        input: {
+          clientId: client.clientId,
+          username,
+          password: PASSWORD,
+          // A code reaches a user only by mail.
+          attributes: [{ name: "email", value: `${username}@example.com` }],
+        },
       },
     );
     expect(codeOf(signUp)).toBeUndefined();

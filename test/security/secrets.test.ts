@@ -1,8 +1,9 @@
 /**
  * Secrets (DESIGN §7, §8; CONVENTIONS 11):
  *   (a) no log line ever holds a password, client secret, token, password hash, refresh-token
- *       hash, confirmation code (outside the development sender) or the master key — checked at
- *       log level trace over a full walk through the API, in development and in production;
+ *       hash, confirmation code (outside the development sender), SMTP password or the master
+ *       key — checked at log level trace over a full walk through the API, in development and in
+ *       production (where codes go out by real SMTP, and also when the mail server refuses them);
  *   (b) a copy of the database alone yields no signing key and no token: private JWKs are sealed
  *       under the master key, and tokens are never stored.
  */
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { compactDecrypt, decodeProtectedHeader, type JWK } from "jose";
 import { loadConfig } from "../../src/config";
+import { createSender } from "../../src/delivery/createSender";
 import { UserPool } from "../../src/identity/pool";
 import { createLogger } from "../../src/log";
 import { createGateway, type Gateway } from "../../src/server";
@@ -31,6 +33,7 @@ import {
   type TestGateway,
   type Tokens,
 } from "../harness";
+import { startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from "../support/smtp";
 
 const TEST_ENV = {
   POOLGATE_PORT: "0",
@@ -55,18 +58,29 @@ interface LoggedGateway {
   gateway: Gateway;
   pool: UserPool;
   lines: string[];
+  /** The mail server, with AUTH, when started with one (production: codes go out by SMTP). */
+  smtp: TestSmtpServer | undefined;
+  smtpPassword: string | undefined;
   gql(query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult>;
   close(): Promise<void>;
 }
 
-async function startLoggedGateway(env: Record<string, string>): Promise<LoggedGateway> {
+async function startLoggedGateway(
+  env: Record<string, string>,
+  smtpOptions?: Omit<TestSmtpOptions, "auth">,
+): Promise<LoggedGateway> {
   const dir = mkdtempSync(join(tmpdir(), "poolgate-secrets-"));
   const masterKey = randomBytes(32).toString("base64");
+  const smtpPassword = smtpOptions ? `Smtp-${randomBytes(9).toString("base64url")}` : undefined;
+  const smtp = smtpOptions
+    ? await startSmtpServer({ ...smtpOptions, auth: { user: "poolgate", pass: smtpPassword! } })
+    : undefined;
   const config = loadConfig({
     ...TEST_ENV,
     POOLGATE_LOG_LEVEL: "trace",
     POOLGATE_DATABASE_URL: `sqlite:${join(dir, "poolgate.db")}`,
     POOLGATE_MASTER_KEY: masterKey,
+    ...(smtp ? { POOLGATE_SMTP_URL: smtp.url } : {}),
     ...env,
   });
   const lines: string[] = [];
@@ -74,7 +88,7 @@ async function startLoggedGateway(env: Record<string, string>): Promise<LoggedGa
     { logLevel: "trace" },
     { write: (line: string) => void lines.push(line) },
   );
-  // No sender: the gateway's own (development: logs the code; production: does not).
+  // No sender: the gateway's own (SMTP when there is a server, else the development log).
   const gateway = await createGateway({ config, logger });
   const url = await gateway.listen();
   return {
@@ -84,6 +98,8 @@ async function startLoggedGateway(env: Record<string, string>): Promise<LoggedGa
     gateway,
     pool: gateway.pool,
     lines,
+    smtp,
+    smtpPassword,
     async gql(query, variables, token) {
       const res = await fetch(`${url}/graphql`, {
         method: "POST",
@@ -97,6 +113,7 @@ async function startLoggedGateway(env: Record<string, string>): Promise<LoggedGa
     },
     async close() {
       await gateway.stop();
+      await smtp?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -107,16 +124,6 @@ function data<T = any>(res: GqlResult, field: string): T {
   if (value === undefined || value === null)
     throw new Error(`${field} failed: ${JSON.stringify(res.body.errors)}`);
   return value as T;
-}
-
-/** Recovers a 6-digit confirmation code from its storage hash (the test holds the master key). */
-function recoverCode(pool: UserPool, username: string, hash: string): string {
-  const key = pool.deps.secrets.storageHashKey;
-  for (let i = 0; i < 1_000_000; i++) {
-    const code = String(i).padStart(6, "0");
-    if (storageHash(key, `confirmation-code:${username}`, code) === hash) return code;
-  }
-  throw new Error("confirmation code not found");
 }
 
 /**
@@ -132,6 +139,8 @@ async function walkThrough(gw: LoggedGateway, environment: "development" | "prod
   keep("master key (base64)", gw.masterKey);
   keep("master key (base64url)", Buffer.from(gw.masterKey, "base64").toString("base64url"));
   keep("master key (hex)", Buffer.from(gw.masterKey, "base64").toString("hex"));
+  keep("SMTP password", gw.smtpPassword);
+  keep("SMTP URL", gw.smtp?.url);
 
   // A confidential client with rotation, so refreshes hand out new refresh tokens too.
   const { client, clientSecret } = await gw.pool.clients.create(
@@ -290,10 +299,13 @@ async function walkThrough(gw: LoggedGateway, environment: "development" | "prod
     // The development sender logs the code on purpose (there is nowhere else to send it).
     const line = gw.lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l["username"] === carol.username && typeof l["confirmationCode"] === "string");
-    code = String(line?.["confirmationCode"]);
+      .find((l) => l["username"] === carol.username && typeof l["text"] === "string");
+    code = /\d{6}/.exec(String(line?.["text"]))?.[0] ?? "";
   } else {
-    code = recoverCode(gw.pool, carol.username, carolRecord!.confirmationCodeHash!);
+    // Production: the code went out by SMTP (with AUTH).
+    const mail = gw.smtp!.lastTo(`${carol.username}@example.com`);
+    expect(mail?.user).toBe("poolgate");
+    code = mail ? gw.smtp!.codeIn(mail) : "";
   }
   expect(code).toMatch(/^\d{6}$/);
   const wrongCode = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
@@ -389,7 +401,11 @@ describe.each(["development", "production"] as const)(
     let walk: Awaited<ReturnType<typeof walkThrough>>;
 
     beforeAll(async () => {
-      gw = await startLoggedGateway({ POOLGATE_ENV: environment, POOLGATE_SELF_SIGN_UP: "true" });
+      gw = await startLoggedGateway(
+        { POOLGATE_ENV: environment, POOLGATE_SELF_SIGN_UP: "true" },
+        // Production refuses to start self sign-up without SMTP.
+        environment === "production" ? {} : undefined,
+      );
       walk = await walkThrough(gw, environment);
     });
     afterAll(() => gw.close());
@@ -410,15 +426,21 @@ describe.each(["development", "production"] as const)(
     });
 
     if (environment === "development") {
-      it("the development sender logs the sign-up confirmation code, and only that line holds it", () => {
-        const holding = gw.lines.filter((l) => l.includes(`"${walk.code}"`));
+      it("the development sender logs the sign-up confirmation code as a warning, and only that line holds it", () => {
+        const holding = gw.lines.filter((l) => l.includes(walk.code));
         expect(holding).toHaveLength(1);
-        expect(JSON.parse(holding[0]!)).toMatchObject({ confirmationCode: walk.code });
+        expect(JSON.parse(holding[0]!)).toMatchObject({
+          level: 40,
+          kind: "verification",
+          text: expect.stringContaining(walk.code),
+        });
       });
     } else {
-      it("production never logs the sign-up confirmation code", () => {
-        expect(gw.lines.join("")).not.toContain(walk.code);
-        expect(gw.lines.some((l) => "confirmationCode" in (JSON.parse(l) as object))).toBe(false);
+      it("production never logs the sign-up confirmation code, the message text or the SMTP password", () => {
+        const log = gw.lines.join("");
+        expect(log).not.toContain(walk.code);
+        expect(log).not.toContain(gw.smtpPassword);
+        expect(gw.lines.some((l) => "text" in (JSON.parse(l) as object))).toBe(false);
       });
     }
   },
@@ -552,6 +574,7 @@ describe("keys and tokens at rest: a copy of the database alone", () => {
           config,
           masterKey: config.masterKey!,
           logger,
+          sender: createSender(config, logger),
           backgroundSync: false,
         }),
       ).rejects.toThrow();
@@ -568,6 +591,7 @@ describe("keys and tokens at rest: a copy of the database alone", () => {
         config: rightConfig,
         masterKey: rightConfig.masterKey!,
         logger,
+        sender: createSender(rightConfig, logger),
         backgroundSync: false,
       });
       expect(pool.keys.ring().kids(Date.now())).toHaveLength(2);
@@ -594,5 +618,50 @@ describe("keys and tokens at rest: a copy of the database alone", () => {
       readFileSync(copyFile).toString("latin1") +
       (existsSync(`${copyFile}-wal`) ? readFileSync(`${copyFile}-wal`).toString("latin1") : "");
     expect(seen.filter(({ value }) => bytes.includes(value)).map(({ name }) => name)).toEqual([]);
+  });
+});
+
+describe.each<[string, Omit<TestSmtpOptions, "auth">]>([
+  ["refuses the recipient", { rejectRcpt: { code: 550 } }],
+  ["refuses the message", { rejectData: { code: 554 } }],
+])("production, when the mail server %s", (_what, refusal) => {
+  let gw: LoggedGateway;
+  let app: { clientId: string };
+  beforeAll(async () => {
+    gw = await startLoggedGateway(
+      { POOLGATE_ENV: "production", POOLGATE_SELF_SIGN_UP: "true" },
+      refusal,
+    );
+    app = { clientId: (await gw.pool.clients.create({ name: "web" }, Date.now())).client.clientId };
+  });
+  afterAll(() => gw.close());
+
+  it("sign-up answers CODE_DELIVERY_FAILURE and no log line holds the code, the message, the SMTP password or the address", async () => {
+    const username = `dave-${randomBytes(3).toString("hex")}`;
+    const email = `${username}@example.com`;
+    const res = await gw.gql(SIGN_UP, {
+      input: {
+        ...app,
+        username,
+        password: `Dav3-${randomBytes(3).toString("hex")}!`,
+        attributes: [{ name: "email", value: email }],
+      },
+    });
+    expect(res.body.errors?.[0]?.extensions?.code).toBe("CODE_DELIVERY_FAILURE");
+    const log = gw.lines.join("");
+    // The failure was logged, in SMTP terms and with the masked address.
+    const code = String(refusal.rejectData?.code ?? refusal.rejectRcpt?.code);
+    const failure = gw.lines.find((l) => l.includes("CODE_DELIVERY_FAILURE"));
+    expect(failure).toContain(code);
+    expect(failure).toContain("d***@e***.com");
+    expect(log).not.toContain(email);
+    expect(log).not.toContain(gw.smtpPassword);
+    expect(log).not.toContain(gw.smtp!.url);
+    // When the server saw the message before refusing it, its code is known: never logged.
+    for (const mail of gw.smtp!.refused) {
+      expect(log).not.toContain(gw.smtp!.codeIn(mail));
+      expect(log).not.toContain(mail.text);
+    }
+    expect(gw.smtp!.refused.length).toBe(refusal.rejectData ? 1 : 0);
   });
 });

@@ -5,7 +5,14 @@
  * `authenticatorCode` (RFC 6238 through otpauth, as apps compute them).
  */
 import { totpCode } from "../../src/tokens/totp";
-import { codeOf, type GqlResult, type TestGateway, type Tokens } from "../harness";
+import {
+  codeOf,
+  frozenClock,
+  type GqlResult,
+  type TestClock,
+  type TestGateway,
+  type Tokens,
+} from "../harness";
 
 export const INITIATE_AUTH = `mutation InitiateAuth($input: InitiateAuthInput!) {
   initiateAuth(input: $input) {
@@ -124,6 +131,14 @@ export async function respond(
   return stepOf(res, "respondToAuthChallenge");
 }
 
+/**
+ * A frozen clock 1 s into a 30-second TOTP step, so a test that moves it by less than 29 s
+ * stays in the same step and one that moves it by 30 s is exactly one step on.
+ */
+export function stepAlignedClock(): TestClock {
+  return frozenClock(Math.floor(Date.now() / 30_000) * 30_000 + 1_000);
+}
+
 /** What an authenticator app shows for `secret` at the gateway's time (its clock, if frozen). */
 export function authenticatorCode(gw: TestGateway, secret: string, offsetMs = 0): string {
   return totpCode(secret, (gw.clock?.now() ?? Date.now()) + offsetMs);
@@ -143,8 +158,7 @@ export function outcomeOf(step: Step): string {
 export async function enrollTotp(gw: TestGateway, accessToken: string): Promise<string> {
   const associated = await gw.gql(ASSOCIATE, {}, accessToken);
   const secret = associated.body.data?.["associateSoftwareToken"]?.["secretCode"] as
-    | string
-    | undefined;
+    string | undefined;
   if (!secret) throw new Error(`associate failed: ${JSON.stringify(associated.body.errors)}`);
   const verified = await gw.gql(
     VERIFY,

@@ -96,6 +96,31 @@ describe("architecture", () => {
     ).toEqual([]);
   });
 
+  it("keeps delivery/ at the edge: no store, identity, front door or library code, not even a type (config, errors and log only)", () => {
+    expect(edges.filter((e) => layer(e.from) === "delivery").length).toBeGreaterThan(5);
+    expect(
+      violations("delivery", ["store", "identity", "subgraph", "tokens", ...FRONT_DOORS]),
+    ).toEqual([]);
+    expect(
+      edges
+        .filter((e) => layer(e.from) === "delivery" && !e.to.includes("/"))
+        .map((e) => e.to)
+        .filter((to) => !["config.ts", "errors.ts", "log.ts"].includes(to)),
+    ).toEqual([]);
+  });
+
+  it("lets identity/ know delivery/ only through its port (delivery/message.ts), never a sender", () => {
+    expect(
+      edges
+        .filter((e) => layer(e.from) === "identity" && layer(e.to) === "delivery")
+        .map((e) => `${e.from} → ${e.to}`)
+        .filter((edge) => !edge.endsWith(" → delivery/message.ts")),
+    ).toEqual([]);
+    expect(
+      edges.some((e) => e.from === "identity/users.ts" && e.to === "delivery/message.ts"),
+    ).toBe(true);
+  });
+
   it("lets the front doors reach the store only through identity/, types included (they see identity/views.ts, never a row)", () => {
     expect(FRONT_DOORS.flatMap((door) => violations(door, ["store"]))).toEqual([]);
   });

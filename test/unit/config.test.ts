@@ -5,6 +5,8 @@ import { ConfigError, loadConfig, SETTINGS } from "../../src/config";
 import { isPoolgateError } from "../../src/errors";
 
 const MASTER_KEY = randomBytes(32).toString("base64");
+/** Production refuses a mail-sending feature without SMTP; account recovery is one by default. */
+const NO_MAIL = { POOLGATE_ACCOUNT_RECOVERY: "admin_only" };
 
 /** loadConfig must throw one ConfigError (a PoolgateError) whose message names the offending variable. */
 function expectInvalid(env: Record<string, string>, variable: string): void {
@@ -100,14 +102,22 @@ describe("loadConfig", () => {
 
   describe("production", () => {
     it("happy flow: production with a master key turns introspection off", () => {
-      const config = loadConfig({ POOLGATE_ENV: "production", POOLGATE_MASTER_KEY: MASTER_KEY });
+      const config = loadConfig({
+        POOLGATE_ENV: "production",
+        POOLGATE_MASTER_KEY: MASTER_KEY,
+        ...NO_MAIL,
+      });
       expect(config.environment).toBe("production");
       expect(config.introspection).toBe(false);
       expect(config.dangerouslyExposeErrorDetails).toBe(false);
     });
 
     it("NODE_ENV=production selects production when POOLGATE_ENV is unset", () => {
-      const config = loadConfig({ NODE_ENV: "production", POOLGATE_MASTER_KEY: MASTER_KEY });
+      const config = loadConfig({
+        NODE_ENV: "production",
+        POOLGATE_MASTER_KEY: MASTER_KEY,
+        ...NO_MAIL,
+      });
       expect(config.environment).toBe("production");
       expect(config.introspection).toBe(false);
     });
@@ -120,6 +130,7 @@ describe("loadConfig", () => {
         POOLGATE_ENV: "",
         NODE_ENV: "production",
         POOLGATE_MASTER_KEY: MASTER_KEY,
+        ...NO_MAIL,
       });
       expect(config.environment).toBe("production");
       expect(config.introspection).toBe(false);
@@ -136,6 +147,7 @@ describe("loadConfig", () => {
         POOLGATE_ENV: "production",
         POOLGATE_MASTER_KEY: MASTER_KEY,
         POOLGATE_INTROSPECTION: "true",
+        ...NO_MAIL,
       });
       expect(config.introspection).toBe(true);
     });
