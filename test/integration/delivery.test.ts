@@ -342,17 +342,17 @@ describe("sign-up through GraphQL, with the code going out by SMTP", () => {
     expect(gw.smtp!.messages.length).toBe(before);
   });
 
-  it("error flow: a refused mail answers CODE_DELIVERY_FAILURE; the user stays, unconfirmed, and no code confirms them", async () => {
+  it("error flow: a refused mail answers CODE_DELIVERY_FAILURE and undoes the sign-up, so the name is free to retry", async () => {
     const username = `refused-${randomBytes(4).toString("hex")}`;
     const res = await signUp(username, `${username}@refused.test`);
     expectCode(res, "CODE_DELIVERY_FAILURE");
     expect(res.body.data?.["signUp"] ?? null).toBeNull();
-    const stored = await gw.pool.store.getUserByUsername(username);
-    expect(stored).toMatchObject({
-      confirmed: false,
-      confirmationCodeHash: null,
-      confirmationCodeExpiresAtMs: null,
-    });
+    expect(await gw.pool.store.getUserByUsername(username)).toBeUndefined();
+    expectCode(await confirm(username, "123456"), "CODE_MISMATCH");
+    const retry = await signUp(username, `${username}@example.com`);
+    expect(retry.body.data?.["signUp"]).toMatchObject({ userConfirmed: false });
+  });
+
     expectCode(await confirm(username, "123456"), "CODE_MISMATCH");
     expectCode(await signUp(username, `${username}@example.com`), "USERNAME_EXISTS");
   });

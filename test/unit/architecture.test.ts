@@ -109,12 +109,14 @@ describe("architecture", () => {
     ).toEqual([]);
   });
 
-  it("lets identity/ know delivery/ only through its port (delivery/message.ts), never a sender", () => {
+  it("lets identity/ know delivery/ only through its port (delivery/message.ts) and the pure address mask, never a sender", () => {
+    // maskEmail is what CodeDeliveryDetails shows (a***@e***.com) as well as what delivery logs.
+    const allowed = [" → delivery/message.ts", " → delivery/mask.ts"];
     expect(
       edges
         .filter((e) => layer(e.from) === "identity" && layer(e.to) === "delivery")
         .map((e) => `${e.from} → ${e.to}`)
-        .filter((edge) => !edge.endsWith(" → delivery/message.ts")),
+        .filter((edge) => !allowed.some((end) => edge.endsWith(end))),
     ).toEqual([]);
     expect(
       edges.some((e) => e.from === "identity/users.ts" && e.to === "delivery/message.ts"),
