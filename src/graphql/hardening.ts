@@ -95,6 +95,18 @@ export const CREDENTIAL_FIELDS = new Set([
   "confirmSignUp",
   "changePassword",
   "clientCredentials",
+  // The sign-in conversation and recovery (issue 14): passwords, one-time codes, sessions.
+  "initiateAuth",
+  "respondToAuthChallenge",
+  "associateSoftwareToken",
+  "verifySoftwareToken",
+  "forgotPassword",
+  "confirmForgotPassword",
+  "resendConfirmationCode",
+  "updateUserAttributes",
+  "getUserAttributeVerificationCode",
+  "verifyUserAttribute",
+  "setUserMfaPreference",
 ]);
 
 export function singleCredentialFieldRule(context: ValidationContext): ASTVisitor {

@@ -257,6 +257,35 @@ describe("attacks on one-time codes", () => {
     expectCode((await initiate(gw, client, user)).res, "TOO_MANY_FAILED_ATTEMPTS");
   });
 
+  it("MFA code guessing by alias batching: several respondToAuthChallenge or confirmForgotPassword fields in one request are refused before any runs", async () => {
+    const user = await totpUser(gw, client, clock);
+    const step = await initiate(gw, client, user);
+    const right = authenticatorCode(gw, user.secret);
+    const answers = ["000000", "111111", right].map(
+      (c, i) =>
+        `a${i}: respondToAuthChallenge(input: { clientId: "${client.clientId}", challengeName: SOFTWARE_TOKEN_MFA, session: "${step.session}", responses: [{ name: "SOFTWARE_TOKEN_MFA_CODE", value: "${c}" }] }) { challengeName }`,
+    );
+    const batched = await gw.gql(`mutation { ${answers.join("\n")} }`);
+    expect(batched.status).toBe(400);
+    expect(batched.body.data ?? null).toBeNull();
+    expectCode(batched, "BAD_USER_INPUT");
+    // Nothing ran: the session and the right code still work.
+    expect(
+      outcomeOf(
+        await respond(gw, client, "SOFTWARE_TOKEN_MFA", step.session, {
+          SOFTWARE_TOKEN_MFA_CODE: right,
+        }),
+      ),
+    ).toBe("TOKENS");
+    const confirms = ["000000", "111111"].map(
+      (c, i) =>
+        `c${i}: confirmForgotPassword(input: { clientId: "${client.clientId}", username: "${user.username}", code: "${c}", password: "Attacker-pa55!" })`,
+    );
+    const batchedConfirm = await gw.gql(`mutation { ${confirms.join("\n")} }`);
+    expect(batchedConfirm.status).toBe(400);
+    expectCode(batchedConfirm, "BAD_USER_INPUT");
+  });
+
   it("email code brute force: wrong email codes count like wrong TOTP codes", async () => {
     const email = `bf${Math.random().toString(36).slice(2)}@example.com`;
     const user = await createUser(gw, { attributes: { email, email_verified: "true" } });

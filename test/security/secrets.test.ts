@@ -20,6 +20,7 @@ import { createLogger } from "../../src/log";
 import { createGateway, type Gateway } from "../../src/server";
 import { openStore } from "../../src/store/open";
 import { deriveSecrets, storageHash } from "../../src/tokens/secrets";
+import { totpCode } from "../../src/tokens/totp";
 import {
   claimsOf,
   createClient,
@@ -42,6 +43,10 @@ const TEST_ENV = {
   POOLGATE_SYNC_INTERVAL_MS: "50",
 };
 
+const INITIATE_AUTH = `mutation I($input: InitiateAuthInput!) { initiateAuth(input: $input) { authenticationResult { accessToken refreshToken } session challengeName } }`;
+const RESPOND = `mutation R($input: RespondToAuthChallengeInput!) { respondToAuthChallenge(input: $input) { authenticationResult { accessToken refreshToken } session challengeName } }`;
+const FORGOT = `mutation F($input: ForgotPasswordInput!) { forgotPassword(input: $input) { destination } }`;
+const CONFIRM_FORGOT = `mutation C($input: ConfirmForgotPasswordInput!) { confirmForgotPassword(input: $input) }`;
 const SIGN_UP = `mutation SignUp($input: SignUpInput!) { signUp(input: $input) { userSub } }`;
 const CONFIRM_SIGN_UP = `mutation Confirm($input: ConfirmSignUpInput!) { confirmSignUp(input: $input) }`;
 const CHANGE_PASSWORD = `mutation Change($input: ChangePasswordInput!) { changePassword(input: $input) }`;
@@ -384,6 +389,236 @@ async function walkThrough(gw: LoggedGateway, environment: "development" | "prod
   return { secrets, code };
 }
 
+/**
+ * The sign-in conversation and recovery (issue 14): TOTP set-up and sign-in, email codes, an
+ * invitation and its temporary password, forgot password, attribute verification. Returns the
+ * secrets that must never be logged, and apart those that travel by mail (codes, the
+ * temporary password): the development sender logs those on purpose, production never.
+ */
+async function walkConversation(gw: LoggedGateway, environment: "development" | "production") {
+  const secrets = new Map<string, string>();
+  const mailed = new Map<string, string>();
+  const keep = (name: string, value: string | null | undefined) => {
+    if (typeof value === "string" && value.length > 0) secrets.set(name, value);
+  };
+  const rand = () => randomBytes(3).toString("hex");
+  const { client } = await gw.pool.clients.create(
+    { name: "conversation", allowedScopes: ["openid", "email"] },
+    Date.now(),
+  );
+  const app = { clientId: client.clientId };
+  /** The text of the last message to `address`: from the mail server, or the development log. */
+  const seen = new Set<object>();
+  const messageTo = async (address: string, username: string): Promise<string> => {
+    if (environment === "production") {
+      const mail = await gw.smtp!.waitFor((m) => m.to.includes(address) && !seen.has(m));
+      seen.add(mail);
+      return mail.text;
+    }
+    await gw.pool.recovery.drain();
+    const line = gw.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => typeof l["text"] === "string" && l["username"] === username)
+      .at(-1);
+    return String(line?.["text"] ?? "");
+  };
+  const codeIn = (text: string) => /(?<!\d)\d{6}(?!\d)/.exec(text)?.[0] ?? "";
+  const step = (res: GqlResult, field: string) =>
+    data<{
+      authenticationResult: Tokens | null;
+      session: string | null;
+      challengeName: string | null;
+    }>(res, field);
+
+  // An invitation: the temporary password travels by mail, then NEW_PASSWORD_REQUIRED.
+  const dave = { username: `dave-${rand()}`, email: `dave-${rand()}@example.com` };
+  await gw.pool.users.adminCreate({
+    username: dave.username,
+    attributes: { email: dave.email, email_verified: "true" },
+  });
+  const temporary =
+    /temporary password is (\S+)\.\s*$/.exec(
+      (await messageTo(dave.email, dave.username)).trim(),
+    )?.[1] ?? "";
+  expect(temporary.length).toBeGreaterThanOrEqual(16);
+  mailed.set("temporary password", temporary);
+  const first = step(
+    await gw.gql(INITIATE_AUTH, {
+      input: {
+        ...app,
+        authFlow: "USER_PASSWORD_AUTH",
+        username: dave.username,
+        password: temporary,
+      },
+    }),
+    "initiateAuth",
+  );
+  keep("NEW_PASSWORD_REQUIRED session", first.session);
+  const davePassword = `D4ve-${rand()}!`;
+  keep("dave new password", davePassword);
+  const signedIn = step(
+    await gw.gql(RESPOND, {
+      input: {
+        ...app,
+        challengeName: "NEW_PASSWORD_REQUIRED",
+        session: first.session,
+        responses: [{ name: "NEW_PASSWORD", value: davePassword }],
+      },
+    }),
+    "respondToAuthChallenge",
+  );
+  const daveTokens = signedIn.authenticationResult!;
+  keep("dave access token", daveTokens.accessToken);
+  keep("dave refresh token", daveTokens.refreshToken);
+
+  // TOTP: the secret, its URI and its QR code are handed out once; codes are used once.
+  const associated = data<{ secretCode: string; otpauthUri: string }>(
+    await gw.gql(
+      `mutation { associateSoftwareToken { secretCode otpauthUri } }`,
+      {},
+      daveTokens.accessToken,
+    ),
+    "associateSoftwareToken",
+  );
+  keep("TOTP secret", associated.secretCode);
+  keep("otpauth URI", associated.otpauthUri);
+  keep("otpauth URI (escaped)", encodeURIComponent(associated.otpauthUri));
+  const setupCode = totpCode(associated.secretCode, Date.now());
+  keep("TOTP set-up code", setupCode);
+  data(
+    await gw.gql(
+      `mutation V($c: String!) { verifySoftwareToken(input: { userCode: $c }) { status } }`,
+      { c: setupCode },
+      daveTokens.accessToken,
+    ),
+    "verifySoftwareToken",
+  );
+  keep(
+    "sealed TOTP secret",
+    (await gw.pool.store.getMfa((await gw.pool.store.getUserByUsername(dave.username))!.sub))
+      ?.totpSecretSealed,
+  );
+  // A wrong code, then (next step) the right one.
+  const mfaStep = step(
+    await gw.gql(INITIATE_AUTH, {
+      input: {
+        ...app,
+        authFlow: "USER_PASSWORD_AUTH",
+        username: dave.username,
+        password: davePassword,
+      },
+    }),
+    "initiateAuth",
+  );
+  expect(mfaStep.challengeName).toBe("SOFTWARE_TOKEN_MFA");
+  keep("SOFTWARE_TOKEN_MFA session", mfaStep.session);
+  const nextStepCode = totpCode(associated.secretCode, Date.now() + 30_000);
+  keep("TOTP sign-in code", nextStepCode);
+  const wrongTotp = String((Number(nextStepCode) + 1) % 1_000_000).padStart(6, "0");
+  keep("wrong TOTP code", wrongTotp);
+  const answers: unknown[] = [];
+  for (const c of [wrongTotp, nextStepCode]) {
+    const res = await gw.gql(RESPOND, {
+      input: {
+        ...app,
+        challengeName: "SOFTWARE_TOKEN_MFA",
+        session: mfaStep.session,
+        responses: [{ name: "SOFTWARE_TOKEN_MFA_CODE", value: c }],
+      },
+    });
+    answers.push(
+      res.body.data?.["respondToAuthChallenge"]?.authenticationResult
+        ? "TOKENS"
+        : res.body.errors?.[0]?.extensions?.code,
+    );
+  }
+  expect(answers).toEqual(["CODE_MISMATCH", "TOKENS"]);
+
+  // Email MFA: the code travels by mail.
+  const erin = {
+    username: `erin-${rand()}`,
+    password: `Er1n-${rand()}!`,
+    email: `erin-${rand()}@example.com`,
+  };
+  keep("erin password", erin.password);
+  await gw.pool.users.adminCreate({
+    username: erin.username,
+    password: erin.password,
+    attributes: { email: erin.email, email_verified: "true" },
+  });
+  await gw.pool.mfa.setPreferences((await gw.pool.store.getUserByUsername(erin.username))!, {
+    email: { enabled: true },
+  });
+  const emailStep = step(
+    await gw.gql(INITIATE_AUTH, {
+      input: {
+        ...app,
+        authFlow: "USER_PASSWORD_AUTH",
+        username: erin.username,
+        password: erin.password,
+      },
+    }),
+    "initiateAuth",
+  );
+  expect(emailStep.challengeName).toBe("EMAIL_OTP");
+  keep("EMAIL_OTP session", emailStep.session);
+  const emailCode = codeIn(await messageTo(erin.email, erin.username));
+  mailed.set("email sign-in code", emailCode);
+  const erinTokens = step(
+    await gw.gql(RESPOND, {
+      input: {
+        ...app,
+        challengeName: "EMAIL_OTP",
+        session: emailStep.session,
+        responses: [{ name: "EMAIL_OTP_CODE", value: emailCode }],
+      },
+    }),
+    "respondToAuthChallenge",
+  ).authenticationResult!;
+  keep("erin access token", erinTokens.accessToken);
+
+  // Forgot password: the code travels by mail; a wrong one first.
+  data(await gw.gql(FORGOT, { input: { ...app, username: erin.username } }), "forgotPassword");
+  const forgotCode = codeIn(await messageTo(erin.email, erin.username));
+  mailed.set("forgot-password code", forgotCode);
+  const erinNew = `Er1n-new-${rand()}!`;
+  keep("erin reset password", erinNew);
+  const confirmed: unknown[] = [];
+  for (const c of [String((Number(forgotCode) + 1) % 1_000_000).padStart(6, "0"), forgotCode]) {
+    const res = await gw.gql(CONFIRM_FORGOT, {
+      input: { ...app, username: erin.username, code: c, password: erinNew },
+    });
+    confirmed.push(
+      res.body.data?.["confirmForgotPassword"] ?? res.body.errors?.[0]?.extensions?.code,
+    );
+  }
+  expect(confirmed).toEqual(["CODE_MISMATCH", true]);
+
+  // An email change and its verification code.
+  const newEmail = `frank-${rand()}@example.com`;
+  data(
+    await gw.gql(
+      `mutation U($e: String!) { updateUserAttributes(attributes: [{ name: "email", value: $e }]) { destination } }`,
+      { e: newEmail },
+      daveTokens.accessToken,
+    ),
+    "updateUserAttributes",
+  );
+  const verifyCode = codeIn(await messageTo(newEmail, dave.username));
+  mailed.set("attribute verification code", verifyCode);
+  data(
+    await gw.gql(
+      `mutation V($c: String!) { verifyUserAttribute(attributeName: "email", code: $c) }`,
+      { c: verifyCode },
+      daveTokens.accessToken,
+    ),
+    "verifyUserAttribute",
+  );
+  for (const [name, value] of mailed)
+    expect({ name, value }).toEqual({ name, value: expect.stringMatching(/.{6,}/) });
+  return { secrets, mailed };
+}
+
 function expectNoSecretIn(lines: readonly string[], secrets: ReadonlyMap<string, string>): void {
   const log = lines.join("");
   const found = [...secrets].filter(([, value]) => log.includes(value)).map(([name]) => name);
@@ -399,14 +634,21 @@ describe.each(["development", "production"] as const)(
   (environment) => {
     let gw: LoggedGateway;
     let walk: Awaited<ReturnType<typeof walkThrough>>;
+    let conversation: Awaited<ReturnType<typeof walkConversation>>;
 
     beforeAll(async () => {
       gw = await startLoggedGateway(
-        { POOLGATE_ENV: environment, POOLGATE_SELF_SIGN_UP: "true" },
+        {
+          POOLGATE_ENV: environment,
+          POOLGATE_SELF_SIGN_UP: "true",
+          POOLGATE_MFA: "OPTIONAL",
+          POOLGATE_MFA_FACTORS: "SOFTWARE_TOKEN_MFA,EMAIL_OTP",
+        },
         // Production refuses to start self sign-up without SMTP.
         environment === "production" ? {} : undefined,
       );
       walk = await walkThrough(gw, environment);
+      conversation = await walkConversation(gw, environment);
     });
     afterAll(() => gw.close());
 
@@ -424,6 +666,30 @@ describe.each(["development", "production"] as const)(
     it("no log line holds a password, client secret, token, password or refresh-token hash, private key or master key", () => {
       expectNoSecretIn(gw.lines, walk.secrets);
     });
+
+    it("no log line holds a TOTP secret, otpauth URI, TOTP code, challenge session or a password set in a conversation", () => {
+      expect(conversation.secrets.size).toBeGreaterThan(12);
+      expectNoSecretIn(gw.lines, conversation.secrets);
+    });
+
+    it(
+      environment === "development"
+        ? "codes and temporary passwords sent by mail appear only in the development sender's lines"
+        : "production never logs a code or temporary password sent by mail",
+      () => {
+        for (const [name, value] of conversation.mailed) {
+          const holding = gw.lines.filter((l) => l.includes(value));
+          if (environment === "production")
+            expect({ name, holding }).toEqual({ name, holding: [] });
+          else
+            for (const line of holding)
+              expect({ name, line: JSON.parse(line) }).toMatchObject({
+                name,
+                line: { level: 40, text: expect.stringContaining(value) },
+              });
+        }
+      },
+    );
 
     if (environment === "development") {
       it("the development sender logs the sign-up confirmation code as a warning, and only that line holds it", () => {
