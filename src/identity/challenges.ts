@@ -19,21 +19,23 @@ const CHALLENGE_TYP = "poolgate-challenge+jwe";
 const MAX_SESSION_BYTES = 2048;
 
 interface SessionPayload {
-  /** The row. */
-  id: string;
+  /** The row; absent for a stateless step (see createStateless). */
+  id?: string;
   /** The app client it was issued to. */
   cid: string;
   /** The challenge it answers. */
   ch: ChallengeName;
   /** Milliseconds since the epoch after which it is void. */
   exp: number;
+  /** A stateless step's state: its record's context and requested scopes. */
+  st?: { c: Record<string, string>; s: string[] | null };
 }
 
 function isSessionPayload(v: unknown): v is SessionPayload {
   if (typeof v !== "object" || v === null) return false;
   const o = v as Record<string, unknown>;
   return (
-    typeof o["id"] === "string" &&
+    (o["id"] === undefined || typeof o["id"] === "string") &&
     typeof o["cid"] === "string" &&
     typeof o["ch"] === "string" &&
     typeof o["exp"] === "number"
@@ -91,6 +93,25 @@ export class ChallengeSessions {
   }
 
   /**
+   * A step with no row, for a step anyone may ask for without a credential (USER_AUTH's
+   * SELECT_CHALLENGE): made-up usernames must not grow the store (the lesson of issue 12 #4).
+   * Its answer is a password, guarded by the sign-in lockout; it is not single use, and its
+   * wrong answers are not counted on it. Everything it needs travels sealed in the Session.
+   */
+  async createStateless(challenge: Omit<NewChallenge, "codeHash">): Promise<string> {
+    const payload: SessionPayload = {
+      cid: challenge.clientId,
+      ch: challenge.challengeName,
+      exp: this.now() + challenge.validityMinutes * 60_000,
+      st: {
+        c: { ...(challenge.context ?? {}), sub: challenge.sub },
+        s: challenge.requestedScopes === null ? null : [...challenge.requestedScopes],
+      },
+    };
+    return seal(this.key, CHALLENGE_TYP, JSON.stringify(payload));
+  }
+
+  /**
    * The open step a Session names, checked against who presents it: the app client (undefined
    * when the operation names none, as AssociateSoftwareToken) and the challenge being answered
    * (undefined: any). Throws INVALID_SESSION otherwise.
@@ -114,6 +135,7 @@ export class ChallengeSessions {
       throw invalidSession(`issued for ${payload.ch}`);
     const nowMs = this.now();
     if (payload.exp <= nowMs) throw invalidSession("expired");
+    if (payload.id === undefined) return this.statelessRecord(payload);
     const record = await this.store.getChallenge(payload.id);
     if (record === undefined) throw invalidSession("unknown");
     // The row must say what the sealed reference says: a mismatch is a bug or tampering.
@@ -124,8 +146,26 @@ export class ChallengeSessions {
     return record;
   }
 
+  private statelessRecord(payload: SessionPayload): ChallengeRecord {
+    const { sub = "", ...context } = payload.st?.c ?? {};
+    return {
+      id: "",
+      sub,
+      clientId: payload.cid,
+      challengeName: payload.ch,
+      requestedScopes: payload.st?.s ?? null,
+      codeHash: null,
+      context,
+      wrongAnswers: 0,
+      createdAtMs: payload.exp,
+      expiresAtMs: payload.exp,
+      spentAtMs: null,
+    };
+  }
+
   /** Spends the step; of two concurrent answers only one gets past this (INVALID_SESSION). */
   async spend(record: ChallengeRecord): Promise<void> {
+    if (record.id === "") return; // stateless: nothing to spend
     if (!(await this.store.spendChallenge(record.id, this.now())))
       throw invalidSession("already used");
   }
@@ -136,6 +176,7 @@ export class ChallengeSessions {
    * Cognito's, until the limit).
    */
   async wrongAnswer(record: ChallengeRecord): Promise<void> {
+    if (record.id === "") return; // stateless: the sign-in lockout counts it
     await this.store.countWrongAnswer(record.id, this.now(), WRONG_ANSWERS_PER_SESSION);
   }
 }

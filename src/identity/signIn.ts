@@ -341,7 +341,8 @@ export class SignInService {
     const user =
       username === undefined ? undefined : await this.d.store.getUserByUsername(username);
     // An unknown name gets the same step, for a subject no user has: the answer tells nothing.
-    const { session } = await this.challenges.create({
+    // The step is stateless: anyone may ask for one, so it must cost the store nothing.
+    const session = await this.challenges.createStateless({
       sub: user?.sub ?? randomUUID(),
       clientId: client.clientId,
       challengeName: "SELECT_CHALLENGE",

@@ -451,3 +451,62 @@ describe("temporary passwords", () => {
     ).toBe("TOKENS");
   });
 });
+
+describe("USER_AUTH (choice-based sign-in)", () => {
+  let gw: TestGateway;
+  let client: Client;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    client = await createClient(gw);
+  });
+  afterAll(() => gw.close());
+
+  it("happy flow: without a password, SELECT_CHALLENGE offers PASSWORD; answering it signs in", async () => {
+    const user = await createUser(gw);
+    const step = await initiate(gw, client, { username: user.username }, { authFlow: "USER_AUTH" });
+    expect(outcomeOf(step)).toBe("SELECT_CHALLENGE");
+    expect(step.availableChallenges).toEqual(["PASSWORD"]);
+    const done = await respond(gw, client, "SELECT_CHALLENGE", step.session, {
+      USERNAME: user.username,
+      ANSWER: "PASSWORD",
+      PASSWORD: user.password,
+    });
+    expect(outcomeOf(done)).toBe("TOKENS");
+  });
+
+  it("with a password, USER_AUTH signs in at once", async () => {
+    const user = await createUser(gw);
+    expect(outcomeOf(await initiate(gw, client, user, { authFlow: "USER_AUTH" }))).toBe("TOKENS");
+  });
+
+  it("an unknown name gets the same SELECT_CHALLENGE, and any password is NOT_AUTHORIZED", async () => {
+    const step = await initiate(gw, client, { username: "nobody-here" }, { authFlow: "USER_AUTH" });
+    expect(outcomeOf(step)).toBe("SELECT_CHALLENGE");
+    expect(step.availableChallenges).toEqual(["PASSWORD"]);
+    const answer = await respond(gw, client, "PASSWORD", step.session, { PASSWORD: PASSWORD });
+    expectCode(answer.res, "NOT_AUTHORIZED");
+  });
+
+  it("a wrong password through SELECT_CHALLENGE counts towards the lockout like any other", async () => {
+    const user = await createUser(gw);
+    for (let i = 0; i < 5; i++) {
+      const step = await initiate(
+        gw,
+        client,
+        { username: user.username },
+        { authFlow: "USER_AUTH" },
+      );
+      expectCode(
+        (
+          await respond(gw, client, "SELECT_CHALLENGE", step.session, {
+            ANSWER: "PASSWORD",
+            PASSWORD: "Wrong-pa55word!",
+          })
+        ).res,
+        "NOT_AUTHORIZED",
+      );
+    }
+    expectCode((await initiate(gw, client, user)).res, "TOO_MANY_FAILED_ATTEMPTS");
+  });
+});

@@ -23,6 +23,8 @@ import {
   type Client,
 } from "../support/flows";
 import { signInAs } from "../harness";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { RecoveryService } from "../../src/identity/recovery";
 
 /** A six-digit code other than `code`. */
@@ -375,6 +377,38 @@ describe("with a mail server that refuses some recipients", () => {
       }),
     ).rejects.toMatchObject({ code: "CODE_DELIVERY_FAILURE" });
     expect(await gw.pool.users.find("never-invited")).toBeUndefined();
+  });
+});
+
+describe("store growth through USER_AUTH", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(() => gw.close());
+
+  it("attack: 300 made-up usernames sent to USER_AUTH without a password do not grow the store", async () => {
+    const client = await createClient(gw);
+    const rows = () => {
+      const db = new Database(join(gw.dir, "poolgate.db"), { readonly: true });
+      try {
+        return (db.prepare("SELECT count(*) AS n FROM challenge_sessions").get() as { n: number })
+          .n;
+      } finally {
+        db.close();
+      }
+    };
+    const before = rows();
+    for (let i = 0; i < 300; i++) {
+      const step = await initiate(
+        gw,
+        client,
+        { username: `made-up-${i}` },
+        { authFlow: "USER_AUTH" },
+      );
+      expect(outcomeOf(step)).toBe("SELECT_CHALLENGE");
+    }
+    expect(rows()).toBe(before);
   });
 });
 
