@@ -109,6 +109,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
+/** The sender, with every message counted (poolgate_messages_total) by kind and outcome. */
+function counted(sender: MessageSender, metrics: GatewayMetrics): MessageSender {
+  return {
+    async send(message) {
+      try {
+        await sender.send(message);
+      } catch (err) {
+        metrics.message(message.kind, false);
+        throw err;
+      }
+      metrics.message(message.kind, true);
+    },
+  };
+}
+
 async function startOn(
   store: Store,
   options: GatewayOptions,
@@ -131,7 +146,7 @@ async function startOn(
     config,
     masterKey: master.key,
     logger,
-    sender,
+    sender: counted(sender, metrics),
     ...(options.now ? { now: options.now } : {}),
   });
   if (config.metricsToken === undefined && !LOOPBACK.has(config.host))

@@ -34,6 +34,7 @@ export const NO_METRICS: AuthEvents = {
   signIn: () => undefined,
   refresh: () => undefined,
   revocation: () => undefined,
+  challengeAnswer: () => undefined,
   operation: () => undefined,
 };
 

@@ -42,6 +42,8 @@ export interface StoreTimer {
 
 export interface GatewayMetrics extends AuthEvents {
   readonly registry: Registry;
+  /** A message handed to the sender (delivery/): sent, or failed (CODE_DELIVERY_FAILURE). */
+  message(kind: string, ok: boolean): void;
   requestStarted(): void;
   requestFinished(pathname: string, method: string | undefined, status: number, s: number): void;
   storeCall: StoreTimer;
@@ -76,6 +78,18 @@ function packageVersion(): string {
     return "unknown";
   }
 }
+
+/** Label values that come from a fixed list (DESIGN §11), so callers cannot add label values. */
+const CHALLENGE_NAMES = new Set([
+  "NEW_PASSWORD_REQUIRED",
+  "SOFTWARE_TOKEN_MFA",
+  "EMAIL_OTP",
+  "MFA_SETUP",
+  "SELECT_MFA_TYPE",
+  "SELECT_CHALLENGE",
+  "PASSWORD",
+]);
+const MESSAGE_KINDS = new Set(["verification", "invitation", "mfa"]);
 
 /** The stable code of an error, for an outcome label. */
 function codeOf(error: unknown): string {
@@ -173,6 +187,18 @@ export function createMetrics(
     labelNames: ["kind", "via"],
     registers,
   });
+  const challengeAnswers = new Counter({
+    name: "poolgate_challenge_answers_total",
+    help: "Answers to sign-in challenges (respondToAuthChallenge), by challenge and outcome: success (tokens or the next step) or the error code (CODE_MISMATCH, INVALID_SESSION, …).",
+    labelNames: ["challenge", "outcome"],
+    registers,
+  });
+  const messages = new Counter({
+    name: "poolgate_messages_total",
+    help: "Messages handed to the mail server (codes, invitations), by kind (verification, invitation, mfa) and outcome (sent or failed).",
+    labelNames: ["kind", "outcome"],
+    registers,
+  });
   const store = new Histogram({
     name: "poolgate_store_operation_duration_seconds",
     help: "Duration of each call into the store (SQLite or PostgreSQL), by Store method and outcome.",
@@ -256,6 +282,18 @@ export function createMetrics(
     signIn: (error) => signIns.inc({ outcome: signInOutcome(error) }),
     refresh: (via, error) => refreshes.inc({ outcome: refreshOutcome(error), via }),
     revocation: (kind, via) => revocations.inc({ kind, via }),
+    challengeAnswer(challengeName, error) {
+      challengeAnswers.inc({
+        challenge: CHALLENGE_NAMES.has(challengeName) ? challengeName : "other",
+        outcome: error === undefined ? "success" : codeOf(error),
+      });
+    },
+    message(kind, ok) {
+      messages.inc({
+        kind: MESSAGE_KINDS.has(kind) ? kind : "other",
+        outcome: ok ? "sent" : "failed",
+      });
+    },
     operation(name, type, outcome) {
       operations.inc({
         operation: operationLabel(name),

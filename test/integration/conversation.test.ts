@@ -8,6 +8,7 @@ import {
   createClient,
   createUser,
   expectCode,
+  metricOf,
   ME,
   PASSWORD,
   REFRESH,
@@ -275,6 +276,32 @@ describe("with MFA OPTIONAL and both factors", () => {
       enabled: ["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"],
       preferred: "EMAIL_OTP",
     });
+  });
+
+  it("counts challenge answers and messages in /metrics", async () => {
+    const user = await userWithEmail();
+    const tokens = await signInAs(gw, client, user);
+    await gw.gql(SET_MFA_PREFERENCE, { input: { email: { enabled: true } } }, tokens.accessToken);
+    const mismatches = () =>
+      metricOf(
+        gw,
+        "poolgate_challenge_answers_total",
+        '{challenge="EMAIL_OTP",outcome="CODE_MISMATCH"}',
+      );
+    const successes = () =>
+      metricOf(gw, "poolgate_challenge_answers_total", '{challenge="EMAIL_OTP",outcome="success"}');
+    const sent = () => metricOf(gw, "poolgate_messages_total", '{kind="mfa",outcome="sent"}');
+    const [m0, s0, sent0] = [await mismatches(), await successes(), await sent()];
+    const step = await initiate(gw, client, user);
+    const code = gw.smtp!.codeIn(await lastMailTo(gw, user.email));
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+    await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: wrong });
+    await respond(gw, client, "EMAIL_OTP", step.session, { EMAIL_OTP_CODE: code });
+    expect([await mismatches(), await successes(), await sent()]).toEqual([
+      m0 + 1,
+      s0 + 1,
+      sent0 + 1,
+    ]);
   });
 
   it("error flow: email MFA cannot be turned on without a verified email (MFA_METHOD_NOT_FOUND)", async () => {

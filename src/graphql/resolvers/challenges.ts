@@ -112,13 +112,20 @@ export const challengeMutations: Pick<MutationResolvers<GatewayContext>, Challen
   },
   async respondToAuthChallenge(_parent, { input }, ctx) {
     cookieModeAllowed(ctx, input.cookie);
-    const result = await ctx.pool.auth.respond({
-      clientId: input.clientId,
-      clientSecret: input.clientSecret ?? null,
-      challengeName: input.challengeName,
-      session: input.session,
-      responses: pairs(input.responses, "Challenge response"),
-    });
+    let result: AuthFlowResult;
+    try {
+      result = await ctx.pool.auth.respond({
+        clientId: input.clientId,
+        clientSecret: input.clientSecret ?? null,
+        challengeName: input.challengeName,
+        session: input.session,
+        responses: pairs(input.responses, "Challenge response"),
+      });
+    } catch (err) {
+      ctx.metrics.challengeAnswer(input.challengeName, err);
+      throw err;
+    }
+    ctx.metrics.challengeAnswer(input.challengeName);
     return answer(ctx, input.clientId, input.cookie, result);
   },
   async associateSoftwareToken(_parent, { session }, ctx) {
