@@ -41,14 +41,20 @@ export class CodeHasher {
 }
 
 /**
- * Sends a message whose code must work only if it arrived: a failed delivery is
- * CODE_DELIVERY_FAILURE (the caller then voids the code it carried). The log line names the
- * message kind and the sender's detail, never the code or the address.
+ * Sends a message whose code must work only if it arrived: a failed delivery runs `undo`
+ * (which voids what the message carried: the code, the temporary password, the user made for
+ * it) and is CODE_DELIVERY_FAILURE. The log line names the message kind and the sender's
+ * detail, never the code or the address.
  */
-export async function sendOrFail(sender: MessageSender, message: Message): Promise<void> {
+export async function sendOrUndo(
+  sender: MessageSender,
+  message: Message,
+  undo: () => Promise<unknown>,
+): Promise<void> {
   try {
     await sender.send(message);
   } catch (err) {
+    await undo();
     const detail = err instanceof DeliveryError ? err.detail : "unexpected sender failure";
     throw new PoolgateError("CODE_DELIVERY_FAILURE", "Unable to deliver the code.", {
       logDetail: `delivery (${message.kind}): ${detail}`,

@@ -15,9 +15,9 @@ import { PoolgateError } from "../errors";
 import { maskEmail } from "../delivery/mask";
 import type { MessageSender } from "../delivery/message";
 import { errorSummary } from "../log";
-import type { UserRecord } from "../store/store";
+import type { CodePurpose, UserRecord } from "../store/store";
 import { storageHash } from "../tokens/secrets";
-import { CodeHasher, newCode, sendOrFail } from "./codes";
+import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import { assertPasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
@@ -139,29 +139,40 @@ export class RecoveryService {
   }
 
   /** A new forgot-password code for the user, sent; voided if it cannot be delivered. */
-  private async sendResetCode(user: UserRecord): Promise<void> {
-    const email = user.attributes["email"]!;
+  private sendResetCode(user: UserRecord): Promise<void> {
+    return this.sendCode(
+      user,
+      "forgot_password",
+      `forgot-password:${user.sub}`,
+      FORGOT_PASSWORD_CODE_LIFETIME_MS,
+    );
+  }
+
+  /**
+   * A new code of `purpose` (replacing the pending one) under `domain`, sent to the user's
+   * email; deleted again if the mail server does not take it (CODE_DELIVERY_FAILURE).
+   */
+  private async sendCode(
+    user: UserRecord,
+    purpose: CodePurpose,
+    domain: string,
+    lifetimeMs: number,
+  ): Promise<void> {
     const code = newCode();
-    const codeHash = this.codes.hash(`forgot-password:${user.sub}`, code);
+    const codeHash = this.codes.hash(domain, code);
     const nowMs = this.d.now();
     await this.d.store.putCode({
       sub: user.sub,
-      purpose: "forgot_password",
+      purpose,
       codeHash,
       createdAtMs: nowMs,
-      expiresAtMs: nowMs + FORGOT_PASSWORD_CODE_LIFETIME_MS,
+      expiresAtMs: nowMs + lifetimeMs,
     });
-    try {
-      await sendOrFail(this.sender, {
-        kind: "verification",
-        to: email,
-        username: user.username,
-        code,
-      });
-    } catch (err) {
-      await this.d.store.deleteCode(user.sub, "forgot_password", codeHash);
-      throw err;
-    }
+    await sendOrUndo(
+      this.sender,
+      { kind: "verification", to: user.attributes["email"]!, username: user.username, code },
+      () => this.d.store.deleteCode(user.sub, purpose, codeHash),
+    );
   }
 
   /**
@@ -291,28 +302,13 @@ export class RecoveryService {
     const email = user.attributes["email"];
     if (email === undefined) throw new PoolgateError("BAD_USER_INPUT", "The user has no email");
     await this.limit(`verify-send:${sub}`);
-    const code = newCode();
     // Bound to the address: a code sent to an earlier address verifies nothing after a change.
-    const codeHash = this.codes.hash(`verify-email:${sub}:${email}`, code);
-    const nowMs = this.d.now();
-    await this.d.store.putCode({
-      sub,
-      purpose: "verify_email",
-      codeHash,
-      createdAtMs: nowMs,
-      expiresAtMs: nowMs + VERIFY_ATTRIBUTE_CODE_LIFETIME_MS,
-    });
-    try {
-      await sendOrFail(this.sender, {
-        kind: "verification",
-        to: email,
-        username: user.username,
-        code,
-      });
-    } catch (err) {
-      await this.d.store.deleteCode(sub, "verify_email", codeHash);
-      throw err;
-    }
+    await this.sendCode(
+      user,
+      "verify_email",
+      `verify-email:${sub}:${email}`,
+      VERIFY_ATTRIBUTE_CODE_LIFETIME_MS,
+    );
     return delivered(maskEmail(email));
   }
 

@@ -21,7 +21,7 @@ import type { MessageSender } from "../delivery/message";
 import { PoolgateError } from "../errors";
 import type { ChallengeName, ChallengeRecord, UserRecord } from "../store/store";
 import type { ChallengeSessions } from "./challenges";
-import { CodeHasher, newCode, sendOrFail } from "./codes";
+import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import type { MfaDecision, MfaService } from "./mfa";
 import { assertPasswordPolicy, MAX_PASSWORD_LENGTH } from "./passwords";
@@ -570,12 +570,11 @@ export class SignInService {
     if (next.name === "EMAIL_OTP") {
       // Sent before the step is recorded: a failed delivery leaves no code that could work.
       const code = newCode();
-      await sendOrFail(this.sender, {
-        kind: "mfa",
-        to: user.attributes["email"] ?? "",
-        username: user.username,
-        code,
-      });
+      await sendOrUndo(
+        this.sender,
+        { kind: "mfa", to: user.attributes["email"] ?? "", username: user.username, code },
+        async () => undefined, // nothing recorded yet
+      );
       codeHash = this.codes.hash(`email-otp:${user.sub}`, code);
     }
     const { session } = await this.challenges.create({

@@ -7,7 +7,7 @@ import type { MessageSender } from "../delivery/message";
 import { PoolgateError } from "../errors";
 import { StoreConflictError, type ChangeNote, type UserRecord } from "../store/store";
 import { isKnownAttributeName } from "../tokens/claims";
-import { CodeHasher, newCode, sendOrFail } from "./codes";
+import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
@@ -208,20 +208,13 @@ export class UserService {
       true,
       { temporary: true },
     );
-    if (send) {
-      try {
-        await sendOrFail(this.sender, {
-          kind: "invitation",
-          to: email,
-          username: user.username,
-          code: password,
-        });
-      } catch (err) {
-        // Nobody can use a user whose invitation never left: it is not kept half-made.
-        await this.d.store.deleteUser(user.sub);
-        throw err;
-      }
-    }
+    if (send)
+      // Nobody can use a user whose invitation never left: it is not kept half-made.
+      await sendOrUndo(
+        this.sender,
+        { kind: "invitation", to: email, username: user.username, code: password },
+        () => this.d.store.deleteUser(user.sub),
+      );
     return userView(user);
   }
 
@@ -252,22 +245,13 @@ export class UserService {
       },
       nowMs,
     );
-    try {
-      await sendOrFail(this.sender, {
-        kind: "invitation",
-        to: email,
-        username: user.username,
-        code: password,
-      });
-    } catch (err) {
-      // The new temporary password never reached anyone: make it unusable.
-      await this.d.store.updateUser(
-        user.sub,
-        { temporaryPasswordExpiresAtMs: nowMs },
-        this.d.now(),
-      );
-      throw err;
-    }
+    // A new temporary password that never reached anyone is made unusable.
+    await sendOrUndo(
+      this.sender,
+      { kind: "invitation", to: email, username: user.username, code: password },
+      () =>
+        this.d.store.updateUser(user.sub, { temporaryPasswordExpiresAtMs: nowMs }, this.d.now()),
+    );
     return userView({ ...user, temporaryPasswordExpiresAtMs: expiresAtMs });
   }
 
@@ -288,19 +272,12 @@ export class UserService {
     const code = newCode();
     const user = await this.insert({ ...input, groups: [] }, false, { code });
     const email = user.attributes["email"];
-    if (email !== undefined) {
-      try {
-        await sendOrFail(this.sender, {
-          kind: "verification",
-          to: email,
-          username: user.username,
-          code,
-        });
-      } catch (err) {
-        await this.d.store.deleteUser(user.sub);
-        throw err;
-      }
-    }
+    if (email !== undefined)
+      await sendOrUndo(
+        this.sender,
+        { kind: "verification", to: email, username: user.username, code },
+        () => this.d.store.deleteUser(user.sub),
+      );
     return { user: userView(user), destination: email };
   }
 
@@ -370,24 +347,20 @@ export class UserService {
       },
       nowMs,
     );
-    try {
-      await sendOrFail(this.sender, {
-        kind: "verification",
-        to: email,
-        username: user.username,
-        code,
-      });
-    } catch (err) {
-      // Only if it is still the pending code: a newer one survives.
-      const current = await this.d.store.getUserBySub(user.sub);
-      if (current?.confirmationCodeHash === hash)
-        await this.d.store.updateUser(
-          user.sub,
-          { confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
-          this.d.now(),
-        );
-      throw err;
-    }
+    // Voided only if it is still the pending code: a newer one survives.
+    await sendOrUndo(
+      this.sender,
+      { kind: "verification", to: email, username: user.username, code },
+      async () => {
+        const current = await this.d.store.getUserBySub(user.sub);
+        if (current?.confirmationCodeHash === hash)
+          await this.d.store.updateUser(
+            user.sub,
+            { confirmationCodeHash: null, confirmationCodeExpiresAtMs: null },
+            this.d.now(),
+          );
+      },
+    );
   }
 
   /** ChangePassword: the caller proves the previous password; failures count towards the lockout. */
