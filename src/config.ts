@@ -143,6 +143,18 @@ function bool(fallback: (env: Env) => boolean) {
   };
 }
 
+/** The distinct non-empty items of a comma-separated value, trimmed, in order. */
+function commaList(raw: string | undefined): string[] {
+  return [
+    ...new Set(
+      (raw ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
 function environmentOf(env: Env): Environment {
   // Empty counts as unset, as for every other setting.
   const own = env["POOLGATE_ENV"]?.trim();
@@ -310,10 +322,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     parse: (raw, _env, name) => {
       const v = raw === undefined ? PASSWORD_RULES.join(",") : raw.trim();
       const rules = new Set<PasswordRule>();
-      for (const part of v
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)) {
+      for (const part of commaList(v)) {
         const rule = PASSWORD_RULES.find((r) => r === part);
         if (!rule) bad(name, `unknown rule "${part}" (known: ${PASSWORD_RULES.join(", ")})`);
         rules.add(rule);
@@ -508,14 +517,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     meaning:
       "Comma-separated GraphQL operation names (`SignIn,Me`) counted under their own `operation` label in `poolgate_graphql_operations_total`; any other name counts as `__other`. Callers choose names, so only this list adds label values (at most 500).",
     parse: (raw, _env, name) => {
-      const names = [
-        ...new Set(
-          (raw ?? "")
-            .split(",")
-            .map((s) => s.trim())
-            .filter(Boolean),
-        ),
-      ];
+      const names = commaList(raw);
       if (names.length > 500) bad(name, "must list at most 500 names");
       for (const n of names)
         if (!/^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(n))
@@ -568,10 +570,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     parse: (raw, _env, name) => {
       const v = (raw ?? "").trim() || "SOFTWARE_TOKEN_MFA";
       const factors = new Set<MfaFactorName>();
-      for (const part of v
-        .split(",")
-        .map((p) => p.trim())
-        .filter(Boolean)) {
+      for (const part of commaList(v)) {
         const factor = MFA_FACTORS.find((f) => f === part.toUpperCase());
         if (!factor)
           bad(name, `unknown factor "${part.slice(0, 40)}" (known: ${MFA_FACTORS.join(", ")})`);
@@ -621,14 +620,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     meaning:
       "Attributes every user must have (comma list, e.g. `email,name`): `signUp` requires them and `NEW_PASSWORD_REQUIRED` asks for those missing.",
     parse: (raw, _env, name) => {
-      const names = [
-        ...new Set(
-          (raw ?? "")
-            .split(",")
-            .map((s) => s.trim())
-            .filter(Boolean),
-        ),
-      ];
+      const names = commaList(raw);
       for (const n of names)
         if (!/^(custom:)?[a-z_]{1,32}$/.test(n) || n.endsWith("_verified"))
           bad(name, `has "${n.slice(0, 40)}", which is not an attribute name`);
