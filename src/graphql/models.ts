@@ -5,3 +5,10 @@ export interface UserModel {
   user: UserView;
   authTimeSeconds?: number;
 }
+
+/** What an `AssociateSoftwareTokenResult` resolves from: `qrCodeSvg` is drawn from it only when asked for. */
+export interface AssociateSoftwareTokenModel {
+  secretCode: string;
+  otpauthUri: string;
+  session: string | null;
+}

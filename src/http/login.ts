@@ -1,7 +1,8 @@
 /**
  * GET /login: the hosted sign-in page (docs/browser.md). Server-rendered, one HTML document
  * with its style and script inline under a per-response CSP nonce; it signs in through the
- * GraphQL mutations in cookie mode. The app client comes from POOLGATE_LOGIN_CLIENT_ID, or
+ * GraphQL mutations in cookie mode, the whole conversation of DESIGN §11 (challenges, TOTP set-up
+ * with a QR code, password reset). The app client comes from POOLGATE_LOGIN_CLIENT_ID, or
  * else from `?client_id=`; it must be an enabled public client (the page cannot keep a secret).
  */
 import { randomBytes } from "node:crypto";
@@ -60,7 +61,12 @@ export async function serveLogin(
     problem = await problemWith(pool, requested);
   }
   const nonce = randomBytes(18).toString("base64");
-  const html = loginPage({ clientId, problem, nonce });
+  const html = loginPage({
+    clientId,
+    problem,
+    nonce,
+    forgotPassword: config.accountRecovery === "verified_email",
+  });
   res.writeHead(problem === undefined ? 200 : 400, {
     "content-type": "text/html; charset=utf-8",
     "content-length": Buffer.byteLength(html),

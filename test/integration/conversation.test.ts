@@ -4,6 +4,8 @@
  * with TOTP → refresh; email one-time codes; SELECT_MFA_TYPE; temporary passwords; and the
  * admin's MFA reset. Codes and temporary passwords are read out of the mail received.
  */
+import QRCode from "qrcode";
+import * as qrCode from "../../src/graphql/qrCode";
 import {
   createClient,
   createUser,
@@ -166,6 +168,39 @@ describe("with MFA ON: an invited user from the invitation to a TOTP sign-in and
     expect(refreshed.body.data?.["refresh"]?.accessToken).toEqual(expect.any(String));
     const meAfter = await gw.gql(ME, {}, refreshed.body.data!["refresh"].accessToken);
     expect(meAfter.body.data?.["me"]?.username).toBe("invitee");
+  });
+
+  it("associateSoftwareToken draws otpauthUri as an SVG QR code, and only for a query that asks", async () => {
+    const user = await createUser(gw);
+    const first = await initiate(gw, client, user);
+    expect(outcomeOf(first)).toBe("MFA_SETUP");
+    const drawn = jest.spyOn(qrCode, "qrCodeSvg");
+    try {
+      const plain = await gw.gql(ASSOCIATE, { session: first.session });
+      expect(plain.body.data?.["associateSoftwareToken"]?.secretCode).toEqual(expect.any(String));
+      expect(drawn).not.toHaveBeenCalled();
+
+      const res = await gw.gql(
+        `mutation A($session: String) { associateSoftwareToken(session: $session) { otpauthUri qrCodeSvg } }`,
+        { session: plain.body.data!["associateSoftwareToken"].session },
+      );
+      expect(drawn).toHaveBeenCalledTimes(1);
+      const { otpauthUri, qrCodeSvg } = res.body.data!["associateSoftwareToken"] as {
+        otpauthUri: string;
+        qrCodeSvg: string;
+      };
+      const svg = qrCodeSvg.trim();
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 \d+ \d+"/);
+      // Well-formed and shapes only: <svg>, self-closed <path/>s, </svg>; no script, handler or style.
+      expect(svg.replace(/<path [^<>]*\/>/g, "")).toMatch(/^<svg [^<>]*><\/svg>$/);
+      expect(svg).not.toMatch(/script|foreignObject|\son\w+=|\sstyle=|href/i);
+      // The code of this result's own URI.
+      expect(qrCodeSvg).toBe(
+        await QRCode.toString(otpauthUri, { type: "svg", errorCorrectionLevel: "M", margin: 1 }),
+      );
+    } finally {
+      drawn.mockRestore();
+    }
   });
 
   it("the one-call signIn answers CHALLENGE_REQUIRED for a user who must answer one, and sends nothing", async () => {

@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { UserModel } from '../models';
+import type { UserModel, AssociateSoftwareTokenModel } from '../models';
 import type { GatewayContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -39,6 +39,8 @@ export type AssociateSoftwareTokenResult = {
   __typename?: 'AssociateSoftwareTokenResult';
   /** otpauth://totp/… for a QR code. */
   otpauthUri: Scalars['String']['output'];
+  /** An SVG QR code of otpauthUri, for pages that cannot draw one (computed only when asked for). */
+  qrCodeSvg: Scalars['String']['output'];
   /** The shared secret, Base32: what an authenticator app is given. */
   secretCode: Scalars['String']['output'];
   /** With an MFA_SETUP session: the session to pass to verifySoftwareToken. */
@@ -644,7 +646,7 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   AdminCreateUserInput: AdminCreateUserInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  AssociateSoftwareTokenResult: ResolverTypeWrapper<AssociateSoftwareTokenResult>;
+  AssociateSoftwareTokenResult: ResolverTypeWrapper<AssociateSoftwareTokenModel>;
   Attribute: ResolverTypeWrapper<Attribute>;
   AttributeInput: AttributeInput;
   AuthFlow: AuthFlow;
@@ -688,7 +690,7 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   AdminCreateUserInput: AdminCreateUserInput;
   String: Scalars['String']['output'];
-  AssociateSoftwareTokenResult: AssociateSoftwareTokenResult;
+  AssociateSoftwareTokenResult: AssociateSoftwareTokenModel;
   Attribute: Attribute;
   AttributeInput: AttributeInput;
   AuthFlowResult: AuthFlowResult;
@@ -725,6 +727,7 @@ export type ResolversParentTypes = {
 
 export type AssociateSoftwareTokenResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AssociateSoftwareTokenResult'] = ResolversParentTypes['AssociateSoftwareTokenResult']> = {
   otpauthUri?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  qrCodeSvg?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   secretCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   session?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };

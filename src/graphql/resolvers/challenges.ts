@@ -6,8 +6,12 @@
 import { PoolgateError } from "../../errors";
 import type { AuthFlowResult } from "../../identity/signIn";
 import { USER_ADMIN_SCOPE } from "../../identity/scopes";
-import type { MutationResolvers } from "../__generated__/resolvers";
+import type {
+  AssociateSoftwareTokenResultResolvers,
+  MutationResolvers,
+} from "../__generated__/resolvers";
 import type { GatewayContext } from "../context";
+import { qrCodeSvg } from "../qrCode";
 import { setRefreshCookie, toGraphQL } from "./auth";
 import { requireUserPrincipal } from "./user";
 
@@ -152,3 +156,9 @@ export const challengeMutations: Pick<MutationResolvers<GatewayContext>, Challen
     return true;
   },
 };
+
+/** Drawing a QR code costs a few milliseconds: done only for a query that asks for it. */
+export const associateSoftwareTokenResultType: AssociateSoftwareTokenResultResolvers<GatewayContext> =
+  {
+    qrCodeSvg: (parent) => qrCodeSvg(parent.otpauthUri),
+  };

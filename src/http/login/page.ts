@@ -1,32 +1,14 @@
 /**
- * The hosted sign-in page's HTML, CSS and script (served by ../login.ts). Everything is
- * inline and nonce-bound, so the Content-Security-Policy allows no other script or style and
- * the page loads nothing from anywhere. The script keeps the access token in a variable
- * only (never in storage); the refresh token lives in the HttpOnly cookie, out of reach of
- * any script, and a reload restores the session through a cookie refresh.
- *
- * The script is plain ES2017 in a string: it is served as is, never bundled.
+ * The hosted sign-in page's HTML (served by ../login.ts): the shell, the sign-in form, the
+ * signed-in view and, as inert <template>s, the markup of every step of the sign-in
+ * conversation and of the password reset. The script (./script.ts) clones one step at a time
+ * into #step, so only the step on screen is in the document. Everything is inline and
+ * nonce-bound: the Content-Security-Policy allows no other script or style, and the page
+ * loads nothing from anywhere.
  */
-
-/** Error codes → what the page says. The gateway's codes (README "Error codes") plus two of the page's own. */
-export const MESSAGES: Readonly<Record<string, string>> = {
-  NOT_AUTHORIZED: "Incorrect username or password.",
-  TOO_MANY_FAILED_ATTEMPTS: "Too many failed attempts. Wait a moment, then try again.",
-  USER_NOT_CONFIRMED:
-    "Your account is not confirmed yet. Confirm it with the code you were sent, then sign in.",
-  PASSWORD_RESET_REQUIRED:
-    "You need a new password before you can sign in. Ask your administrator to set one.",
-  SERVICE_UNAVAILABLE: "The service is temporarily unavailable. Try again in a moment.",
-  INVALID_SCOPE: "This application may not request the access it asked for.",
-  REFRESH_TOKEN_EXPIRED: "Your session has expired. Please sign in again.",
-  REFRESH_TOKEN_REVOKED: "Your session has ended. Please sign in again.",
-  INVALID_REFRESH_TOKEN: "Your session is no longer valid. Please sign in again.",
-  UNAUTHENTICATED: "Your session has ended. Please sign in again.",
-  BAD_USER_INPUT: "Enter a valid username and password.",
-  BAD_REQUEST: "The request was not understood. Reload the page and try again.",
-  NETWORK_ERROR: "Could not reach the server. Check your connection and try again.",
-  INTERNAL_SERVER_ERROR: "Something went wrong on our side. Try again.",
-};
+import { ATTRIBUTE_LABELS, FACTOR_LABELS, MESSAGES } from "./messages";
+import { SCRIPT } from "./script";
+import { STYLE } from "./style";
 
 const ESCAPES: Record<string, string> = {
   "&": "&amp;",
@@ -40,217 +22,114 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-const STYLE = `
-:root { color-scheme: light dark; --bg: #f4f5f7; --card: #fff; --text: #1b1d21; --muted: #5b616e;
-  --accent: #0b5cd5; --accent-text: #fff; --border: #c9ced6; --error-bg: #fdecec; --error: #a4161a;
-  --ok-bg: #e8f3ec; --ok: #1e6b3a; }
-@media (prefers-color-scheme: dark) { :root { --bg: #15171b; --card: #1f2228; --text: #eceef2;
-  --muted: #a7adb8; --accent: #6ea8ff; --accent-text: #0b1020; --border: #3b404a; --error-bg: #3a1d1f;
-  --error: #ffb3b5; --ok-bg: #183023; --ok: #9be0b4; } }
-* { box-sizing: border-box; }
-body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg);
-  color: var(--text); font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-main { width: min(34rem, calc(100vw - 2rem)); background: var(--card); border: 1px solid var(--border);
-  border-radius: 12px; padding: 2rem; box-shadow: 0 1px 3px rgb(0 0 0 / 0.08); }
-h1 { font-size: 1.5rem; margin: 0 0 1rem; }
-h1:focus { outline: none; }
-h2 { font-size: 1.1rem; margin: 1.25rem 0 0.5rem; }
-label { display: block; font-weight: 600; margin: 1rem 0 0.25rem; }
-input { width: 100%; padding: 0.6rem 0.75rem; font: inherit; color: inherit; background: transparent;
-  border: 1px solid var(--border); border-radius: 8px; }
-input[aria-invalid="true"] { border-color: var(--error); }
-button { font: inherit; font-weight: 600; padding: 0.6rem 1rem; border-radius: 8px; cursor: pointer;
-  border: 1px solid var(--accent); background: var(--accent); color: var(--accent-text); }
-button.secondary { background: transparent; color: var(--accent); }
-button:disabled { opacity: 0.6; cursor: progress; }
-:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
-form button { width: 100%; margin-top: 1.5rem; }
-.actions { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-top: 1.25rem; }
-.actions button { padding: 0.5rem 0.8rem; }
-.alert { margin: 0 0 1rem; padding: 0.75rem 1rem; border-radius: 8px; background: var(--error-bg);
-  color: var(--error); font-weight: 600; }
-.alert:empty, .status:empty { display: none; }
-.status { margin: 0 0 1rem; padding: 0.5rem 0.75rem; border-radius: 8px; background: var(--ok-bg);
-  color: var(--ok); }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.35rem 1rem; margin: 0; }
-dt { color: var(--muted); }
-dd { margin: 0; overflow-wrap: anywhere; }
-.hint { color: var(--muted); font-size: 0.9rem; margin: 1rem 0 0; }
-[hidden] { display: none !important; }
-`;
+/** A value as a JavaScript literal inside a <script>, where "</" would end the element. */
+function scriptLiteral(value: unknown): string {
+  return JSON.stringify(value).replace(/<\//g, "<\\/");
+}
 
-const SCRIPT = `
-(function () {
-  "use strict";
-  var MESSAGES = __MESSAGES__;
-  var app = document.getElementById("app");
-  var clientId = app.getAttribute("data-client-id");
-  var $ = function (id) { return document.getElementById(id); };
-  var title = $("title"), alertBox = $("alert"), statusBox = $("status");
-  var signedOut = $("signed-out"), signedIn = $("signed-in"), form = $("sign-in-form");
-  var username = $("username"), password = $("password"), submit = $("sign-in");
-  // The access token lives in this variable only: never in localStorage or a cookie.
-  var accessToken = null;
-  var expiresAt = 0;
+/** A 6-digit code field; the script strips spaces and checks the digits itself. */
+function codeInput(id: string): string {
+  return `<input id="${id}" name="code" class="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" spellcheck="false" required>`;
+}
 
-  function messageFor(code) { return MESSAGES[code] || MESSAGES.INTERNAL_SERVER_ERROR; }
-  function showError(code) { statusBox.textContent = ""; alertBox.textContent = messageFor(code); }
-  function showStatus(text) { alertBox.textContent = ""; statusBox.textContent = text; }
-  function clearMessages() { alertBox.textContent = ""; statusBox.textContent = ""; }
+const CANCEL = `<div class="actions"><button type="button" class="secondary" data-action="cancel">Cancel</button></div>`;
 
-  async function gql(query, variables, token) {
-    var headers = { "content-type": "application/json" };
-    if (token) headers.authorization = "Bearer " + token;
-    var res;
-    try {
-      res = await fetch("/graphql", {
-        method: "POST", headers: headers, credentials: "same-origin", cache: "no-store",
-        body: JSON.stringify({ query: query, variables: variables || {} })
-      });
-    } catch (e) {
-      throw { code: "NETWORK_ERROR" };
-    }
-    var body;
-    try { body = await res.json(); } catch (e) {
-      throw { code: res.status === 503 ? "SERVICE_UNAVAILABLE" : "INTERNAL_SERVER_ERROR" };
-    }
-    if (body.errors && body.errors.length > 0) {
-      var ext = body.errors[0].extensions || {};
-      throw { code: typeof ext.code === "string" ? ext.code : "INTERNAL_SERVER_ERROR" };
-    }
-    return body.data;
-  }
-  function codeOf(err) { return err && typeof err.code === "string" ? err.code : "INTERNAL_SERVER_ERROR"; }
-
-  var ME = "{ me { sub username email emailVerified name groups authTime } }";
-
-  function row(list, label, value) {
-    if (value === null || value === undefined || value === "") return;
-    var dt = document.createElement("dt"); dt.textContent = label;
-    var dd = document.createElement("dd"); dd.textContent = value;
-    list.appendChild(dt); list.appendChild(dd);
-  }
-
-  async function showSession(focus) {
-    var data = await gql(ME, {}, accessToken);
-    var me = data.me;
-    if (!me) throw { code: "UNAUTHENTICATED" };
-    var list = $("claims");
-    list.textContent = "";
-    row(list, "Username", me.username);
-    row(list, "Subject (sub)", me.sub);
-    row(list, "Name", me.name);
-    if (me.email) row(list, "Email", me.email + (me.emailVerified ? " (verified)" : " (not verified)"));
-    row(list, "Groups", me.groups.length ? me.groups.join(", ") : "none");
-    if (me.authTime) row(list, "Signed in at", new Date(me.authTime * 1000).toLocaleString());
-    row(list, "Access token valid until", new Date(expiresAt).toLocaleTimeString());
-    $("who").textContent = me.username;
-    document.title = "Signed in · poolgate";
-    title.textContent = "Your account";
-    signedOut.hidden = true;
-    signedIn.hidden = false;
-    if (focus) title.focus();
-  }
-
-  function showSignedOut(focus) {
-    accessToken = null;
-    expiresAt = 0;
-    $("claims").textContent = "";
-    document.title = "Sign in · poolgate";
-    title.textContent = "Sign in";
-    signedIn.hidden = true;
-    signedOut.hidden = false;
-    if (focus) username.focus();
-  }
-
-  function accept(result) {
-    accessToken = result.accessToken;
-    expiresAt = Date.now() + result.expiresIn * 1000;
-  }
-
-  var REFRESH = "mutation Refresh($input: RefreshInput!) { refresh(input: $input) { accessToken expiresIn } }";
-
-  async function restore() {
-    showStatus("Checking your session…");
-    try {
-      var data = await gql(REFRESH, { input: { clientId: clientId } });
-      accept(data.refresh);
-      clearMessages();
-      await showSession(false);
-    } catch (err) {
-      var code = codeOf(err);
-      // No cookie (INVALID_REFRESH_TOKEN) is the ordinary signed-out state: nothing to say.
-      if (code === "INVALID_REFRESH_TOKEN") clearMessages(); else showError(code);
-      showSignedOut(false);
-    }
-  }
-
-  function invalid(field, on) {
-    if (on) field.setAttribute("aria-invalid", "true"); else field.removeAttribute("aria-invalid");
-  }
-
-  form.addEventListener("submit", async function (event) {
-    event.preventDefault();
-    invalid(username, false); invalid(password, false);
-    if (!username.value.trim() || !password.value) {
-      var empty = !username.value.trim() ? username : password;
-      invalid(empty, true);
-      alertBox.textContent = empty === username ? "Enter your username." : "Enter your password.";
-      statusBox.textContent = "";
-      empty.focus();
-      return;
-    }
-    submit.disabled = true;
-    form.setAttribute("aria-busy", "true");
-    clearMessages();
-    try {
-      var data = await gql(
-        "mutation SignIn($input: SignInInput!) { signIn(input: $input) { accessToken expiresIn } }",
-        { input: { clientId: clientId, username: username.value.trim(), password: password.value, cookie: true } }
-      );
-      password.value = "";
-      accept(data.signIn);
-      await showSession(true);
-    } catch (err) {
-      var code = codeOf(err);
-      showError(code);
-      if (code === "NOT_AUTHORIZED") { invalid(username, true); invalid(password, true); }
-      password.value = "";
-      password.focus();
-    } finally {
-      submit.disabled = false;
-      form.removeAttribute("aria-busy");
-    }
-  });
-
-  $("refresh").addEventListener("click", async function () {
-    try {
-      var data = await gql(REFRESH, { input: { clientId: clientId } });
-      accept(data.refresh);
-      await showSession(false);
-      showStatus("Tokens refreshed.");
-    } catch (err) {
-      showError(codeOf(err));
-      showSignedOut(true);
-    }
-  });
-
-  async function signOut(everywhere) {
-    try {
-      if (everywhere) await gql("mutation { globalSignOut }", {}, accessToken);
-      else await gql("mutation Revoke($input: RevokeInput!) { revoke(input: $input) }", { input: { clientId: clientId } });
-      showSignedOut(true);
-      showStatus(everywhere ? "You have signed out on every device." : "You have signed out.");
-    } catch (err) {
-      showError(codeOf(err));
-    }
-  }
-  $("sign-out").addEventListener("click", function () { signOut(false); });
-  $("sign-out-everywhere").addEventListener("click", function () { signOut(true); });
-
-  restore();
-})();
-`;
+/** Each step's markup; each starts with its heading, which takes the focus when it appears. */
+const STEPS = `
+  <template id="tpl-new-password">
+    <h2 id="step-title" tabindex="-1">Choose a new password</h2>
+    <p>Your password is temporary. Choose a new one to finish signing in.</p>
+    <form id="new-password-form" novalidate>
+      <label for="new-password">New password</label>
+      <input id="new-password" name="new-password" type="password" autocomplete="new-password" required>
+      <label for="new-password-confirm">Confirm new password</label>
+      <input id="new-password-confirm" name="new-password-confirm" type="password" autocomplete="new-password" required>
+      <div id="required-attributes"></div>
+      <button type="submit">Continue</button>
+    </form>
+    ${CANCEL}
+  </template>
+  <template id="tpl-mfa-setup">
+    <h2 id="step-title" tabindex="-1">Set up an authenticator app</h2>
+    <p>Your account needs a code from an authenticator app at every sign-in.</p>
+    <ol class="steps">
+      <li>In your authenticator app, add an account.</li>
+      <li>Scan the QR code, or type in the key.</li>
+      <li>Enter the 6-digit code the app shows.</li>
+    </ol>
+    <div class="setup">
+      <div id="qr" class="qr"></div>
+      <div class="key">
+        <p>Key for manual entry:</p>
+        <code id="totp-secret" class="secret"></code>
+        <p class="hint"><a id="otpauth-link" hidden>Open in an authenticator app on this device</a></p>
+      </div>
+    </div>
+    <form id="mfa-setup-form" novalidate>
+      <label for="setup-code">Code from the app</label>
+      ${codeInput("setup-code")}
+      <button type="submit">Verify and sign in</button>
+    </form>
+    ${CANCEL}
+  </template>
+  <template id="tpl-totp">
+    <h2 id="step-title" tabindex="-1">Enter your authenticator code</h2>
+    <p>Open your authenticator app and enter the 6-digit code it shows for this account.</p>
+    <form id="code-form" novalidate>
+      <label for="mfa-code">Code from the app</label>
+      ${codeInput("mfa-code")}
+      <button type="submit">Sign in</button>
+    </form>
+    ${CANCEL}
+  </template>
+  <template id="tpl-email-otp">
+    <h2 id="step-title" tabindex="-1">Check your email</h2>
+    <p>We sent a sign-in code to <strong id="code-destination"></strong>.</p>
+    <form id="code-form" novalidate>
+      <label for="mfa-code">Code from the email</label>
+      ${codeInput("mfa-code")}
+      <button type="submit">Sign in</button>
+    </form>
+    ${CANCEL}
+  </template>
+  <template id="tpl-select-mfa">
+    <h2 id="step-title" tabindex="-1">How do you want to verify it’s you?</h2>
+    <form id="select-mfa-form" novalidate>
+      <fieldset>
+        <legend>Get a sign-in code with</legend>
+        <div id="mfa-options"></div>
+      </fieldset>
+      <button type="submit">Continue</button>
+    </form>
+    ${CANCEL}
+  </template>
+  <template id="tpl-forgot">
+    <h2 id="step-title" tabindex="-1">Forgot your password?</h2>
+    <p>Enter your username. If your account has a verified email address, we will send a code to it.</p>
+    <form id="forgot-form" novalidate>
+      <label for="forgot-username">Username</label>
+      <input id="forgot-username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required>
+      <button type="submit">Send code</button>
+    </form>
+    <div class="actions"><button type="button" class="secondary" data-action="cancel">Back to sign in</button></div>
+  </template>
+  <template id="tpl-reset">
+    <h2 id="step-title" tabindex="-1">Enter the code and a new password</h2>
+    <p>We sent a code to <strong id="reset-destination"></strong>. It can take a minute to arrive.</p>
+    <form id="reset-form" novalidate>
+      <label for="reset-code">Code from the email</label>
+      ${codeInput("reset-code")}
+      <label for="reset-password">New password</label>
+      <input id="reset-password" name="new-password" type="password" autocomplete="new-password" required>
+      <label for="reset-password-confirm">Confirm new password</label>
+      <input id="reset-password-confirm" name="new-password-confirm" type="password" autocomplete="new-password" required>
+      <button type="submit">Change password</button>
+    </form>
+    <div class="actions">
+      <button type="button" class="secondary" data-action="resend">Send a new code</button>
+      <button type="button" class="secondary" data-action="cancel">Back to sign in</button>
+    </div>
+  </template>`;
 
 export interface LoginPageInput {
   /** The app client to sign in with; undefined when none is configured or valid. */
@@ -258,14 +137,15 @@ export interface LoginPageInput {
   /** Shown instead of the form when the page cannot work (no or unusable client). */
   problem: string | undefined;
   nonce: string;
+  /** Offer "Forgot your password?" (the pool's account recovery is by verified email). */
+  forgotPassword: boolean;
 }
 
 /** The whole page; every interpolated value is escaped. */
-export function loginPage({ clientId, problem, nonce }: LoginPageInput): string {
-  const script = SCRIPT.replace("__MESSAGES__", () =>
-    // Inside a <script>, "</" would end the element: escape the slash.
-    JSON.stringify(MESSAGES).replace(/<\//g, "<\\/"),
-  );
+export function loginPage({ clientId, problem, nonce, forgotPassword }: LoginPageInput): string {
+  const script = SCRIPT.replace("__MESSAGES__", () => scriptLiteral(MESSAGES))
+    .replace("__ATTRIBUTE_LABELS__", () => scriptLiteral(ATTRIBUTE_LABELS))
+    .replace("__FACTOR_LABELS__", () => scriptLiteral(FACTOR_LABELS));
   const n = escapeHtml(nonce);
   const body =
     problem !== undefined || clientId === undefined
@@ -282,8 +162,14 @@ export function loginPage({ clientId, problem, nonce }: LoginPageInput): string 
       <label for="password">Password</label>
       <input id="password" name="password" type="password" autocomplete="current-password" required>
       <button id="sign-in" type="submit">Sign in</button>
-    </form>
+    </form>${
+      forgotPassword
+        ? `
+    <p class="hint"><button id="forgot" type="button" class="link">Forgot your password?</button></p>`
+        : ""
+    }
   </section>
+  <section id="step" hidden aria-labelledby="step-title"></section>
   <section id="signed-in" hidden aria-labelledby="claims-title">
     <h2 id="claims-title">Signed in as <span id="who"></span></h2>
     <dl id="claims"></dl>
@@ -292,7 +178,7 @@ export function loginPage({ clientId, problem, nonce }: LoginPageInput): string 
       <button id="sign-out" type="button">Sign out</button>
       <button id="sign-out-everywhere" type="button" class="secondary">Sign out everywhere</button>
     </div>
-  </section>
+  </section>${STEPS}
   <noscript><p class="alert">This page needs JavaScript.</p></noscript>`;
   return `<!doctype html>
 <html lang="en">
