@@ -527,9 +527,9 @@ export class SignInService {
     if (!offered.includes(answer) || (answer !== "SOFTWARE_TOKEN_MFA" && answer !== "EMAIL_OTP"))
       throw badInput(`ANSWER must be one of ${offered.join(", ")}`);
     const user = await this.userOf(record);
-    await this.challenges.spend(record);
     const next = this.mfaStep(user, { kind: "challenge", factor: answer });
-    return this.proceed(client, user, record.requestedScopes, next);
+    // Spent once the email code (if any) is out: a failed delivery leaves the choice to retry.
+    return this.proceed(client, user, record.requestedScopes, next, record);
   }
 
   private async answerMfaSetup(
@@ -558,14 +558,21 @@ export class SignInService {
 
   // ── steps and tokens ────────────────────────────────────────────────────────────────────
 
-  /** Carries out a decision: tokens, or the challenge recorded (and its code sent). */
+  /**
+   * Carries out a decision: tokens, or the challenge recorded (and its code sent). `spend`, the
+   * step being answered, is spent after the code is sent and before anything is issued.
+   */
   private async proceed(
     client: ClientView,
     user: UserRecord,
     requested: readonly string[] | null,
     next: Next,
+    spend?: ChallengeRecord,
   ): Promise<AuthFlowResult> {
-    if (next.kind === "tokens") return this.tokensFor(client, user, requested);
+    if (next.kind === "tokens") {
+      if (spend) await this.challenges.spend(spend);
+      return this.tokensFor(client, user, requested);
+    }
     let codeHash: string | null = null;
     if (next.name === "EMAIL_OTP") {
       // Sent before the step is recorded: a failed delivery leaves no code that could work.
@@ -577,6 +584,7 @@ export class SignInService {
       );
       codeHash = this.codes.hash(`email-otp:${user.sub}`, code);
     }
+    if (spend) await this.challenges.spend(spend);
     const { session } = await this.challenges.create({
       sub: user.sub,
       clientId: client.clientId,

@@ -7,34 +7,14 @@
  *
  * This suite fails, never skips, when Chromium is missing: CI installs it (.ci/run).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { createClient, createUser, startGateway, type TestGateway } from "../harness";
+import { CHROMIUM, LAUNCH_ARGS, OUTPUT, requireChromium } from "../support/chromium";
 
-const CHROMIUM = process.env["POOLGATE_TEST_CHROMIUM_PATH"] || "/usr/bin/chromium";
-const OUTPUT = join(__dirname, "..", "..", "test-output");
 export const SCREENSHOT = join(OUTPUT, "login.png");
-
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-  "--disable-quic",
-];
-
-function requireChromium(): void {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: run \`npm test\` (its pretest step installs it as root) or \`sudo sh -c 'apt-get update && apt-get install -y chromium'\``,
-    );
-  }
-}
 
 describe("the hosted sign-in page in Chromium", () => {
   let gw: TestGateway;

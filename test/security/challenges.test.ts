@@ -357,6 +357,30 @@ describe("with a mail server that refuses some recipients", () => {
     expect(step.session).toBeUndefined();
   });
 
+  it("code delivery failure: choosing email codes at SELECT_MFA_TYPE when the mail fails leaves the choice open", async () => {
+    const user = await createUser(gw, {
+      attributes: { email: "both@rejected.example", email_verified: "true" },
+    });
+    const secret = await enrollTotp(gw, (await signInAs(gw, client, user)).accessToken);
+    const record = await gw.pool.deps.store.getUserBySub(user.sub);
+    await gw.pool.mfa.setPreferences(record!, { email: { enabled: true } });
+    const choose = await initiate(gw, client, user);
+    expect(outcomeOf(choose)).toBe("SELECT_MFA_TYPE");
+    const email = await respond(gw, client, "SELECT_MFA_TYPE", choose.session, {
+      ANSWER: "EMAIL_OTP",
+    });
+    expectCode(email.res, "CODE_DELIVERY_FAILURE");
+    const totp = await respond(gw, client, "SELECT_MFA_TYPE", choose.session, {
+      ANSWER: "SOFTWARE_TOKEN_MFA",
+    });
+    expect(outcomeOf(totp)).toBe("SOFTWARE_TOKEN_MFA");
+    // The enrolment spent this step's code; the next step's is accepted (±1 window).
+    const done = await respond(gw, client, "SOFTWARE_TOKEN_MFA", totp.session, {
+      SOFTWARE_TOKEN_MFA_CODE: authenticatorCode(gw, secret, 30_000),
+    });
+    expect(outcomeOf(done)).toBe("TOKENS");
+  });
+
   it("code delivery failure: a forgot-password code that cannot be sent is void (no pending code is left)", async () => {
     const user = await createUser(gw, {
       attributes: { email: "lost@rejected.example", email_verified: "true" },

@@ -1,7 +1,7 @@
 /**
- * Headless Chromium for browser tests (Debian's `chromium`, driven by playwright-core), with
- * the launch arguments of test/browser/login.test.ts. A suite that uses it fails, never skips,
- * when Chromium is missing: CI installs it (.ci/run).
+ * Headless Chromium for browser tests (Debian's `chromium`, driven by playwright-core): its
+ * path, launch arguments and a page that records every console error. A suite that uses it
+ * fails, never skips, when Chromium is missing: `npm test` installs it (its pretest step).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ export const CHROMIUM = process.env["POOLGATE_TEST_CHROMIUM_PATH"] || "/usr/bin/
 /** Screenshots go here (gitignored). */
 export const OUTPUT = join(__dirname, "..", "..", "test-output");
 
-const LAUNCH_ARGS = [
+export const LAUNCH_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -22,12 +22,17 @@ const LAUNCH_ARGS = [
   "--disable-quic",
 ];
 
-export async function launchChromium(): Promise<Browser> {
+/** Fails (never skips) with the command to run when Chromium is missing. */
+export function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}: run \`npm test\` (its pretest step installs it as root) or \`sudo sh -c 'apt-get update && apt-get install -y chromium'\``,
     );
   }
+}
+
+export async function launchChromium(): Promise<Browser> {
+  requireChromium();
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
 }
 
