@@ -60,7 +60,7 @@ export function openSqliteStore(options: { path: string }): SqliteStore {
 }
 
 /**
- * Every aggregate's SQL lives in ./sqlite/, one file per part of the Store (../parts/); this
+ * Every aggregate's SQL lives in ./sqlite/, one file per part of the Store (./parts/); this
  * class holds the database, its statement cache, the guard that translates every error, and
  * the outbox append, and delegates each Store method in one line.
  */
