@@ -27,7 +27,7 @@ export class PostgresMfa {
     return rows[0] === undefined ? undefined : mfaFromRow(COLUMNS, rows[0]);
   }
 
-  /** As PostgresStore.updateLockout: the row locked (or a placeholder inserted) first. */
+  /** As PostgresLockouts.update: the row locked (or a placeholder inserted) first. */
   update(
     sub: string,
     update: (previous: MfaRecord | undefined) => MfaRecord | null | undefined,
@@ -60,9 +60,9 @@ export class PostgresMfa {
 
   /**
    * Row-locks the MFA row of `sub` for the rest of the transaction and returns it as it was,
-   * or undefined when there was none, through a placeholder row as lockLockoutRow does (FOR
-   * UPDATE cannot lock a row that does not exist yet). The placeholder's foreign key makes an
-   * unknown sub fail here (23503 → StoreConflictError). The loop only repeats when a
+   * or undefined when there was none, through a placeholder row as PostgresLockouts.lockRow
+   * does (FOR UPDATE cannot lock a row that does not exist yet). The placeholder's foreign key
+   * makes an unknown sub fail here (23503 → StoreConflictError). The loop only repeats when a
    * concurrent update deletes the row between the two statements.
    */
   private async lockRow(client: pg.PoolClient, sub: string): Promise<MfaRecord | undefined> {
