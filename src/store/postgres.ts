@@ -73,7 +73,7 @@ export class PostgresStore implements Store {
   private closing: Promise<void> | undefined;
   /** performance.now() of the last StoreWriteRefusedError (monotonic, unlike the wall clock). */
   private lastWriteRefusedAt: number | undefined;
-  /** Connections running migrations or pruning, whose statements get the maintenance bound. */
+  /** Connections running migrations, whose statements get the maintenance bound (prune batches are short: the normal one). */
   private readonly maintenance = new WeakSet<pg.PoolClient>();
   private readonly lifecycle: PostgresLifecycle;
   private readonly pruner: PostgresPrune;
