@@ -47,7 +47,7 @@ serveChild(async () => {
         }
         const sessions = [];
         for (let i = 0; i < signIns; i++) {
-          const r = await pool.sessions.signIn({
+          const r = await pool.auth.signIn({
             clientId: web.client.clientId,
             username: names[i % names.length],
             password,
