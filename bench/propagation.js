@@ -150,6 +150,8 @@ async function main() {
     POOLGATE_ENV: "production",
     POOLGATE_DATABASE_URL: url.toString(),
     POOLGATE_MASTER_KEY: randomBytes(32).toString("base64"),
+    // Production needs SMTP for recovery by email (src/config.ts mailFeatures); nothing here mails.
+    POOLGATE_ACCOUNT_RECOVERY: "admin_only",
     // Cheap hashing: sign-in cost is not what is measured here.
     POOLGATE_PASSWORD_HASH_MEMORY_KIB: "1024",
     POOLGATE_PASSWORD_HASH_ITERATIONS: "1",

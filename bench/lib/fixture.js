@@ -21,6 +21,10 @@ async function startPoolgate({ env = {}, dir, nodeArgs, cpus } = {}) {
       POOLGATE_ISSUER: ISSUER,
       POOLGATE_DATABASE_URL: `sqlite:${join(dir, "bench.db")}`,
       POOLGATE_MASTER_KEY: masterKey,
+      // Production refuses to start with a mail feature and no SMTP server (src/config.ts
+      // mailFeatures); recovery by email is the only one on by default. A gateway that needs
+      // it passes POOLGATE_ACCOUNT_RECOVERY and POOLGATE_SMTP_URL (section 3's MFA gateway).
+      POOLGATE_ACCOUNT_RECOVERY: "admin_only",
       ...env,
     },
     nodeArgs,

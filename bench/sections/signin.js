@@ -1,7 +1,9 @@
 // Section 3 — sign-in (USER_PASSWORD_AUTH) at concurrency 1 and 10 versus the argon2id
 // ceiling at the configured cost, `me` latency while a sign-in storm runs, cognito-local's
 // USER_PASSWORD_AUTH (which stores passwords in plain text: no hash at all), and the
-// unknown-user vs wrong-password timing comparison (no user enumeration by timing).
+// unknown-user vs wrong-password timing comparison (no user enumeration by timing). On a second
+// gateway with MFA OPTIONAL (./signinMfa.js): a sign-in with a TOTP second factor against one
+// without, and forgotPassword's response time for a known and an unknown user.
 "use strict";
 const { join } = require("node:path");
 const { randomBytes } = require("node:crypto");
@@ -12,6 +14,7 @@ const { measureLoad, autocannonRun, waitIdle } = require("../lib/load");
 const { summary } = require("../lib/stats");
 const { QUERY } = require("./request");
 const cognito = require("../lib/cognito");
+const { startMfaBench } = require("./signinMfa");
 
 const SIGN_IN =
   "mutation($i: SignInInput!) { signIn(input: $i) { accessToken idToken refreshToken expiresIn } }";
@@ -108,6 +111,18 @@ async function run(ctx) {
       cognitoLocal = undefined;
     }
 
+    let mfa;
+    try {
+      mfa = await startMfaBench(ctx, start, {
+        forgotTries: tries,
+        // One run's TOTP windows (c=1 and c=10) and the first run's warm-up.
+        totpSecondsPerStep: runs > 0 ? 2 * seconds + warmupSeconds : 0,
+      });
+    } catch (err) {
+      ctx.warn(`section 3: the MFA gateway could not be set up: ${err.stack ?? err}`);
+      mfa = undefined;
+    }
+
     const params = await ceiling.call("params");
     const out = {
       params,
@@ -119,6 +134,7 @@ async function run(ctx) {
       meAlone: [],
       meStorm: [],
       stormRps: [],
+      mfa: { plain: { c1: [], c10: [] }, totp: { c1: [], c10: [] } },
     };
     const meRate = 200;
     for (let i = 0; i < runs; i++) {
@@ -191,6 +207,36 @@ async function run(ctx) {
           `  3. cognito-local USER_PASSWORD_AUTH c=10 run ${i + 1}: ${r.rps.toFixed(0)} req/s`,
         );
       }
+      if (mfa) {
+        // (a) and (b) back to back at each concurrency, in turns (a first in odd runs, b first
+        // in even ones), so drift in the machine's load hits both alike. The first run warms
+        // the TOTP answer's path up at c=1; enrolment has run (a)'s path hundreds of times.
+        for (const [key, connections] of [
+          ["c1", 1],
+          ["c10", 10],
+        ]) {
+          const order = i % 2 === 0 ? ["plain", "totp"] : ["totp", "plain"];
+          for (const kind of order) {
+            const r = await mfa.measure(kind, {
+              connections,
+              seconds,
+              warmupSeconds: i === 0 && connections === 1 && kind === "totp" ? warmupSeconds : 0,
+            });
+            out.mfa[kind][key].push(r);
+            if (r.bad > 0)
+              ctx.warn(
+                `section 3: ${kind} initiateAuth c=${connections} had ${r.bad} failed sign-ins: ${r.firstError}`,
+              );
+            if (r.short)
+              ctx.warn(
+                `section 3: TOTP c=${connections} run ${i + 1} ended after ${r.seconds.toFixed(1)} s: every TOTP user had signed in during this 30-second step`,
+              );
+            ctx.progress(
+              `  3. ${`${kind === "totp" ? "initiateAuth + TOTP" : "initiateAuth, no MFA"} c=${connections}`.padEnd(38)} run ${i + 1}: ${r.rps.toFixed(1)} sign-ins/s, p50 ${r.p50.toFixed(1)} ms, ${(r.cpuUsPerReq / 1000).toFixed(2)} ms CPU each`,
+            );
+          }
+        }
+      }
     }
     const S = (arr, f) => summary(arr.map(f));
     const load = (arr) => ({
@@ -227,12 +273,40 @@ async function run(ctx) {
       },
       stormRps: summary(out.stormRps),
     };
+    if (mfa && out.mfa.totp.c1.length > 0) {
+      // (b − a) ÷ a per run, paired: the TOTP step's share of a password sign-in.
+      const extra = (key, f) =>
+        summary(
+          out.mfa.totp[key].map((b, k) => {
+            const a = out.mfa.plain[key][k];
+            return (f(b) - f(a)) / f(a);
+          }),
+        );
+      result.mfa = {
+        totpUsers: mfa.totpUsers,
+        enrolSeconds: mfa.enrolSeconds,
+        plain: { c1: load(out.mfa.plain.c1), c10: load(out.mfa.plain.c10) },
+        totp: { c1: load(out.mfa.totp.c1), c10: load(out.mfa.totp.c10) },
+        extra: {
+          cpuC1: extra("c1", (r) => r.cpuUsPerReq),
+          cpuC10: extra("c10", (r) => r.cpuUsPerReq),
+          p50C1: extra("c1", (r) => r.p50),
+        },
+      };
+    }
     if (tries > 0) {
       result.enumeration = await enumeration(ctx, poolgate, setup, tries);
       const e = result.enumeration;
       ctx.progress(
         `  3. enumeration: unknown ${e.unknown.median.toFixed(2)} ms vs wrong password ${e.wrong.median.toFixed(2)} ms (median of ${tries})`,
       );
+      if (mfa) {
+        result.forgotPassword = await mfa.forgotPassword(tries);
+        const f = result.forgotPassword;
+        ctx.progress(
+          `  3. forgotPassword: known user ${f.known.median.toFixed(2)} ms (p95 ${f.known.p95.toFixed(2)}) vs unknown ${f.unknown.median.toFixed(2)} ms (p95 ${f.unknown.p95.toFixed(2)}) (${tries} each)`,
+        );
+      }
     }
     return result;
   } finally {

@@ -2,6 +2,7 @@
 // bench made, with the production defaults (argon2id at OWASP cost, verifier cache 10 000).
 // Environment: POOLGATE_* (the parent sets the database URL and a master key).
 "use strict";
+const { randomUUID } = require("node:crypto");
 const { serveChild } = require("../lib/child");
 const { dist } = require("../lib/root");
 
@@ -23,12 +24,19 @@ serveChild(async () => {
       /**
        * One public app client (user sign-ins), one confidential client for the
        * client-credentials grant (a resource server scope), `users` users (group "staff"),
-       * and a signed-in session for each user (not measured).
+       * and a signed-in session for each user (not measured). `webScopes`: the public client's
+       * scopes (section 3's MFA gateway adds aws.cognito.signin.user.admin, which
+       * associateSoftwareToken with an access token needs).
        */
-      async setup({ users = 1, password, signIns = 1 } = {}) {
+      async setup({
+        users = 1,
+        password,
+        signIns = 1,
+        webScopes = ["openid", "email", "profile"],
+      } = {}) {
         await pool.resourceServers.create({ id: "bench", scopes: ["read"] }, now());
         const web = await pool.clients.create(
-          { name: "bench-web", allowedScopes: ["openid", "email", "profile"] },
+          { name: "bench-web", allowedScopes: webScopes },
           now(),
         );
         const svc = await pool.clients.create(
@@ -47,7 +55,7 @@ serveChild(async () => {
         }
         const sessions = [];
         for (let i = 0; i < signIns; i++) {
-          const r = await pool.sessions.signIn({
+          const r = await pool.auth.signIn({
             clientId: web.client.clientId,
             username: names[i % names.length],
             password,
@@ -61,6 +69,47 @@ serveChild(async () => {
           users: names,
           sessions,
         };
+      },
+      /**
+       * `count` confirmed users `${prefix}-0…` with a verified email (group "staff"), all with
+       * one argon2id hash of `password`: the first is created by adminCreate (which hashes),
+       * the others are written to the store with its hash, so hundreds cost one hash (a
+       * sign-in's verification costs the same whatever the salt). Section 5 fills its store the
+       * same way, by SQL.
+       */
+      async addUsers({ prefix, count, password }) {
+        const attributes = (name) => ({ email: `${name}@example.com`, email_verified: "true" });
+        const first = await pool.users.adminCreate({
+          username: `${prefix}-0`,
+          password,
+          attributes: attributes(`${prefix}-0`),
+          groups: ["staff"],
+        });
+        const { passwordHash } = await pool.store.getUserByUsername(first.username);
+        const names = [first.username];
+        for (let i = 1; i < count; i++) {
+          const username = `${prefix}-${i}`;
+          const t = now();
+          await pool.store.createUser(
+            {
+              sub: randomUUID(),
+              username,
+              passwordHash,
+              enabled: true,
+              confirmed: true,
+              passwordResetRequired: false,
+              temporaryPasswordExpiresAtMs: null,
+              attributes: attributes(username),
+              confirmationCodeHash: null,
+              confirmationCodeExpiresAtMs: null,
+              createdAtMs: t,
+              updatedAtMs: t,
+            },
+            ["staff"],
+          );
+          names.push(username);
+        }
+        return names;
       },
       /** A client created on a store that was filled by direct SQL (section 5). */
       async createClient() {
