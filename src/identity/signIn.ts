@@ -76,7 +76,8 @@ export type AuthFlowResult =
 
 /** What a step decided, before anything is sent or stored for it. */
 type Next =
-  | { kind: "tokens" }
+  /** `groups`: the user's groups when this request has read them already. */
+  | { kind: "tokens"; groups?: readonly string[] }
   | {
       kind: "challenge";
       name: ChallengeName;
@@ -134,7 +135,7 @@ export class SignInService {
         { logDetail: `sign-in: ${next.name} required` },
       );
     }
-    return this.issueTokens(client, user, requested);
+    return this.issueTokens(client, user, requested, next.groups);
   }
 
   async initiateAuth(req: InitiateAuthRequest): Promise<AuthFlowResult> {
@@ -305,8 +306,8 @@ export class SignInService {
     if (user.passwordResetRequired)
       throw new PoolgateError("PASSWORD_RESET_REQUIRED", "Password reset required for the user");
     // Scopes are refused now, before a conversation the user could never finish.
-    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
-    grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups ?? []);
+    const groups = (await this.d.store.getGroupsForUsers([user.sub]))[0] ?? [];
+    grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups);
     if (user.temporaryPasswordExpiresAtMs !== null) {
       if (user.temporaryPasswordExpiresAtMs <= this.d.now())
         throw new PoolgateError("NOT_AUTHORIZED", TEMPORARY_PASSWORD_EXPIRED);
@@ -328,7 +329,9 @@ export class SignInService {
         this.d.now(),
       );
     }
-    return this.afterFirstFactor(user);
+    const next = await this.afterFirstFactor(user);
+    // Tokens in this same request: the groups just read serve them too.
+    return next.kind === "tokens" ? { kind: "tokens", groups } : next;
   }
 
   /** USER_AUTH without a password: the first factors to choose from (Cognito's SELECT_CHALLENGE). */
@@ -571,7 +574,7 @@ export class SignInService {
   ): Promise<AuthFlowResult> {
     if (next.kind === "tokens") {
       if (spend) await this.challenges.spend(spend);
-      return this.tokensFor(client, user, requested);
+      return this.tokensFor(client, user, requested, next.groups);
     }
     let codeHash: string | null = null;
     if (next.name === "EMAIL_OTP") {
@@ -604,8 +607,9 @@ export class SignInService {
     client: ClientView,
     user: UserRecord,
     requested: readonly string[] | null,
+    groups?: readonly string[],
   ): Promise<AuthFlowResult> {
-    return { kind: "tokens", tokens: await this.issueTokens(client, user, requested) };
+    return { kind: "tokens", tokens: await this.issueTokens(client, user, requested, groups) };
   }
 
   /** The end of every conversation: a new session, and the lockout count cleared. */
@@ -613,18 +617,14 @@ export class SignInService {
     client: ClientView,
     user: UserRecord,
     requested: readonly string[] | null,
+    knownGroups?: readonly string[],
   ): Promise<AuthenticationResult> {
     if (!user.enabled || this.d.revocations.isUserBlocked(user.sub))
       throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
-    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
-    const scopes = grantUserScopes(
-      this.d.scopeRules,
-      client.allowedScopes,
-      requested,
-      groups ?? [],
-    );
+    const groups = knownGroups ?? (await this.d.store.getGroupsForUsers([user.sub]))[0] ?? [];
+    const scopes = grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups);
     await this.d.lockout.clear(`signin:${user.username}`);
-    return this.sessions.startSession(client, user, groups ?? [], scopes);
+    return this.sessions.startSession(client, user, groups, scopes);
   }
 
   /** The user a step is for, as the store has it now (a disabled or deleted one goes no further). */
