@@ -4,9 +4,19 @@
  * README's configuration table is checked against this list by test/unit/config.test.ts.
  * Defaults are the secure choice; anything that weakens security says so in its name.
  */
-import { PoolgateError } from "./errors";
+import {
+  bad,
+  bool,
+  commaList,
+  environmentOf,
+  int,
+  isDev,
+  template,
+  type Env,
+  type Environment,
+} from "./configValues";
 
-export type Environment = "development" | "production";
+export { ConfigError, type Environment } from "./configValues";
 
 export interface Config {
   environment: Environment;
@@ -94,8 +104,6 @@ const MFA_FACTORS: readonly MfaFactorName[] = ["SOFTWARE_TOKEN_MFA", "EMAIL_OTP"
 export type PasswordRule = "lowercase" | "uppercase" | "numbers" | "symbols";
 const PASSWORD_RULES: readonly PasswordRule[] = ["lowercase", "uppercase", "numbers", "symbols"];
 
-type Env = Record<string, string | undefined>;
-
 interface Setting<K extends keyof Config> {
   env: string;
   key: K;
@@ -103,78 +111,6 @@ interface Setting<K extends keyof Config> {
   shown: string;
   meaning: string;
   parse: (raw: string | undefined, env: Env, name: string) => Config[K];
-}
-
-/**
- * A setting the gateway cannot start with: its own type, so a caller tells a bad environment
- * from a bad request without reading messages, and `setting` names the variable. Still a
- * BAD_USER_INPUT PoolgateError, so the CLI reports it with the same code as before.
- */
-export class ConfigError extends PoolgateError {
-  readonly setting: string;
-
-  constructor(setting: string, why: string) {
-    super("BAD_USER_INPUT", `Invalid configuration: ${setting} ${why}`);
-    this.setting = setting;
-  }
-}
-
-function bad(name: string, why: string): never {
-  throw new ConfigError(name, why);
-}
-
-function int(min: number, max: number, fallback: number) {
-  return (raw: string | undefined, _env: Env, name: string): number => {
-    if (raw === undefined || raw === "") return fallback;
-    if (!/^-?\d+$/.test(raw.trim())) bad(name, `must be an integer, got "${raw}"`);
-    const n = Number(raw);
-    if (n < min || n > max) bad(name, `must be between ${min} and ${max}, got ${n}`);
-    return n;
-  };
-}
-
-function bool(fallback: (env: Env) => boolean) {
-  return (raw: string | undefined, env: Env, name: string): boolean => {
-    if (raw === undefined || raw === "") return fallback(env);
-    const v = raw.trim().toLowerCase();
-    if (v === "true" || v === "1" || v === "yes") return true;
-    if (v === "false" || v === "0" || v === "no") return false;
-    return bad(name, `must be true or false, got "${raw}"`);
-  };
-}
-
-/** The distinct non-empty items of a comma-separated value, trimmed, in order. */
-function commaList(raw: string | undefined): string[] {
-  return [
-    ...new Set(
-      (raw ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
-}
-
-function environmentOf(env: Env): Environment {
-  // Empty counts as unset, as for every other setting.
-  const own = env["POOLGATE_ENV"]?.trim();
-  const raw = own ? own : env["NODE_ENV"] === "production" ? "production" : undefined;
-  if (raw === undefined) return "development";
-  if (raw === "development" || raw === "production") return raw;
-  return bad("POOLGATE_ENV", `must be development or production, got "${raw}"`);
-}
-
-const isDev = (env: Env) => environmentOf(env) === "development";
-
-/** A subject or message template; `needs` lists the placeholders it must contain (Cognito's rule). */
-function template(fallback: string, needs: readonly string[] = []) {
-  return (raw: string | undefined, _env: Env, name: string): string => {
-    const v = raw === undefined || raw.trim() === "" ? fallback : raw;
-    if (v.length > 20_000) bad(name, "must be at most 20000 characters");
-    for (const placeholder of needs)
-      if (!v.includes(placeholder)) bad(name, `must contain the placeholder ${placeholder}`);
-    return v;
-  };
 }
 
 export const SETTINGS: readonly Setting<keyof Config>[] = [
