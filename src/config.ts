@@ -95,6 +95,8 @@ export interface Config {
   emailInvitationMessage: string;
   emailMfaSubject: string;
   emailMfaMessage: string;
+  /** Cognito's user pool id, `<region>_<id>`: Cognito's wire API and SRP use it (DESIGN §12). */
+  poolId: string;
 }
 
 export type MfaMode = "OFF" | "OPTIONAL" | "ON";
@@ -651,6 +653,19 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     shown: "`Your authentication code is {####}.`",
     meaning: "Body of `EMAIL_OTP` sign-in codes; must contain `{####}`.",
     parse: template("Your authentication code is {####}.", ["{####}"]),
+  },
+  {
+    env: "POOLGATE_POOL_ID",
+    key: "poolId",
+    shown: "`local_poolgate`",
+    meaning:
+      "The user pool id clients of Cognito's own API are configured with (`<region>_<id>`): Amplify reads the region from the part before `_`, and SRP signs with the part after it.",
+    parse: (raw, _env, name) => {
+      const v = (raw ?? "").trim() || "local_poolgate";
+      if (!/^[\w-]{1,50}_[0-9a-zA-Z]{1,50}$/.test(v))
+        bad(name, "must be <region>_<id> (e.g. eu-west-1_AbC123), as Cognito's pool ids are");
+      return v;
+    },
   },
 ];
 

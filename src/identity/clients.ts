@@ -2,10 +2,11 @@
  * App clients: public or confidential (a secret stored only as an HMAC), allowed scopes,
  * token and challenge-session lifetimes within Cognito's bounds, and the refresh-rotation flag.
  */
-import { randomBytes, randomInt } from "node:crypto";
+import { createHmac, randomBytes, randomInt } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
 import type { ClientRecord, ClientStore } from "../store/store";
+import { seal, unseal } from "../tokens/sealed";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { ResourceServerService } from "./resourceServers";
 import type { RevocationState } from "./revocations";
@@ -40,6 +41,8 @@ export interface CreatedClient {
   clientSecret: string | undefined;
 }
 
+const CLIENT_SECRET_TYP = "poolgate-client-secret+jwe";
+
 const CLIENT_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /** 26 lowercase alphanumerics, the shape of a Cognito app client id. */
@@ -73,6 +76,8 @@ export class ClientService {
   constructor(
     private readonly store: ClientStore,
     private readonly hashKey: Uint8Array,
+    /** Seals the secret itself, for SECRET_HASH (Cognito's API). */
+    private readonly sealKey: Uint8Array,
     private readonly defaultReuseGraceSeconds: number,
     private readonly revocations: Pick<RevocationState, "markClientBlocked" | "isClientBlocked">,
     private readonly resourceServers: Pick<ResourceServerService, "assertKnown">,
@@ -105,6 +110,7 @@ export class ClientService {
       clientId,
       name,
       secretHash: clientSecret ? this.hashSecret(clientId, clientSecret) : null,
+      secretSealed: clientSecret ? await seal(this.sealKey, CLIENT_SECRET_TYP, clientSecret) : null,
       allowedScopes,
       accessTokenValiditySeconds: lifetime(
         "accessTokenValiditySeconds",
@@ -158,6 +164,58 @@ export class ClientService {
     if (!clientSecret || clientSecret.length > 512) throw fail("secret missing");
     if (!safeEqual(this.hashSecret(clientId, clientSecret), client.secretHash))
       throw fail("wrong secret");
+    return cached.view;
+  }
+
+  /**
+   * Authenticates an app client by Cognito's SECRET_HASH, Base64(HMAC-SHA256(client secret,
+   * username + client id)), as Cognito's API takes it instead of the secret: a confidential
+   * client must send it, right for this username (compared in constant time); a public client
+   * must send none. A confidential client created before its secret was kept sealed cannot use
+   * it: give it a new secret (docs/cognito-api.md).
+   */
+  async authenticateWithSecretHash(
+    clientId: string,
+    username: string,
+    secretHash: string | null | undefined,
+  ): Promise<ClientView> {
+    const fail = (message: string, why: string) =>
+      new PoolgateError("NOT_AUTHORIZED", message, { logDetail: `client auth: ${why}` });
+    if (typeof clientId !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(clientId))
+      throw fail("Client authentication failed", "malformed id");
+    const cached = await this.cachedClient(clientId);
+    if (!cached) throw fail("Client authentication failed", "unknown client");
+    const client = cached.record;
+    if (!client.enabled || this.revocations.isClientBlocked(clientId))
+      throw fail("Client authentication failed", "client disabled");
+    if (client.secretHash === null) {
+      if (secretHash)
+        throw fail("Client authentication failed", "SECRET_HASH sent to a public client");
+      return cached.view;
+    }
+    if (!secretHash)
+      throw fail(
+        `Client ${clientId} is configured with secret but SECRET_HASH was not received`,
+        "SECRET_HASH missing",
+      );
+    const secret =
+      client.secretSealed === null
+        ? undefined
+        : await unseal(this.sealKey, CLIENT_SECRET_TYP, client.secretSealed, 4096);
+    const expected =
+      secret === undefined
+        ? undefined
+        : createHmac("sha256", secret)
+            .update(username + clientId)
+            .digest("base64");
+    // Compared even when the secret is not kept, against a value no hash equals.
+    if (!safeEqual(secretHash.slice(0, 128), expected ?? "\0".repeat(44)) || expected === undefined)
+      throw fail(
+        `Unable to verify secret hash for client ${clientId}`,
+        secret === undefined
+          ? "secret not kept (created before it was sealed)"
+          : "wrong SECRET_HASH",
+      );
     return cached.view;
   }
 

@@ -151,6 +151,7 @@ export class UserPool {
     const clients = new ClientService(
       store,
       secrets.storageHashKey,
+      secrets.clientSecretKey,
       config.refreshTokenReuseGraceSeconds,
       revocations,
       resourceServers,

@@ -182,6 +182,9 @@ export class SignInService {
         return this.answerSelectMfaType(client, record, responses);
       case "MFA_SETUP":
         return this.answerMfaSetup(client, record);
+      case "PASSWORD_VERIFIER":
+        // No session for it is ever issued until USER_SRP_AUTH arrives (issue 15).
+        throw badInput("USER_SRP_AUTH is not offered by this user pool");
     }
   }
 

@@ -149,6 +149,7 @@ export class UserService {
       confirmed,
       passwordResetRequired: false,
       temporaryPasswordExpiresAtMs: temporary ? this.temporaryPasswordExpiry(nowMs) : null,
+      srpVerifierSealed: null,
       attributes,
       confirmationCodeHash: code ? this.codes.hash(this.confirmationDomain(username), code) : null,
       confirmationCodeExpiresAtMs: code ? nowMs + CONFIRMATION_CODE_LIFETIME_MS : null,
@@ -242,6 +243,7 @@ export class UserService {
       {
         passwordHash: await this.d.hasher.hash(password),
         temporaryPasswordExpiresAtMs: expiresAtMs,
+        srpVerifierSealed: null,
       },
       nowMs,
     );
@@ -464,6 +466,7 @@ export class UserService {
         passwordHash: await this.d.hasher.hash(password),
         passwordResetRequired: false,
         temporaryPasswordExpiresAtMs: permanent ? null : this.temporaryPasswordExpiry(nowMs),
+        srpVerifierSealed: null,
       },
       nowMs,
       userChanged(user.sub, nowMs),

@@ -55,6 +55,7 @@ export type UserRow<Flag, Json> = {
   confirmed: Flag;
   password_reset_required: Flag;
   temporary_password_expires_at_ms: number | null;
+  srp_verifier_sealed: string | null;
   attributes: Json;
   confirmation_code_hash: string | null;
   confirmation_code_expires_at_ms: number | null;
@@ -66,6 +67,7 @@ export type ClientRow<Flag, Json> = {
   client_id: string;
   name: string;
   secret_hash: string | null;
+  secret_sealed: string | null;
   allowed_scopes: Json;
   access_token_validity_seconds: number;
   id_token_validity_seconds: number;
@@ -247,6 +249,7 @@ export function userToRow<Flag, Json>(
     confirmed: columns.flag(user.confirmed),
     password_reset_required: columns.flag(user.passwordResetRequired),
     temporary_password_expires_at_ms: user.temporaryPasswordExpiresAtMs,
+    srp_verifier_sealed: user.srpVerifierSealed,
     attributes: columns.json(user.attributes),
     confirmation_code_hash: user.confirmationCodeHash,
     confirmation_code_expires_at_ms: user.confirmationCodeExpiresAtMs,
@@ -267,6 +270,7 @@ export function userFromRow<Flag, Json>(
     confirmed: columns.isSet(row.confirmed),
     passwordResetRequired: columns.isSet(row.password_reset_required),
     temporaryPasswordExpiresAtMs: row.temporary_password_expires_at_ms,
+    srpVerifierSealed: row.srp_verifier_sealed,
     attributes: stringMap(columns.parse(row.attributes), "users.attributes"),
     confirmationCodeHash: row.confirmation_code_hash,
     confirmationCodeExpiresAtMs: row.confirmation_code_expires_at_ms,
@@ -283,6 +287,7 @@ export function clientToRow<Flag, Json>(
     client_id: client.clientId,
     name: client.name,
     secret_hash: client.secretHash,
+    secret_sealed: client.secretSealed,
     allowed_scopes: columns.json(client.allowedScopes),
     access_token_validity_seconds: client.accessTokenValiditySeconds,
     id_token_validity_seconds: client.idTokenValiditySeconds,
@@ -303,6 +308,7 @@ export function clientFromRow<Flag, Json>(
     clientId: row.client_id,
     name: row.name,
     secretHash: row.secret_hash,
+    secretSealed: row.secret_sealed,
     allowedScopes: stringArray(columns.parse(row.allowed_scopes), "clients.allowed_scopes"),
     accessTokenValiditySeconds: row.access_token_validity_seconds,
     idTokenValiditySeconds: row.id_token_validity_seconds,

@@ -15,6 +15,8 @@ export interface DerivedSecrets {
   challengeSessionKey: Uint8Array;
   /** Encrypts TOTP secrets at rest (JWE dir + A256GCM). */
   mfaSecretKey: Uint8Array;
+  /** Encrypts app-client secrets at rest, for SECRET_HASH (JWE dir + A256GCM). */
+  clientSecretKey: Uint8Array;
 }
 
 function derive(masterKey: Uint8Array, purpose: string): Uint8Array {
@@ -31,6 +33,7 @@ export function deriveSecrets(masterKey: Uint8Array): DerivedSecrets {
     storageHashKey: derive(masterKey, "storage-hash"),
     challengeSessionKey: derive(masterKey, "challenge-sessions"),
     mfaSecretKey: derive(masterKey, "mfa-secrets"),
+    clientSecretKey: derive(masterKey, "client-secrets"),
   };
 }
 

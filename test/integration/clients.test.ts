@@ -22,6 +22,7 @@ beforeEach(async () => {
   clients = new ClientService(
     store,
     randomBytes(32),
+    randomBytes(32),
     0,
     { markClientBlocked: () => {}, isClientBlocked: () => false },
     { assertKnown: async () => {} },

@@ -223,6 +223,7 @@ describe("RevocationState.load reads only the revocation window", () => {
       confirmed: true,
       passwordResetRequired: false,
       temporaryPasswordExpiresAtMs: null,
+      srpVerifierSealed: null,
       attributes: {},
       confirmationCodeHash: null,
       confirmationCodeExpiresAtMs: null,

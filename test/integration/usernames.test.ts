@@ -76,6 +76,7 @@ function legacyUser(username: string): UserRecord {
     confirmed: true,
     passwordResetRequired: false,
     temporaryPasswordExpiresAtMs: null,
+    srpVerifierSealed: null,
     attributes: {},
     confirmationCodeHash: null,
     confirmationCodeExpiresAtMs: null,

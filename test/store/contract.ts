@@ -139,6 +139,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           confirmed: false,
           passwordResetRequired: true,
           temporaryPasswordExpiresAtMs: T0 + 7 * 86_400_000,
+          srpVerifierSealed: null,
           attributes: {},
           confirmationCodeHash: "code-hash",
           confirmationCodeExpiresAtMs: T0 + 600_000,
@@ -282,6 +283,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           confirmationCodeHash: "code-hash",
           confirmationCodeExpiresAtMs: T0 + 1000,
           temporaryPasswordExpiresAtMs: T0 + 2000,
+          srpVerifierSealed: null,
         });
         await store.createUser(user);
         await store.updateUser(
@@ -290,6 +292,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
             confirmationCodeHash: null,
             confirmationCodeExpiresAtMs: null,
             temporaryPasswordExpiresAtMs: null,
+            srpVerifierSealed: null,
           },
           T0 + 2,
         );
@@ -312,6 +315,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           ...user,
           passwordHash: "temporary-hash",
           temporaryPasswordExpiresAtMs: T0 + 86_400_000,
+          srpVerifierSealed: null,
           enabled: false,
           updatedAtMs: T0 + 2,
         });
@@ -477,6 +481,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const publicClient = newClient({ secretHash: null, rotateRefreshTokens: true });
         const confidential = newClient({
           secretHash: "secret-hash",
+          secretSealed: null,
           allowedScopes: ["res/write", "openid", "email"],
           authSessionValidityMinutes: 15,
           enabled: false,
@@ -528,6 +533,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         });
         await store.updateClient(client.clientId, {
           secretHash: null,
+          secretSealed: null,
           rotateRefreshTokens: true,
           authSessionValidityMinutes: 10,
         });
@@ -537,6 +543,7 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
           allowedScopes: ["openid"],
           refreshTokenReuseGraceSeconds: 0,
           secretHash: null,
+          secretSealed: null,
           rotateRefreshTokens: true,
           authSessionValidityMinutes: 10,
         });
@@ -1737,6 +1744,7 @@ function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
     confirmed: true,
     passwordResetRequired: false,
     temporaryPasswordExpiresAtMs: null,
+    srpVerifierSealed: null,
     attributes: { email: `${sub}@example.com`, email_verified: "true" },
     confirmationCodeHash: null,
     confirmationCodeExpiresAtMs: null,
@@ -1751,6 +1759,7 @@ function newClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
     clientId: randomUUID(),
     name: "test client",
     secretHash: null,
+    secretSealed: null,
     allowedScopes: ["openid", "email", "profile"],
     accessTokenValiditySeconds: 3600,
     idTokenValiditySeconds: 3600,

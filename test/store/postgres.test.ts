@@ -126,6 +126,7 @@ describe("PostgresStore on a real server", () => {
         expect(await store.getUserBySub(sub)).toMatchObject({
           username: `old-${sub}`,
           temporaryPasswordExpiresAtMs: null,
+          srpVerifierSealed: null,
         });
       } finally {
         await store.close();
@@ -367,6 +368,7 @@ describe("PostgresStore on a real server", () => {
           confirmed: true,
           passwordResetRequired: false,
           temporaryPasswordExpiresAtMs: null,
+          srpVerifierSealed: null,
           attributes: {},
           confirmationCodeHash: null,
           confirmationCodeExpiresAtMs: null,

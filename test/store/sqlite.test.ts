@@ -122,6 +122,7 @@ describe("SqliteStore on disk", () => {
       expect(await store.getUserBySub(sub)).toMatchObject({
         username: `old-${sub}`,
         temporaryPasswordExpiresAtMs: null,
+        srpVerifierSealed: null,
       });
     } finally {
       await store.close();
@@ -157,6 +158,7 @@ function testUser(): UserRecord {
     confirmed: true,
     passwordResetRequired: false,
     temporaryPasswordExpiresAtMs: null,
+    srpVerifierSealed: null,
     attributes: { email: `${sub}@example.com` },
     confirmationCodeHash: null,
     confirmationCodeExpiresAtMs: null,
@@ -203,6 +205,7 @@ describe("SqliteStore outbox under a feed that refuses events", () => {
         confirmed: true,
         passwordResetRequired: false,
         temporaryPasswordExpiresAtMs: null,
+        srpVerifierSealed: null,
         attributes: {},
         confirmationCodeHash: null,
         confirmationCodeExpiresAtMs: null,
@@ -216,6 +219,7 @@ describe("SqliteStore outbox under a feed that refuses events", () => {
       clientId,
       name: "c",
       secretHash: null,
+      secretSealed: null,
       allowedScopes: [],
       accessTokenValiditySeconds: 3600,
       idTokenValiditySeconds: 3600,

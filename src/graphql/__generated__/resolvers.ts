@@ -93,6 +93,8 @@ export type ChallengeName =
   | 'MFA_SETUP'
   | 'NEW_PASSWORD_REQUIRED'
   | 'PASSWORD'
+  /** Cognito's SRP step (USER_SRP_AUTH), answered over Cognito's wire API. */
+  | 'PASSWORD_VERIFIER'
   | 'SELECT_CHALLENGE'
   | 'SELECT_MFA_TYPE'
   | 'SOFTWARE_TOKEN_MFA';

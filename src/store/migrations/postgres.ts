@@ -194,4 +194,20 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX challenge_sessions_expires_at_ms ON challenge_sessions (expires_at_ms);
     `,
   },
+  {
+    version: 6,
+    name: "Cognito's wire API: SRP verifiers, sealed client secrets, access keys",
+    // As ./sqlite.ts version 6.
+    sql: `
+      ALTER TABLE users ADD COLUMN srp_verifier_sealed TEXT;
+      ALTER TABLE clients ADD COLUMN secret_sealed TEXT;
+      CREATE TABLE access_keys (
+        access_key_id TEXT PRIMARY KEY,
+        secret_sealed TEXT NOT NULL,
+        description TEXT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        last_used_at_ms BIGINT
+      );
+    `,
+  },
 ];

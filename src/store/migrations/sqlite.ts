@@ -194,4 +194,25 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX challenge_sessions_expires_at_ms ON challenge_sessions (expires_at_ms);
     `,
   },
+  {
+    version: 6,
+    name: "Cognito's wire API: SRP verifiers, sealed client secrets, access keys",
+    sql: `
+      -- The SRP verifier of the password (USER_SRP_AUTH), sealed; null until the next password set or sign-in.
+      ALTER TABLE users ADD COLUMN srp_verifier_sealed TEXT;
+
+      -- The client secret itself, sealed (SECRET_HASH is an HMAC keyed with it); null for public
+      -- clients and for confidential ones created before it was kept.
+      ALTER TABLE clients ADD COLUMN secret_sealed TEXT;
+
+      -- AWS access keys for the admin operations of the Cognito API (SigV4): the secret sealed.
+      CREATE TABLE access_keys (
+        access_key_id TEXT PRIMARY KEY,
+        secret_sealed TEXT NOT NULL,
+        description TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        last_used_at_ms INTEGER
+      ) STRICT;
+    `,
+  },
 ];

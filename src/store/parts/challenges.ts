@@ -6,7 +6,9 @@ export type ChallengeName =
   | "MFA_SETUP"
   | "SELECT_MFA_TYPE"
   | "SELECT_CHALLENGE"
-  | "PASSWORD";
+  | "PASSWORD"
+  /** USER_SRP_AUTH's second step (Cognito's SRP). */
+  | "PASSWORD_VERIFIER";
 
 /**
  * One step of a sign-in conversation (DESIGN §11): what the client must answer next. The

@@ -5,6 +5,12 @@ export interface ClientRecord {
   name: string;
   /** Hash of the client secret; null for a public client. */
   secretHash: string | null;
+  /**
+   * The client secret sealed under the master key, for what needs the secret itself (Cognito's
+   * SECRET_HASH is an HMAC keyed with it); null for a public client, or a confidential one
+   * created before it was kept.
+   */
+  secretSealed: string | null;
   allowedScopes: string[];
   accessTokenValiditySeconds: number;
   idTokenValiditySeconds: number;

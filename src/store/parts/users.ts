@@ -16,6 +16,12 @@ export interface UserRecord {
    * working. It serves only to answer NEW_PASSWORD_REQUIRED; null once the user chose one.
    */
   temporaryPasswordExpiresAtMs: number | null;
+  /**
+   * The SRP verifier of the password (Cognito's USER_SRP_AUTH), sealed under the master key
+   * with its salt; null for a user whose password was set before SRP existed (they get one at
+   * their next password sign-in).
+   */
+  srpVerifierSealed: string | null;
   /** Standard attributes by their OIDC names (email, email_verified as "true"/"false", …) and `custom:*`. */
   attributes: Record<string, string>;
   /** Hash of the pending sign-up confirmation code, if any. */
@@ -34,6 +40,7 @@ export type UserPatch = Partial<
     | "confirmed"
     | "passwordResetRequired"
     | "temporaryPasswordExpiresAtMs"
+    | "srpVerifierSealed"
     | "attributes"
     | "confirmationCodeHash"
     | "confirmationCodeExpiresAtMs"

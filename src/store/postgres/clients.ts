@@ -14,6 +14,7 @@ const CLIENT_COLUMNS = [
   "client_id",
   "name",
   "secret_hash",
+  "secret_sealed",
   "allowed_scopes",
   "access_token_validity_seconds",
   "id_token_validity_seconds",
@@ -58,6 +59,7 @@ export class PostgresClients {
     const assignments = new Assignments(clientId);
     assignments.set("name", patch.name);
     assignments.set("secret_hash", patch.secretHash);
+    assignments.set("secret_sealed", patch.secretSealed);
     assignments.set("allowed_scopes", json(patch.allowedScopes));
     assignments.set("access_token_validity_seconds", patch.accessTokenValiditySeconds);
     assignments.set("id_token_validity_seconds", patch.idTokenValiditySeconds);

@@ -22,6 +22,7 @@ const USER_COLUMNS = [
   "confirmed",
   "password_reset_required",
   "temporary_password_expires_at_ms",
+  "srp_verifier_sealed",
   "attributes",
   "confirmation_code_hash",
   "confirmation_code_expires_at_ms",
@@ -170,6 +171,7 @@ export class PostgresUsers {
     assignments.set("confirmed", patch.confirmed);
     assignments.set("password_reset_required", patch.passwordResetRequired);
     assignments.set("temporary_password_expires_at_ms", patch.temporaryPasswordExpiresAtMs);
+    assignments.set("srp_verifier_sealed", patch.srpVerifierSealed);
     assignments.set("attributes", json(patch.attributes));
     assignments.set("confirmation_code_hash", patch.confirmationCodeHash);
     assignments.set("confirmation_code_expires_at_ms", patch.confirmationCodeExpiresAtMs);

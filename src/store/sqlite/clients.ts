@@ -11,7 +11,7 @@ import { given, placeholders, type SqliteAccess } from "./access";
 type ClientRow = SharedClientRow<number, string>;
 
 const CLIENT_COLUMNS =
-  "client_id, name, secret_hash, allowed_scopes, access_token_validity_seconds, " +
+  "client_id, name, secret_hash, secret_sealed, allowed_scopes, access_token_validity_seconds, " +
   "id_token_validity_seconds, refresh_token_validity_seconds, rotate_refresh_tokens, " +
   "refresh_token_reuse_grace_seconds, auth_session_validity_minutes, enabled, created_at_ms";
 
@@ -59,6 +59,7 @@ export class SqliteClients {
           patch.refreshTokenValiditySeconds,
           current.refreshTokenValiditySeconds,
         ),
+        secretSealed: given(patch.secretSealed, current.secretSealed),
         rotateRefreshTokens: given(patch.rotateRefreshTokens, current.rotateRefreshTokens),
         refreshTokenReuseGraceSeconds: given(
           patch.refreshTokenReuseGraceSeconds,
@@ -73,6 +74,7 @@ export class SqliteClients {
       this.sql
         .statement(
           "UPDATE clients SET name = @name, secret_hash = @secret_hash, " +
+            "secret_sealed = @secret_sealed, " +
             "allowed_scopes = @allowed_scopes, " +
             "access_token_validity_seconds = @access_token_validity_seconds, " +
             "id_token_validity_seconds = @id_token_validity_seconds, " +

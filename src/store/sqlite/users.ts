@@ -14,7 +14,7 @@ type UserRow = SharedUserRow<number, string>;
 // change what an already-prepared statement returns.
 const USER_COLUMNS =
   "sub, username, password_hash, enabled, confirmed, password_reset_required, " +
-  "temporary_password_expires_at_ms, attributes, confirmation_code_hash, " +
+  "temporary_password_expires_at_ms, srp_verifier_sealed, attributes, confirmation_code_hash, " +
   "confirmation_code_expires_at_ms, created_at_ms, updated_at_ms";
 // Built once: the statement cache is keyed by SQL text, and the hot path should not
 // rebuild and rehash these strings on every request.
@@ -159,6 +159,7 @@ export class SqliteUsers {
         patch.temporaryPasswordExpiresAtMs,
         current.temporaryPasswordExpiresAtMs,
       ),
+      srpVerifierSealed: given(patch.srpVerifierSealed, current.srpVerifierSealed),
       attributes: given(patch.attributes, current.attributes),
       confirmationCodeHash: given(patch.confirmationCodeHash, current.confirmationCodeHash),
       confirmationCodeExpiresAtMs: given(
@@ -173,6 +174,7 @@ export class SqliteUsers {
           "enabled = @enabled, " +
           "confirmed = @confirmed, password_reset_required = @password_reset_required, " +
           "temporary_password_expires_at_ms = @temporary_password_expires_at_ms, " +
+          "srp_verifier_sealed = @srp_verifier_sealed, " +
           "attributes = @attributes, confirmation_code_hash = @confirmation_code_hash, " +
           "confirmation_code_expires_at_ms = @confirmation_code_expires_at_ms, " +
           "updated_at_ms = @updated_at_ms WHERE sub = @sub",
