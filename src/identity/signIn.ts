@@ -140,6 +140,14 @@ export class SignInService {
 
   async initiateAuth(req: InitiateAuthRequest): Promise<AuthFlowResult> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    return this.initiateAuthAs(client, req);
+  }
+
+  /** InitiateAuth for a client its front door authenticated (Cognito's API: by SECRET_HASH). */
+  async initiateAuthAs(
+    client: ClientView,
+    req: Omit<InitiateAuthRequest, "clientId" | "clientSecret">,
+  ): Promise<AuthFlowResult> {
     const requested = req.scopes ?? null;
     const password = req.password ?? null;
     if (req.authFlow === "USER_AUTH" && password === null) {
@@ -160,6 +168,14 @@ export class SignInService {
 
   async respond(req: RespondRequest): Promise<AuthFlowResult> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    return this.respondAs(client, req);
+  }
+
+  /** RespondToAuthChallenge for a client its front door authenticated. */
+  async respondAs(
+    client: ClientView,
+    req: Omit<RespondRequest, "clientId" | "clientSecret">,
+  ): Promise<AuthFlowResult> {
     const firstFactor =
       req.challengeName === "SELECT_CHALLENGE" || req.challengeName === "PASSWORD";
     const record = await this.challenges.open(
