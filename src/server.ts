@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config";
 import { createSender, type GatewaySender } from "./delivery/createSender";
 import type { MessageSender } from "./delivery/message";
+import { cognitoApi } from "./cognito/api";
 import { createApollo } from "./graphql/apollo";
 import { buildContext, type GatewayContext } from "./graphql/context";
 import { logGraphQLError } from "./graphql/errors";
@@ -160,6 +161,7 @@ async function startOn(
   opened(pool, prepared);
   await graphql.start();
   const oauth2 = oauth2Routes(pool, config.maxBodyBytes, metrics);
+  const cognito = cognitoApi(pool, config);
   const cors = corsPolicy(config.corsOrigins);
   const serveGraphQL = graphqlEndpoint({
     apollo,
@@ -239,6 +241,11 @@ async function startOn(
           break;
         case "/login":
           await serveLogin(req, res, url, config, pool);
+          break;
+        case "/":
+          // Cognito's JSON wire API (POST with X-Amz-Target); nothing else lives at the root.
+          if (req.method === "POST") await cognito(req, res, log);
+          else sendJson(res, 404, { error: "not_found" });
           break;
         default: {
           const route = oauth2[target.path];

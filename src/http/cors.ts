@@ -20,13 +20,25 @@ const ALLOWED_HEADERS = [
   "apollo-require-preflight",
   "x-apollo-operation-name",
   "x-request-id",
+  // Cognito's wire API, as Amplify and the AWS SDK send it from a browser.
+  "x-amz-target",
+  "x-amz-user-agent",
+  "x-amz-date",
+  "x-amz-content-sha256",
+  "x-amz-security-token",
+  "amz-sdk-invocation-id",
+  "amz-sdk-request",
+  "cache-control",
 ].join(", ");
-const EXPOSED_HEADERS = "x-request-id, www-authenticate";
+const EXPOSED_HEADERS =
+  "x-request-id, www-authenticate, x-amzn-requestid, x-amzn-errortype, x-amzn-errormessage";
 
 /** The routes a browser may call across origins. */
 export function isCorsRoute(pathname: string): boolean {
   return (
     pathname === "/graphql" ||
+    // Cognito's wire API (Amplify in the browser).
+    pathname === "/" ||
     pathname.startsWith("/oauth2/") ||
     pathname.startsWith("/.well-known/")
   );

@@ -294,6 +294,33 @@ export class RecoveryService {
     return [await this.sendAttributeCode(sub, "email")];
   }
 
+  /**
+   * DeleteUserAttributes for the signed-in user. The pool's required attributes stay; an
+   * attribute's verification flag goes with it.
+   */
+  async deleteAttributes(sub: string, names: readonly string[]): Promise<void> {
+    const user = await this.signedIn(sub);
+    const attributes = { ...user.attributes };
+    for (const name of names) {
+      if (this.d.config.requiredAttributes.includes(name))
+        throw new PoolgateError("BAD_USER_INPUT", `Cannot delete the required attribute ${name}`);
+      if (name === "email_verified" || name === "phone_number_verified")
+        throw new PoolgateError(
+          "BAD_USER_INPUT",
+          `Cannot modify the non-mutable attribute ${name}`,
+        );
+      delete attributes[name];
+      if (name === "email" || name === "phone_number") delete attributes[`${name}_verified`];
+    }
+    const nowMs = this.d.now();
+    await this.d.store.updateUser(sub, { attributes }, nowMs, {
+      kind: "user_changed",
+      subject: sub,
+      atMs: nowMs,
+    });
+    this.d.directory.invalidate(sub);
+  }
+
   /** GetUserAttributeVerificationCode: a code to the user's current email (24 h, single use). */
   async sendAttributeCode(sub: string, attributeName: string): Promise<CodeDeliveryDetails> {
     if (attributeName !== "email")

@@ -264,6 +264,26 @@ export class SessionService {
     return true;
   }
 
+  /**
+   * Whose session a refresh token of `clientId` belongs to (its user's sub and username), or
+   * undefined for anything else: what Cognito's SECRET_HASH of a refresh is keyed with.
+   */
+  async ownerOf(
+    clientId: string,
+    refreshToken: string,
+  ): Promise<{ sub: string; username: string } | undefined> {
+    const payload = await openRefreshToken(
+      this.d.secrets.refreshTokenKey,
+      refreshToken,
+      this.d.config.maxTokenBytes,
+    );
+    if (!payload || payload.cid !== clientId) return undefined;
+    const session = await this.d.store.getSession(payload.sid);
+    if (!session) return undefined;
+    const [user] = await this.d.directory.usersBySubs([session.sub]);
+    return user && { sub: user.sub, username: user.username };
+  }
+
   /** Revokes every session of a user: their tokens fail from the next request on. */
   async signOutEverywhere(
     sub: string,

@@ -31,6 +31,8 @@ import { validateAttributes } from "./users";
 import { canonicalUsername } from "./usernames";
 import type { ClientView } from "./views";
 
+export type { ChallengeName };
+
 export type AuthFlow = "USER_PASSWORD_AUTH" | "USER_AUTH";
 
 export interface InitiateAuthRequest {

@@ -437,6 +437,13 @@ export class UserService {
     this.d.revocations.markUserBlocked(user.sub, true);
   }
 
+  /** DeleteUser: a signed-in user deletes themselves (sessions first, as delete does). */
+  async deleteSelf(sub: string): Promise<void> {
+    const [user] = await this.d.directory.usersBySubs([sub]);
+    if (!user) throw new PoolgateError("USER_NOT_FOUND", "User does not exist.");
+    await this.delete(user.username);
+  }
+
   async addToGroup(username: string, group: string): Promise<void> {
     validateGroupName(group);
     const user = await this.require(username);
