@@ -30,6 +30,8 @@ import {
   VerifyUserAttributeCommand,
   type AuthenticationResultType,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { CognitoJwtVerifier } from "aws-jwt-verify";
+import type { Jwks } from "aws-jwt-verify/jwk";
 import { totpCode } from "../../src/tokens/totp";
 import { createClient, createUser, ME, signInAs, startGateway, type TestGateway } from "../harness";
 import { stepAlignedClock } from "../support/flows";
@@ -640,5 +642,61 @@ describe("the wire itself", () => {
       headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
     });
     expect(other.status).toBe(403);
+  });
+});
+
+describe("tokens from the wire API verify as Cognito's", () => {
+  let gw: TestGateway;
+  const poolId = "eu-west-1_Wire42";
+
+  beforeAll(async () => {
+    gw = await startGateway({
+      env: {
+        POOLGATE_POOL_ID: poolId,
+        POOLGATE_ISSUER: `https://cognito-idp.eu-west-1.amazonaws.com/${poolId}`,
+      },
+    });
+  });
+  afterAll(() => gw.close());
+
+  it("aws-jwt-verify's CognitoJwtVerifier accepts the ID and access tokens of InitiateAuth", async () => {
+    const { clientId } = await createClient(gw, { allowedScopes: ["openid", "email"] });
+    const user = await createUser(gw, { groups: ["readers"] });
+    const sdk = new CognitoIdentityProviderClient({
+      region: "eu-west-1",
+      endpoint: gw.url,
+      maxAttempts: 1,
+    });
+    try {
+      const out = await sdk.send(
+        new InitiateAuthCommand({
+          ClientId: clientId,
+          AuthFlow: "USER_PASSWORD_AUTH",
+          AuthParameters: { USERNAME: user.username, PASSWORD: user.password },
+        }),
+      );
+      const jwks = (await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as Jwks;
+      const access = CognitoJwtVerifier.create({
+        userPoolId: poolId,
+        tokenUse: "access",
+        clientId,
+        groups: "readers",
+      });
+      const id = CognitoJwtVerifier.create({ userPoolId: poolId, tokenUse: "id", clientId });
+      access.cacheJwks(jwks);
+      id.cacheJwks(jwks);
+      expect(await access.verify(out.AuthenticationResult!.AccessToken!)).toMatchObject({
+        sub: user.sub,
+        username: user.username,
+        client_id: clientId,
+        token_use: "access",
+      });
+      expect(await id.verify(out.AuthenticationResult!.IdToken!)).toMatchObject({
+        "cognito:username": user.username,
+        aud: clientId,
+      });
+    } finally {
+      sdk.destroy();
+    }
   });
 });
