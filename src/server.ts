@@ -161,7 +161,7 @@ async function startOn(
   opened(pool, prepared);
   await graphql.start();
   const oauth2 = oauth2Routes(pool, config.maxBodyBytes, metrics);
-  const cognito = cognitoApi(pool, config);
+  const cognito = cognitoApi(pool, config, metrics);
   const cors = corsPolicy(config.corsOrigins);
   const serveGraphQL = graphqlEndpoint({
     apollo,

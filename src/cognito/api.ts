@@ -37,9 +37,15 @@ export interface CognitoContext {
 /** One operation: its input in, its output out (a PoolgateError or CognitoError on refusal). */
 export type Operation = (input: Input, ctx: CognitoContext) => Promise<Record<string, unknown>>;
 
+/** What the wire API counts (src/http/metrics.ts implements it). */
+export interface CognitoEvents {
+  cognitoOperation(operation: string, outcome: string): void;
+}
+
 export function cognitoApi(
   pool: UserPool,
   config: Readonly<Config>,
+  events: CognitoEvents,
   extraOperations: Readonly<Record<string, Operation>> = {},
 ): (req: IncomingMessage, res: ServerResponse, logger: Logger) => Promise<void> {
   const operations: Readonly<Record<string, Operation>> = {
@@ -81,9 +87,12 @@ export function cognitoApi(
       const input = parse(body);
       const output = await operation(input, { pool, config, logger, req, body });
       send(res, 200, output, { "x-amzn-requestid": requestId });
+      events.cognitoOperation(name, "success");
       logger.debug({ event: "cognito_api", operation: name }, "cognito api");
     } catch (err) {
       const error = toCognitoError(err);
+      // Only names the gateway serves become label values: callers choose the rest.
+      events.cognitoOperation(Object.hasOwn(operations, name) ? name : "other", error.type);
       if (error.status >= 500)
         logger.error({ operation: name, err: errorSummary(err) }, "cognito api: unexpected error");
       else if (err instanceof Error && "logDetail" in err && err.logDetail)

@@ -32,6 +32,8 @@ const ROUTES = new Set([
   "/readyz",
   "/metrics",
   "/login",
+  // Cognito's JSON wire API.
+  "/",
 ]);
 const METHODS = new Set(["GET", "HEAD", "POST", "OPTIONS"]);
 const ERROR_CODE = /^[A-Z][A-Z_]{0,47}$/;
@@ -44,6 +46,11 @@ export interface GatewayMetrics extends AuthEvents {
   readonly registry: Registry;
   /** A message handed to the sender (delivery/): sent, or failed (CODE_DELIVERY_FAILURE). */
   message(kind: string, ok: boolean): void;
+  /**
+   * One call of Cognito's wire API: its operation (one the gateway serves, else `other`) and
+   * outcome (`success` or Cognito's exception name).
+   */
+  cognitoOperation(operation: string, outcome: string): void;
   requestStarted(): void;
   requestFinished(pathname: string, method: string | undefined, status: number, s: number): void;
   storeCall: StoreTimer;
@@ -199,6 +206,12 @@ export function createMetrics(
     labelNames: ["kind", "outcome"],
     registers,
   });
+  const cognitoOperations = new Counter({
+    name: "poolgate_cognito_operations_total",
+    help: "Calls of Cognito's wire API (POST /), by operation (those it serves; any other name is `other`) and outcome (success or Cognito's exception name).",
+    labelNames: ["operation", "outcome"],
+    registers,
+  });
   const store = new Histogram({
     name: "poolgate_store_operation_duration_seconds",
     help: "Duration of each call into the store (SQLite or PostgreSQL), by Store method and outcome.",
@@ -286,6 +299,12 @@ export function createMetrics(
       challengeAnswers.inc({
         challenge: CHALLENGE_NAMES.has(challengeName) ? challengeName : "other",
         outcome: error === undefined ? "success" : codeOf(error),
+      });
+    },
+    cognitoOperation(operation, outcome) {
+      cognitoOperations.inc({
+        operation,
+        outcome: outcome === "success" || /^[A-Za-z]{1,64}$/.test(outcome) ? outcome : "other",
       });
     },
     message(kind, ok) {

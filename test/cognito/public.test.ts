@@ -33,7 +33,15 @@ import {
 import { CognitoJwtVerifier } from "aws-jwt-verify";
 import type { Jwks } from "aws-jwt-verify/jwk";
 import { totpCode } from "../../src/tokens/totp";
-import { createClient, createUser, ME, signInAs, startGateway, type TestGateway } from "../harness";
+import {
+  createClient,
+  createUser,
+  ME,
+  metricOf,
+  signInAs,
+  startGateway,
+  type TestGateway,
+} from "../harness";
 import { stepAlignedClock } from "../support/flows";
 
 /** The exception an SDK call failed with: its name and message (or "OK"). */
@@ -613,6 +621,22 @@ describe("the wire itself", () => {
       400,
       "InvalidParameterException",
     );
+  });
+
+  it("counts each call in poolgate_cognito_operations_total; made-up operation names are `other`", async () => {
+    const counted = (labels: string) => metricOf(gw, "poolgate_cognito_operations_total", labels);
+    const before = await counted('{operation="other",outcome="UnsupportedOperationException"}');
+    const parse = await counted('{operation="InitiateAuth",outcome="SerializationException"}');
+    await post("AWSCognitoIdentityProviderService.MadeUp123", "{}");
+    await post("AWSCognitoIdentityProviderService.InitiateAuth", "{oops");
+    expect(await counted('{operation="other",outcome="UnsupportedOperationException"}')).toBe(
+      before + 1,
+    );
+    expect(await counted('{operation="InitiateAuth",outcome="SerializationException"}')).toBe(
+      parse + 1,
+    );
+    const { body } = await gw.gateway.metrics.render();
+    expect(body).not.toContain("MadeUp123");
   });
 
   it("GET / is not the API (404), and a browser preflight from a listed origin may send every header Amplify v6 sends", async () => {
