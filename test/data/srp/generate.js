@@ -92,7 +92,10 @@ function vectorFor(spec, counter) {
 
   // The server's B, with the library's k.
   const b = new BigInteger(bHex, 16);
-  const B = helper.k.multiply(v).add(syncModPow(g, b, N)).mod(N);
+  const B = helper.k
+    .multiply(v)
+    .add(syncModPow(g, b, N))
+    .mod(N);
 
   let A;
   helper.getLargeAValue((err, value) => {
@@ -208,7 +211,8 @@ const SPECS = [
   },
   {
     name: "salt-leading-zeros-unicode",
-    property: "a salt with leading zero bytes (padHex drops them) and a non-ASCII user and password",
+    property:
+      "a salt with leading zero bytes (padHex drops them) and a non-ASCII user and password",
     poolName: "Zz9",
     userId: "jürgen.öst",
     password: "pässwörd-Ω1!",
