@@ -659,7 +659,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     key: "poolId",
     shown: "`local_poolgate`",
     meaning:
-      "The user pool id clients of Cognito's own API are configured with (`<region>_<id>`): Amplify reads the region from the part before `_`, and SRP signs with the part after it.",
+      "The user pool id clients of Cognito's own API are configured with (`<region>_<id>`): Amplify reads the region from the part before `_`, and SRP signs with the part after it (changing it voids every SRP verifier until the user's next password sign-in: docs/srp.md).",
     parse: (raw, _env, name) => {
       const v = (raw ?? "").trim() || "local_poolgate";
       if (!/^[\w-]{1,50}_[0-9a-zA-Z]{1,50}$/.test(v))

@@ -23,6 +23,7 @@ const SECRET_FIELDS = [
   "secretHash",
   "refreshTokenHash",
   "privateJwkEncrypted",
+  "srpVerifierSealed",
 ];
 
 export function createLogger(

@@ -20,6 +20,7 @@ const CHALLENGES: readonly ChallengeName[] = [
   "SELECT_MFA_TYPE",
   "SELECT_CHALLENGE",
   "PASSWORD",
+  "PASSWORD_SRP",
   "PASSWORD_VERIFIER",
 ];
 
@@ -85,6 +86,7 @@ const initiateAuth: Operation = async (input, ctx) => {
       return flowResult({ kind: "tokens", tokens });
     }
     case "USER_PASSWORD_AUTH":
+    case "USER_SRP_AUTH":
     case "USER_AUTH": {
       const username = parameters["USERNAME"];
       if (!username) throw invalidParameter("Missing required parameter USERNAME");
@@ -94,12 +96,12 @@ const initiateAuth: Operation = async (input, ctx) => {
         authFlow: flow,
         username,
         password: parameters["PASSWORD"] ?? null,
+        srpA: parameters["SRP_A"] ?? null,
         scopes: null,
         preferredChallenge: preferred === undefined ? null : (preferred as ChallengeName),
       });
       return flowResult(result);
     }
-    case "USER_SRP_AUTH":
     case "CUSTOM_AUTH":
     case "ADMIN_USER_PASSWORD_AUTH":
     case "ADMIN_NO_SRP_AUTH":

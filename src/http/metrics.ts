@@ -95,6 +95,8 @@ const CHALLENGE_NAMES = new Set([
   "SELECT_MFA_TYPE",
   "SELECT_CHALLENGE",
   "PASSWORD",
+  "PASSWORD_SRP",
+  "PASSWORD_VERIFIER",
 ]);
 const MESSAGE_KINDS = new Set(["verification", "invitation", "mfa"]);
 

@@ -29,6 +29,18 @@ interface SessionPayload {
   exp: number;
   /** A stateless step's state: its record's context and requested scopes. */
   st?: { c: Record<string, string>; s: string[] | null };
+  /** State sealed into the reference only, never stored (see Sealing). */
+  x?: Record<string, string>;
+  /** Filler to the reference's fixed length (see Sealing). */
+  p?: string;
+}
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    Object.values(v as Record<string, unknown>).every((value) => typeof value === "string")
+  );
 }
 
 function isSessionPayload(v: unknown): v is SessionPayload {
@@ -38,8 +50,28 @@ function isSessionPayload(v: unknown): v is SessionPayload {
     (o["id"] === undefined || typeof o["id"] === "string") &&
     typeof o["cid"] === "string" &&
     typeof o["ch"] === "string" &&
-    typeof o["exp"] === "number"
+    typeof o["exp"] === "number" &&
+    (o["x"] === undefined || isStringRecord(o["x"]))
   );
+}
+
+/**
+ * A reference sealed with more than a Session carries (USER_SRP_AUTH's SECRET_BLOCK): its own
+ * `typ`, so it opens as nothing else and nothing else opens as it; secret state that never
+ * reaches the store (SRP's b); and one fixed length, so a reference to a row and a stateless
+ * one cannot be told apart by their size.
+ */
+export interface Sealing {
+  typ: string;
+  /** The plaintext is padded to exactly this many bytes (UTF-8). */
+  padToBytes: number;
+  /** Longest reference opened; anything longer is refused unread. */
+  maxBytes: number;
+}
+
+/** A step of createStateless: it has no row, nothing to spend and no wrong answers counted. */
+export function isStatelessStep(record: ChallengeRecord): boolean {
+  return record.id === "";
 }
 
 export function invalidSession(why: string): PoolgateError {
@@ -66,8 +98,14 @@ export class ChallengeSessions {
     private readonly now: () => number,
   ) {}
 
-  /** Records a new step and returns its sealed Session. */
-  async create(challenge: NewChallenge): Promise<{ session: string; record: ChallengeRecord }> {
+  /**
+   * Records a new step and returns its sealed Session (or, with `sealing`, its sealed reference
+   * carrying `secret` too).
+   */
+  async create(
+    challenge: NewChallenge,
+    sealing?: { how: Sealing; secret: Record<string, string> },
+  ): Promise<{ session: string; record: ChallengeRecord }> {
     const nowMs = this.now();
     const record: ChallengeRecord = {
       id: randomUUID(),
@@ -89,7 +127,7 @@ export class ChallengeSessions {
       ch: record.challengeName,
       exp: record.expiresAtMs,
     };
-    return { session: await seal(this.key, CHALLENGE_TYP, JSON.stringify(payload)), record };
+    return { session: await this.sealPayload(payload, sealing), record };
   }
 
   /**
@@ -98,7 +136,10 @@ export class ChallengeSessions {
    * Its answer is a password, guarded by the sign-in lockout; it is not single use, and its
    * wrong answers are not counted on it. Everything it needs travels sealed in the Session.
    */
-  async createStateless(challenge: Omit<NewChallenge, "codeHash">): Promise<string> {
+  async createStateless(
+    challenge: Omit<NewChallenge, "codeHash">,
+    sealing?: { how: Sealing; secret: Record<string, string> },
+  ): Promise<string> {
     const payload: SessionPayload = {
       cid: challenge.clientId,
       ch: challenge.challengeName,
@@ -108,7 +149,21 @@ export class ChallengeSessions {
         s: challenge.requestedScopes === null ? null : [...challenge.requestedScopes],
       },
     };
-    return seal(this.key, CHALLENGE_TYP, JSON.stringify(payload));
+    return this.sealPayload(payload, sealing);
+  }
+
+  private async sealPayload(
+    payload: SessionPayload,
+    sealing: { how: Sealing; secret: Record<string, string> } | undefined,
+  ): Promise<string> {
+    if (sealing === undefined) return seal(this.key, CHALLENGE_TYP, JSON.stringify(payload));
+    const full: SessionPayload = { ...payload, x: { ...sealing.secret }, p: "" };
+    const bytes = Buffer.byteLength(JSON.stringify(full), "utf8");
+    // Callers bound what they seal well below the padded size; past it is a bug, not input.
+    if (bytes > sealing.how.padToBytes)
+      throw new Error(`sealed challenge state of ${bytes} bytes exceeds ${sealing.how.padToBytes}`);
+    full.p = " ".repeat(sealing.how.padToBytes - bytes);
+    return seal(this.key, sealing.how.typ, JSON.stringify(full));
   }
 
   /**
@@ -121,13 +176,34 @@ export class ChallengeSessions {
     clientId: string | undefined,
     expected: readonly ChallengeName[] | undefined,
   ): Promise<ChallengeRecord> {
-    const payload = await unsealJson(
-      this.key,
+    const { record } = await this.openAs(
       CHALLENGE_TYP,
-      session,
       MAX_SESSION_BYTES,
-      isSessionPayload,
+      session,
+      clientId,
+      expected,
     );
+    return record;
+  }
+
+  /** `open` for a reference made with `sealing`: the step and the secret sealed into it. */
+  openSealed(
+    how: Sealing,
+    reference: string,
+    clientId: string,
+    expected: readonly ChallengeName[],
+  ): Promise<{ record: ChallengeRecord; secret: Record<string, string> }> {
+    return this.openAs(how.typ, how.maxBytes, reference, clientId, expected);
+  }
+
+  private async openAs(
+    typ: string,
+    maxBytes: number,
+    session: string,
+    clientId: string | undefined,
+    expected: readonly ChallengeName[] | undefined,
+  ): Promise<{ record: ChallengeRecord; secret: Record<string, string> }> {
+    const payload = await unsealJson(this.key, typ, session, maxBytes, isSessionPayload);
     if (payload === undefined) throw invalidSession("not a session of this pool");
     if (clientId !== undefined && payload.cid !== clientId)
       throw invalidSession("issued to another client");
@@ -135,7 +211,8 @@ export class ChallengeSessions {
       throw invalidSession(`issued for ${payload.ch}`);
     const nowMs = this.now();
     if (payload.exp <= nowMs) throw invalidSession("expired");
-    if (payload.id === undefined) return this.statelessRecord(payload);
+    const secret = payload.x ?? {};
+    if (payload.id === undefined) return { record: this.statelessRecord(payload), secret };
     const record = await this.store.getChallenge(payload.id);
     if (record === undefined) throw invalidSession("unknown");
     // The row must say what the sealed reference says: a mismatch is a bug or tampering.
@@ -143,7 +220,7 @@ export class ChallengeSessions {
       throw invalidSession("does not match its record");
     if (record.spentAtMs !== null) throw invalidSession("already used");
     if (record.expiresAtMs <= nowMs) throw invalidSession("expired");
-    return record;
+    return { record, secret };
   }
 
   private statelessRecord(payload: SessionPayload): ChallengeRecord {
@@ -165,7 +242,7 @@ export class ChallengeSessions {
 
   /** Spends the step; of two concurrent answers only one gets past this (INVALID_SESSION). */
   async spend(record: ChallengeRecord): Promise<void> {
-    if (record.id === "") return; // stateless: nothing to spend
+    if (isStatelessStep(record)) return; // stateless: nothing to spend
     if (!(await this.store.spendChallenge(record.id, this.now())))
       throw invalidSession("already used");
   }
@@ -176,7 +253,7 @@ export class ChallengeSessions {
    * Cognito's, until the limit).
    */
   async wrongAnswer(record: ChallengeRecord): Promise<void> {
-    if (record.id === "") return; // stateless: the sign-in lockout counts it
+    if (isStatelessStep(record)) return; // stateless: the sign-in lockout counts it
     await this.store.countWrongAnswer(record.id, this.now(), WRONG_ANSWERS_PER_SESSION);
   }
 }

@@ -11,6 +11,7 @@ import type { PasswordHasher } from "./passwords";
 import type { ResourceServerService } from "./resourceServers";
 import type { RevocationState } from "./revocations";
 import type { ScopeRules } from "./scopes";
+import type { SrpVerifiers } from "./srpVerifiers";
 
 export interface IdentityDeps {
   store: Store;
@@ -18,6 +19,8 @@ export interface IdentityDeps {
   secrets: DerivedSecrets;
   logger: Logger;
   hasher: PasswordHasher;
+  /** Users' SRP verifiers: sealed at rest, made up for names without one. */
+  srp: SrpVerifiers;
   keys: KeyService;
   clients: ClientService;
   resourceServers: ResourceServerService;

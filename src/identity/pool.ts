@@ -30,6 +30,7 @@ import { RevocationState } from "./revocations";
 import { ADMIN_SCOPE } from "./scopes";
 import { SessionService } from "./sessions";
 import { SignInService } from "./signIn";
+import { srpPoolName, SrpVerifiers } from "./srpVerifiers";
 import { applyUsernameRule } from "./usernames";
 import { UserService } from "./users";
 
@@ -166,6 +167,7 @@ export class UserPool {
         memoryKib: config.passwordHashMemoryKib,
         iterations: config.passwordHashIterations,
       }),
+      srp: new SrpVerifiers(secrets, srpPoolName(config.poolId)),
       keys,
       clients,
       resourceServers,

@@ -21,6 +21,7 @@ import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import { assertPasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
+import { storedPassword } from "./storedPassword";
 import { validateAttributes, type UserService } from "./users";
 import { canonicalUsername } from "./usernames";
 
@@ -214,7 +215,7 @@ export class RecoveryService {
       { minLength: this.d.config.passwordMinLength, require: this.d.config.passwordRequire },
       password,
     );
-    const passwordHash = await this.d.hasher.hash(password);
+    const stored = await storedPassword(this.d, user, password);
     await this.sessions.signOutEverywhere(user.sub, "password_reset");
     const nowMs = this.d.now();
     const redeemed = await this.d.store.redeemCode(
@@ -222,7 +223,7 @@ export class RecoveryService {
       "forgot_password",
       pending.codeHash,
       nowMs,
-      { passwordHash, passwordResetRequired: false },
+      { ...stored, passwordResetRequired: false },
       { kind: "user_changed", subject: user.sub, atMs: nowMs },
     );
     if (!redeemed) throw mismatch("spent or expired meanwhile");

@@ -10,6 +10,9 @@
  *                 several, no preference ── SELECT_MFA_TYPE ── (that factor) ── tokens
  *                 required, none set up ── MFA_SETUP (associate + verify) ── tokens
  *
+ * The first factor is a password (USER_PASSWORD_AUTH, USER_AUTH's PASSWORD) or Cognito's SRP
+ * proof of one (USER_SRP_AUTH, USER_AUTH's PASSWORD_SRP → PASSWORD_VERIFIER, identity/srpSignIn.ts).
+ *
  * Lockout: the sign-in counter (identity/lockout.ts) counts the password and every MFA
  * answer, and is cleared only when tokens are issued: a password holder cannot reset the
  * count between rounds of guessing codes. `signIn` (USER_PASSWORD_AUTH in one call) keeps its
@@ -27,13 +30,15 @@ import type { MfaDecision, MfaService } from "./mfa";
 import { assertPasswordPolicy, MAX_PASSWORD_LENGTH } from "./passwords";
 import { grantUserScopes } from "./scopes";
 import type { AuthenticationResult, SessionService } from "./sessions";
+import { SrpSignIn } from "./srpSignIn";
+import { storedPassword } from "./storedPassword";
 import { validateAttributes } from "./users";
 import { canonicalUsername } from "./usernames";
 import type { ClientView } from "./views";
 
 export type { ChallengeName };
 
-export type AuthFlow = "USER_PASSWORD_AUTH" | "USER_AUTH";
+export type AuthFlow = "USER_PASSWORD_AUTH" | "USER_AUTH" | "USER_SRP_AUTH";
 
 export interface InitiateAuthRequest {
   clientId: string;
@@ -44,6 +49,8 @@ export interface InitiateAuthRequest {
   scopes?: readonly string[] | null;
   /** USER_AUTH: the first factor wanted (Cognito's PREFERRED_CHALLENGE). */
   preferredChallenge?: ChallengeName | null;
+  /** USER_SRP_AUTH, and USER_AUTH with PASSWORD_SRP: the client's SRP_A (hex). */
+  srpA?: string | null;
 }
 
 export interface SignInRequest {
@@ -58,14 +65,16 @@ export interface RespondRequest {
   clientId: string;
   clientSecret?: string | null;
   challengeName: ChallengeName;
-  session: string;
+  /** The Session of the challenge answered; PASSWORD_VERIFIER has none (its SECRET_BLOCK is in `responses`). */
+  session?: string | null;
   /** Cognito's ChallengeResponses (NEW_PASSWORD, SOFTWARE_TOKEN_MFA_CODE, EMAIL_OTP_CODE, ANSWER, …). */
   responses: Readonly<Record<string, string>>;
 }
 
 export interface IssuedChallenge {
   challengeName: ChallengeName;
-  session: string;
+  /** Undefined for PASSWORD_VERIFIER, as Cognito's: the client echoes its SECRET_BLOCK instead. */
+  session: string | undefined;
   /** Cognito's ChallengeParameters, values as strings (lists as JSON text). */
   parameters: Record<string, string>;
   /** SELECT_CHALLENGE: the first factors the user may choose from. */
@@ -113,6 +122,7 @@ function required(responses: Readonly<Record<string, string>>, name: string): st
 
 export class SignInService {
   private readonly codes: CodeHasher;
+  private readonly srp: SrpSignIn;
 
   constructor(
     private readonly d: IdentityDeps,
@@ -122,6 +132,7 @@ export class SignInService {
     private readonly sender: MessageSender,
   ) {
     this.codes = new CodeHasher(d.secrets.storageHashKey);
+    this.srp = new SrpSignIn(d, challenges);
   }
 
   /** USER_PASSWORD_AUTH in one call (the `signIn` mutation): tokens, or CHALLENGE_REQUIRED. */
@@ -151,6 +162,11 @@ export class SignInService {
     req: Omit<InitiateAuthRequest, "clientId" | "clientSecret">,
   ): Promise<AuthFlowResult> {
     const requested = req.scopes ?? null;
+    if (
+      req.authFlow === "USER_SRP_AUTH" ||
+      (req.authFlow === "USER_AUTH" && req.preferredChallenge === "PASSWORD_SRP")
+    )
+      return this.passwordVerifier(await this.srp.start(client, req.username, req.srpA, requested));
     const password = req.password ?? null;
     if (req.authFlow === "USER_AUTH" && password === null) {
       if (
@@ -178,18 +194,23 @@ export class SignInService {
     client: ClientView,
     req: Omit<RespondRequest, "clientId" | "clientSecret">,
   ): Promise<AuthFlowResult> {
+    const responses = req.responses;
+    if (req.challengeName === "PASSWORD_VERIFIER")
+      return this.answerPasswordVerifier(client, responses);
     const firstFactor =
-      req.challengeName === "SELECT_CHALLENGE" || req.challengeName === "PASSWORD";
+      req.challengeName === "SELECT_CHALLENGE" ||
+      req.challengeName === "PASSWORD" ||
+      req.challengeName === "PASSWORD_SRP";
     const record = await this.challenges.open(
-      req.session,
+      req.session ?? "",
       client.clientId,
       firstFactor ? ["SELECT_CHALLENGE", "PASSWORD"] : [req.challengeName],
     );
-    const responses = req.responses;
     switch (req.challengeName) {
       case "SELECT_CHALLENGE":
       case "PASSWORD":
-        return this.answerPassword(client, record, responses);
+      case "PASSWORD_SRP":
+        return this.answerFirstFactor(client, record, req.challengeName, responses);
       case "NEW_PASSWORD_REQUIRED":
         return this.answerNewPassword(client, record, responses);
       case "SOFTWARE_TOKEN_MFA":
@@ -200,9 +221,6 @@ export class SignInService {
         return this.answerSelectMfaType(client, record, responses);
       case "MFA_SETUP":
         return this.answerMfaSetup(client, record);
-      case "PASSWORD_VERIFIER":
-        // No session for it is ever issued until USER_SRP_AUTH arrives (issue 15).
-        throw badInput("USER_SRP_AUTH is not offered by this user pool");
     }
   }
 
@@ -315,12 +333,15 @@ export class SignInService {
     return user;
   }
 
-  /** What follows a right password: the user's state (checked only now, as Cognito does). */
+  /**
+   * What follows a right password: the user's state (checked only now, as Cognito does).
+   * `password` is null when it was proven without being sent (SRP): then nothing is rehashed.
+   */
   private async afterPassword(
     client: ClientView,
     user: UserRecord,
     requested: readonly string[] | null,
-    password: string,
+    password: string | null,
   ): Promise<Next> {
     if (!user.enabled) throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
     if (!user.confirmed) throw new PoolgateError("USER_NOT_CONFIRMED", "User is not confirmed.");
@@ -343,10 +364,16 @@ export class SignInService {
         },
       };
     }
-    if (this.d.hasher.needsRehash(user.passwordHash)) {
+    // A hash below the configured cost is upgraded, and a user without a usable SRP verifier
+    // (a password from before SRP, a renamed user, a changed pool id) gets one: both are
+    // stored afresh from the password just proven.
+    if (
+      password !== null &&
+      (this.d.hasher.needsRehash(user.passwordHash) || !(await this.d.srp.open(user)))
+    ) {
       await this.d.store.updateUser(
         user.sub,
-        { passwordHash: await this.d.hasher.hash(password) },
+        await storedPassword(this.d, user, password),
         this.d.now(),
       );
     }
@@ -380,17 +407,30 @@ export class SignInService {
         challengeName: "SELECT_CHALLENGE",
         session,
         parameters: {},
-        availableChallenges: ["PASSWORD"],
+        availableChallenges: ["PASSWORD", "PASSWORD_SRP"],
       },
     };
   }
 
-  private async answerPassword(
+  /** SELECT_CHALLENGE answered: PASSWORD with the password, or PASSWORD_SRP with SRP_A. */
+  private async answerFirstFactor(
     client: ClientView,
     record: ChallengeRecord,
+    challengeName: "SELECT_CHALLENGE" | "PASSWORD" | "PASSWORD_SRP",
     responses: Readonly<Record<string, string>>,
   ): Promise<AuthFlowResult> {
-    const answer = responses["ANSWER"] ?? "PASSWORD";
+    const answer =
+      responses["ANSWER"] ?? (challengeName === "PASSWORD_SRP" ? "PASSWORD_SRP" : "PASSWORD");
+    if (answer === "PASSWORD_SRP")
+      // The SELECT_CHALLENGE step is stateless: nothing to spend; the secret block is the step now.
+      return this.passwordVerifier(
+        await this.srp.start(
+          client,
+          record.context["username"] ?? "",
+          responses["SRP_A"],
+          record.requestedScopes,
+        ),
+      );
     if (answer !== "PASSWORD")
       throw badInput(`The first factor ${answer.slice(0, 40)} is not offered by this user pool`);
     const password = required(responses, "PASSWORD");
@@ -409,6 +449,26 @@ export class SignInService {
     await this.challenges.spend(record);
     const next = await this.afterPassword(client, user, record.requestedScopes, password);
     return this.proceed(client, user, record.requestedScopes, next);
+  }
+
+  // ── SRP ─────────────────────────────────────────────────────────────────────────────────
+
+  /** PASSWORD_VERIFIER, with no Session (identity/srpSignIn.ts). */
+  private passwordVerifier(parameters: Record<string, string>): AuthFlowResult {
+    return {
+      kind: "challenge",
+      challenge: { challengeName: "PASSWORD_VERIFIER", session: undefined, parameters },
+    };
+  }
+
+  /** A right PASSWORD_VERIFIER answer goes on as a right password would. */
+  private async answerPasswordVerifier(
+    client: ClientView,
+    responses: Readonly<Record<string, string>>,
+  ): Promise<AuthFlowResult> {
+    const { user, requestedScopes } = await this.srp.verify(client, responses);
+    const next = await this.afterPassword(client, user, requestedScopes, null);
+    return this.proceed(client, user, requestedScopes, next);
   }
 
   // ── NEW_PASSWORD_REQUIRED ───────────────────────────────────────────────────────────────
@@ -444,17 +504,17 @@ export class SignInService {
     );
     await this.challenges.spend(record);
     const nowMs = this.d.now();
-    const passwordHash = await this.d.hasher.hash(newPassword);
+    const stored = await storedPassword(this.d, user, newPassword);
     await this.d.store.updateUser(
       user.sub,
-      { passwordHash, temporaryPasswordExpiresAtMs: null, attributes },
+      { ...stored, temporaryPasswordExpiresAtMs: null, attributes },
       nowMs,
       { kind: "user_changed", subject: user.sub, atMs: nowMs },
     );
     this.d.directory.invalidate(user.sub);
     const updated: UserRecord = {
       ...user,
-      passwordHash,
+      ...stored,
       temporaryPasswordExpiresAtMs: null,
       attributes,
     };

@@ -104,7 +104,9 @@ export async function applyUsernameRule(
   let renamed = 0;
   for (const [canonical, [user]] of owners) {
     if (user === undefined || user.username === canonical) continue;
-    await store.updateUser(user.sub, { username: canonical }, nowMs, {
+    // The SRP verifier goes too: its x includes the username, so the old one can never match;
+    // the user gets a new one at their next password sign-in (identity/signIn.ts).
+    await store.updateUser(user.sub, { username: canonical, srpVerifierSealed: null }, nowMs, {
       kind: "user_changed",
       subject: user.sub,
       atMs: nowMs,

@@ -11,6 +11,7 @@ import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
+import { storedPassword } from "./storedPassword";
 import { canonicalUsername, requireValidUsername } from "./usernames";
 import { userView, type UserView } from "./views";
 
@@ -141,15 +142,15 @@ export class UserService {
     assertPasswordPolicy(this.policy, input.password);
     for (const g of input.groups ?? []) validateGroupName(g);
     const nowMs = this.d.now();
+    const sub = randomUUID();
     const user: UserRecord = {
-      sub: randomUUID(),
+      sub,
       username,
-      passwordHash: await this.d.hasher.hash(input.password),
+      ...(await storedPassword(this.d, { sub, username }, input.password)),
       enabled: true,
       confirmed,
       passwordResetRequired: false,
       temporaryPasswordExpiresAtMs: temporary ? this.temporaryPasswordExpiry(nowMs) : null,
-      srpVerifierSealed: null,
       attributes,
       confirmationCodeHash: code ? this.codes.hash(this.confirmationDomain(username), code) : null,
       confirmationCodeExpiresAtMs: code ? nowMs + CONFIRMATION_CODE_LIFETIME_MS : null,
@@ -241,9 +242,8 @@ export class UserService {
     await this.d.store.updateUser(
       user.sub,
       {
-        passwordHash: await this.d.hasher.hash(password),
+        ...(await storedPassword(this.d, user, password)),
         temporaryPasswordExpiresAtMs: expiresAtMs,
-        srpVerifierSealed: null,
       },
       nowMs,
     );
@@ -383,7 +383,7 @@ export class UserService {
     assertPasswordPolicy(this.policy, proposedPassword);
     await this.d.store.updateUser(
       sub,
-      { passwordHash: await this.d.hasher.hash(proposedPassword) },
+      await storedPassword(this.d, user, proposedPassword),
       this.d.now(),
     );
     return true;
@@ -470,10 +470,9 @@ export class UserService {
     await this.d.store.updateUser(
       user.sub,
       {
-        passwordHash: await this.d.hasher.hash(password),
+        ...(await storedPassword(this.d, user, password)),
         passwordResetRequired: false,
         temporaryPasswordExpiresAtMs: permanent ? null : this.temporaryPasswordExpiry(nowMs),
-        srpVerifierSealed: null,
       },
       nowMs,
       userChanged(user.sub, nowMs),

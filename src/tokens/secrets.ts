@@ -17,6 +17,10 @@ export interface DerivedSecrets {
   mfaSecretKey: Uint8Array;
   /** Encrypts app-client secrets at rest, for SECRET_HASH (JWE dir + A256GCM). */
   clientSecretKey: Uint8Array;
+  /** Encrypts users' SRP verifiers and salts at rest (JWE dir + A256GCM). */
+  srpVerifierKey: Uint8Array;
+  /** Keys the HMAC that makes up SRP salts and verifiers for names that have none. */
+  srpMadeUpKey: Uint8Array;
 }
 
 function derive(masterKey: Uint8Array, purpose: string): Uint8Array {
@@ -34,6 +38,8 @@ export function deriveSecrets(masterKey: Uint8Array): DerivedSecrets {
     challengeSessionKey: derive(masterKey, "challenge-sessions"),
     mfaSecretKey: derive(masterKey, "mfa-secrets"),
     clientSecretKey: derive(masterKey, "client-secrets"),
+    srpVerifierKey: derive(masterKey, "srp-verifiers"),
+    srpMadeUpKey: derive(masterKey, "srp-made-up"),
   };
 }
 

@@ -30,13 +30,6 @@ import type { AmplifyPage, SessionOutcome, Settled, SignInOutcome } from "./ampl
 import { launchChromium, watchedPage, type WatchedPage } from "../support/chromium";
 import { enrollTotp, stepAlignedClock } from "../support/flows";
 
-/**
- * Whether this branch has SRP (USER_SRP_AUTH, Amplify's default sign-in flow). Until it does,
- * the SRP case pins today's refusal, so it fails loudly the day the gateway starts answering
- * USER_SRP_AUTH and this must be flipped.
- */
-const SRP_ON_THIS_BRANCH = false; // flip when src/tokens/srp.ts lands (issue 15 §3)
-
 const POOL_ID = "eu-west-1_Amplify7";
 const TARGET_PREFIX = "AWSCognitoIdentityProviderService.";
 /** What Chromium logs for a response with a 400 status (the only console error allowed). */
@@ -219,13 +212,9 @@ const SIGNED_IN: Settled<SignInOutcome> = {
   value: { isSignedIn: true, signInStep: "DONE" },
 };
 
-/**
- * Preflights the gateway answered (Playwright does not show them to the page). The metrics
- * label the wire API at `/` as route "other"; only the browser calls this gateway off its
- * named routes here.
- */
+/** Preflights the gateway answered at the wire API's route (Playwright does not show them to the page). */
 const preflights = () =>
-  metricOf(gw, "poolgate_http_requests_total", '{route="other",method="OPTIONS",status="204"}');
+  metricOf(gw, "poolgate_http_requests_total", '{route="/",method="OPTIONS",status="204"}');
 
 async function usernameOnGraphQL(accessToken: string | undefined): Promise<unknown> {
   const me = await gw.gql(ME, {}, accessToken);
@@ -388,30 +377,14 @@ describe("Amplify JS v6 in Chromium against poolgate's wire API", () => {
     expect(p.w.problems).toEqual([]);
   });
 
-  if (SRP_ON_THIS_BRANCH) {
-    it("happy flow: Amplify's default signIn (USER_SRP_AUTH → PASSWORD_VERIFIER) signs in", async () => {
-      const user = await createUser(gw);
-      const p = await open();
-      expect(await p.signIn(user.username, user.password)).toEqual(SIGNED_IN);
-      const session = valueOf(await p.session(false));
-      expect(await usernameOnGraphQL(session.accessToken)).toBe(user.username);
-      expect(await p.operations()).toEqual(["InitiateAuth 200", "RespondToAuthChallenge 200"]);
-      expect((await p.calls()).map((c) => c.flow)).toEqual(["USER_SRP_AUTH", "PASSWORD_VERIFIER"]);
-      expect(p.w.problems).toEqual([]);
-    });
-  } else {
-    it("Amplify's default signIn sends USER_SRP_AUTH, which this branch refuses with InvalidParameterException (SRP_ON_THIS_BRANCH = false: flip it when src/tokens/srp.ts lands)", async () => {
-      const user = await createUser(gw);
-      const p = await open();
-      expect(await p.signIn(user.username, user.password)).toEqual({
-        ok: false,
-        name: "InvalidParameterException",
-        message: "Initiate Auth method not supported: USER_SRP_AUTH",
-      });
-      expect(await p.calls()).toMatchObject([
-        { operation: "InitiateAuth", status: 400, flow: "USER_SRP_AUTH" },
-      ]);
-      expect(p.w.problems).toEqual([FAILED_400]);
-    });
-  }
+  it("happy flow: Amplify's default signIn (USER_SRP_AUTH → PASSWORD_VERIFIER) signs in", async () => {
+    const user = await createUser(gw);
+    const p = await open();
+    expect(await p.signIn(user.username, user.password)).toEqual(SIGNED_IN);
+    const session = valueOf(await p.session(false));
+    expect(await usernameOnGraphQL(session.accessToken)).toBe(user.username);
+    expect(await p.operations()).toEqual(["InitiateAuth 200", "RespondToAuthChallenge 200"]);
+    expect((await p.calls()).map((c) => c.flow)).toEqual(["USER_SRP_AUTH", "PASSWORD_VERIFIER"]);
+    expect(p.w.problems).toEqual([]);
+  });
 });

@@ -110,6 +110,48 @@ describe("amazon-cognito-identity-js against poolgate", () => {
     expect(refreshed.getRefreshToken().getToken()).toBe(session.getRefreshToken().getToken());
   });
 
+  it("happy flow: authenticateUser with the library's default flow, SRP (USER_SRP_AUTH → PASSWORD_VERIFIER)", async () => {
+    const created = await createUser(gw, { attributes: { email: "srp@example.com" } });
+    const outcome = await authenticate(
+      cognitoUser(created.username, "USER_SRP_AUTH"),
+      created.username,
+      created.password,
+    );
+    expect(outcome.kind).toBe("session");
+    const me = await gw.gql(ME, {}, outcome.session!.getAccessToken().getJwtToken());
+    expect(me.body.data?.["me"]?.username).toBe(created.username);
+    const wrong = await authenticate(
+      cognitoUser(created.username, "USER_SRP_AUTH"),
+      created.username,
+      "Wrong-pa55word!",
+    );
+    expect(wrong.error).toMatchObject({
+      code: "NotAuthorizedException",
+      message: "Incorrect username or password.",
+    });
+  });
+
+  it("a TOTP user signing in with SRP: PASSWORD_VERIFIER, then totpRequired", async () => {
+    const created = await createUser(gw);
+    const viaGraphQL = (
+      await gw.gql(`mutation S($i: SignInInput!) { signIn(input: $i) { accessToken } }`, {
+        i: { clientId: pool.getClientId(), username: created.username, password: created.password },
+      })
+    ).body.data!["signIn"].accessToken as string;
+    const secret = await enrollTotp(gw, viaGraphQL);
+    clock.advance(30_000);
+    const user = cognitoUser(created.username, "USER_SRP_AUTH");
+    expect((await authenticate(user, created.username, created.password)).kind).toBe("mfa");
+    const session = await new Promise<CognitoUserSession>((resolve, reject) =>
+      user.sendMFACode(
+        totpCode(secret, clock.now()),
+        { onSuccess: resolve, onFailure: reject },
+        "SOFTWARE_TOKEN_MFA",
+      ),
+    );
+    expect(session.isValid()).toBe(true);
+  });
+
   it("error flow: a wrong password reaches onFailure as NotAuthorizedException", async () => {
     const created = await createUser(gw);
     const outcome = await authenticate(

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createClient, createUser, expectCode, startGateway, type TestGateway } from "../harness";
+import { formatSrpTimestamp } from "../../src/tokens/srp";
 import { createTestDatabase, type TestDatabase } from "../store/pg";
 import {
   ASSOCIATE,
@@ -20,6 +21,7 @@ import {
   VERIFY,
   type Client,
 } from "../support/flows";
+import { LibrarySrpClient } from "../support/srpClient";
 
 let db: TestDatabase;
 let a: TestGateway;
@@ -198,4 +200,30 @@ it("MFA preferences set on B are what A asks for", async () => {
       }),
     ),
   ).toBe("TOKENS");
+});
+
+it("SRP across instances: a secret block issued on A and answered on A and B at once gives exactly one next step", async () => {
+  const user = await totpUser();
+  // The default POOLGATE_POOL_ID, local_poolgate: the library's pool name is "poolgate".
+  const srp = new LibrarySrpClient("poolgate");
+  const step = await initiate(
+    a,
+    client,
+    { username: user.username },
+    { authFlow: "USER_SRP_AUTH", srpA: srp.AHex },
+  );
+  expect(outcomeOf(step)).toBe("PASSWORD_VERIFIER");
+  const { SALT, SRP_B, SECRET_BLOCK, USER_ID_FOR_SRP } = step.parameters;
+  const responses = srp.answer(
+    { SALT: SALT!, SRP_B: SRP_B!, SECRET_BLOCK: SECRET_BLOCK!, USER_ID_FOR_SRP: USER_ID_FOR_SRP! },
+    user.password,
+    formatSrpTimestamp(clock.now()),
+  );
+  const outcomes = await Promise.all(
+    [a, b, a, b].map((gw) =>
+      respond(gw, client, "PASSWORD_VERIFIER", undefined, responses).then(outcomeOf),
+    ),
+  );
+  expect(outcomes.filter((o) => o === "SOFTWARE_TOKEN_MFA")).toHaveLength(1);
+  expect(outcomes.filter((o) => o === "INVALID_SESSION")).toHaveLength(3);
 });

@@ -524,11 +524,11 @@ describe("USER_AUTH (choice-based sign-in)", () => {
   });
   afterAll(() => gw.close());
 
-  it("happy flow: without a password, SELECT_CHALLENGE offers PASSWORD; answering it signs in", async () => {
+  it("happy flow: without a password, SELECT_CHALLENGE offers PASSWORD and PASSWORD_SRP; answering PASSWORD signs in", async () => {
     const user = await createUser(gw);
     const step = await initiate(gw, client, { username: user.username }, { authFlow: "USER_AUTH" });
     expect(outcomeOf(step)).toBe("SELECT_CHALLENGE");
-    expect(step.availableChallenges).toEqual(["PASSWORD"]);
+    expect(step.availableChallenges).toEqual(["PASSWORD", "PASSWORD_SRP"]);
     const done = await respond(gw, client, "SELECT_CHALLENGE", step.session, {
       USERNAME: user.username,
       ANSWER: "PASSWORD",
@@ -545,7 +545,7 @@ describe("USER_AUTH (choice-based sign-in)", () => {
   it("an unknown name gets the same SELECT_CHALLENGE, and any password is NOT_AUTHORIZED", async () => {
     const step = await initiate(gw, client, { username: "nobody-here" }, { authFlow: "USER_AUTH" });
     expect(outcomeOf(step)).toBe("SELECT_CHALLENGE");
-    expect(step.availableChallenges).toEqual(["PASSWORD"]);
+    expect(step.availableChallenges).toEqual(["PASSWORD", "PASSWORD_SRP"]);
     const answer = await respond(gw, client, "PASSWORD", step.session, { PASSWORD: PASSWORD });
     expectCode(answer.res, "NOT_AUTHORIZED");
   });

@@ -66,7 +66,7 @@ function poolgateCli(
   });
 }
 
-function legacyUser(username: string): UserRecord {
+function legacyUser(username: string, srpVerifierSealed: string | null = null): UserRecord {
   return {
     sub: randomUUID(),
     username,
@@ -76,7 +76,7 @@ function legacyUser(username: string): UserRecord {
     confirmed: true,
     passwordResetRequired: false,
     temporaryPasswordExpiresAtMs: null,
-    srpVerifierSealed: null,
+    srpVerifierSealed,
     attributes: {},
     confirmationCodeHash: null,
     confirmationCodeExpiresAtMs: null,
@@ -208,7 +208,8 @@ describe("an existing store under a new username rule", () => {
   /** A data folder whose store holds the given names as a pre-rule poolgate left them. */
   async function legacyStore(usernames: string[]): Promise<TestGateway> {
     const gw = await startGateway({ env: { POOLGATE_USERNAME_CASE_SENSITIVE: "true" } });
-    for (const username of usernames) await gw.pool.store.createUser(legacyUser(username));
+    for (const username of usernames)
+      await gw.pool.store.createUser(legacyUser(username, `verifier of ${username}`));
     await gw.pool.store.setPoolSetting("username_rule", "none (before issue 12)");
     await gw.stop();
     return gw;
@@ -216,7 +217,7 @@ describe("an existing store under a new username rule", () => {
 
   it("renames stored names to their canonical form at start, so their owners can still sign in", async () => {
     const n = names();
-    const legacy = await legacyStore([n.mixed, `\uFF42ob${n.plain}`]);
+    const legacy = await legacyStore([n.mixed, `\uFF42ob${n.plain}`, `carol${n.plain}`]);
     const gw = await startGateway({
       reuse: { dir: legacy.dir, env: { ...legacy.env, POOLGATE_USERNAME_CASE_SENSITIVE: "false" } },
     });
@@ -227,6 +228,15 @@ describe("an existing store under a new username rule", () => {
         `bob${n.plain}`,
       );
       expect(await gw.pool.store.getPoolSetting("username_rule")).toBe("nfkc-lowercase");
+      // SRP's x includes the username: a renamed user's verifier is dropped (a password sign-in
+      // makes a new one); a name that stays keeps its own.
+      expect((await gw.pool.store.getUserByUsername(n.plain))?.srpVerifierSealed).toBeNull();
+      expect(
+        (await gw.pool.store.getUserByUsername(`bob${n.plain}`))?.srpVerifierSealed,
+      ).toBeNull();
+      expect((await gw.pool.store.getUserByUsername(`carol${n.plain}`))?.srpVerifierSealed).toBe(
+        `verifier of carol${n.plain}`,
+      );
     } finally {
       await gw.close();
     }

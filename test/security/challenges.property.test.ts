@@ -55,6 +55,8 @@ const CHALLENGES = [
   "SELECT_MFA_TYPE",
   "SELECT_CHALLENGE",
   "PASSWORD",
+  "PASSWORD_SRP",
+  "PASSWORD_VERIFIER",
 ] as const;
 
 const RESPONSE_NAMES = [
@@ -64,6 +66,10 @@ const RESPONSE_NAMES = [
   "ANSWER",
   "PASSWORD",
   "USERNAME",
+  "SRP_A",
+  "PASSWORD_CLAIM_SECRET_BLOCK",
+  "PASSWORD_CLAIM_SIGNATURE",
+  "TIMESTAMP",
   "userAttributes.name",
   "userAttributes.email",
   "userAttributes.email_verified",
@@ -176,7 +182,7 @@ describe("the conversation under arbitrary input", () => {
         fc.constantFrom("initiate", "associate", "verify", "forgot", "confirm"),
         junk(real),
         junk(real),
-        fc.constantFrom("USER_PASSWORD_AUTH", "USER_AUTH"),
+        fc.constantFrom("USER_PASSWORD_AUTH", "USER_AUTH", "USER_SRP_AUTH"),
         async (operation, a, b, authFlow) => {
           let res: GqlResult;
           switch (operation) {
@@ -188,7 +194,7 @@ describe("the conversation under arbitrary input", () => {
                     clientId: client.clientId,
                     authFlow,
                     username: a,
-                    ...(b ? { password: b } : {}),
+                    ...(b ? (authFlow === "USER_SRP_AUTH" ? { srpA: b } : { password: b }) : {}),
                   },
                 },
               );

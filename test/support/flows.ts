@@ -124,7 +124,8 @@ export async function respond(
       clientId: client.clientId,
       ...secretOf(client),
       challengeName,
-      session: session ?? "",
+      // PASSWORD_VERIFIER has no session: the field is left out, as a client would.
+      ...(session !== undefined ? { session } : {}),
       responses: Object.entries(responses).map(([name, value]) => ({ name, value })),
     },
   });

@@ -62,7 +62,9 @@ export type AttributeInput = {
 export type AuthFlow =
   /** Choice-based sign-in: with a password, as USER_PASSWORD_AUTH; without, SELECT_CHALLENGE. */
   | 'USER_AUTH'
-  | 'USER_PASSWORD_AUTH';
+  | 'USER_PASSWORD_AUTH'
+  /** Cognito's SRP: srpA in, PASSWORD_VERIFIER out; the password is never sent (docs/srp.md). */
+  | 'USER_SRP_AUTH';
 
 /** Either authenticationResult (signed in) or a challenge to answer with respondToAuthChallenge. */
 export type AuthFlowResult = {
@@ -93,7 +95,9 @@ export type ChallengeName =
   | 'MFA_SETUP'
   | 'NEW_PASSWORD_REQUIRED'
   | 'PASSWORD'
-  /** Cognito's SRP step (USER_SRP_AUTH), answered over Cognito's wire API. */
+  /** USER_AUTH's SRP first factor: as preferredChallenge (with srpA) or SELECT_CHALLENGE's ANSWER (with SRP_A). */
+  | 'PASSWORD_SRP'
+  /** Cognito's SRP step (USER_SRP_AUTH): answered with the password claim, without a session (docs/srp.md). */
   | 'PASSWORD_VERIFIER'
   | 'SELECT_CHALLENGE'
   | 'SELECT_MFA_TYPE'
@@ -162,6 +166,8 @@ export type InitiateAuthInput = {
   preferredChallenge?: InputMaybe<ChallengeName>;
   /** Requested scopes; default: every scope the client allows and the user may have. */
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** USER_SRP_AUTH, or USER_AUTH with PASSWORD_SRP: the client's SRP_A (hex). */
+  srpA?: InputMaybe<Scalars['String']['input']>;
   username: Scalars['String']['input'];
 };
 
@@ -464,8 +470,8 @@ export type RespondToAuthChallengeInput = {
   cookie?: InputMaybe<Scalars['Boolean']['input']>;
   /** Cognito's ChallengeResponses, e.g. NEW_PASSWORD, SOFTWARE_TOKEN_MFA_CODE, EMAIL_OTP_CODE, ANSWER, userAttributes.name. */
   responses: Array<AttributeInput>;
-  /** The session of the challenge being answered (single use). */
-  session: Scalars['String']['input'];
+  /** The session of the challenge being answered (single use); none for PASSWORD_VERIFIER. */
+  session?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RevokeInput = {

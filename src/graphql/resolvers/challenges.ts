@@ -57,7 +57,7 @@ async function answer(
     return {
       authenticationResult: null,
       challengeName: challenge.challengeName,
-      session: challenge.session,
+      session: challenge.session ?? null,
       challengeParameters: Object.entries(challenge.parameters).map(([name, value]) => ({
         name,
         value,
@@ -106,6 +106,7 @@ export const challengeMutations: Pick<MutationResolvers<GatewayContext>, Challen
         password: input.password ?? null,
         scopes: input.scopes ?? null,
         preferredChallenge: input.preferredChallenge ?? null,
+        srpA: input.srpA ?? null,
       });
     } catch (err) {
       ctx.metrics.signIn(err);
@@ -122,7 +123,7 @@ export const challengeMutations: Pick<MutationResolvers<GatewayContext>, Challen
         clientId: input.clientId,
         clientSecret: input.clientSecret ?? null,
         challengeName: input.challengeName,
-        session: input.session,
+        session: input.session ?? null,
         responses: pairs(input.responses, "Challenge response"),
       });
     } catch (err) {

@@ -8,7 +8,9 @@ export type ChallengeName =
   | "SELECT_CHALLENGE"
   | "PASSWORD"
   /** USER_SRP_AUTH's second step (Cognito's SRP). */
-  | "PASSWORD_VERIFIER";
+  | "PASSWORD_VERIFIER"
+  /** USER_AUTH's SRP first factor (PREFERRED_CHALLENGE, SELECT_CHALLENGE's ANSWER): leads to PASSWORD_VERIFIER. */
+  | "PASSWORD_SRP";
 
 /**
  * One step of a sign-in conversation (DESIGN §11): what the client must answer next. The
