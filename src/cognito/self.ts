@@ -98,12 +98,12 @@ async function softwareTokenCaller(
 }
 
 const associateSoftwareToken: Operation = async (input, ctx) => {
-  const result = await ctx.pool.auth.associateSoftwareToken(await softwareTokenCaller(input, ctx));
+  const result = await ctx.pool.softwareTokens.associate(await softwareTokenCaller(input, ctx));
   return { SecretCode: result.secretCode, ...(result.session ? { Session: result.session } : {}) };
 };
 
 const verifySoftwareToken: Operation = async (input, ctx) => {
-  const result = await ctx.pool.auth.verifySoftwareToken(
+  const result = await ctx.pool.softwareTokens.verify(
     await softwareTokenCaller(input, ctx),
     requiredString(input, "UserCode", 6),
   );

@@ -8,8 +8,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { PoolgateError } from "../errors";
-import type { ChallengeName, ChallengeRecord, ChallengeStore } from "../store/store";
+import type { ChallengeName, ChallengeRecord, ChallengeStore, UserRecord } from "../store/store";
 import { seal, unsealJson } from "../tokens/sealed";
+import type { IdentityDeps } from "./deps";
+import type { ClientView } from "./views";
 
 /** Cognito ends a session after this many wrong answers (each also counts towards the lockout). */
 export const WRONG_ANSWERS_PER_SESSION = 3;
@@ -256,4 +258,28 @@ export class ChallengeSessions {
     if (isStatelessStep(record)) return; // stateless: the sign-in lockout counts it
     await this.store.countWrongAnswer(record.id, this.now(), WRONG_ANSWERS_PER_SESSION);
   }
+}
+
+/** The user a step is for, as the store has it now (a disabled or deleted one goes no further). */
+export async function stepUser(
+  d: Pick<IdentityDeps, "store" | "revocations">,
+  record: ChallengeRecord,
+): Promise<UserRecord> {
+  const user = await d.store.getUserBySub(record.sub);
+  if (user === undefined || !user.enabled || d.revocations.isUserBlocked(record.sub))
+    throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.", {
+      logDetail: "sign-in: the user was disabled or deleted during the conversation",
+    });
+  return user;
+}
+
+/** The app client a step was issued to, if it is still enabled (else the session is void). */
+export async function stepClient(
+  d: Pick<IdentityDeps, "clients" | "revocations">,
+  record: ChallengeRecord,
+): Promise<ClientView> {
+  const client = await d.clients.get(record.clientId);
+  if (client === undefined || !client.enabled || d.revocations.isClientBlocked(client.clientId))
+    throw invalidSession("its client is disabled or gone");
+  return client;
 }

@@ -30,6 +30,7 @@ import { RevocationState } from "./revocations";
 import { ADMIN_SCOPE } from "./scopes";
 import { SessionService } from "./sessions";
 import { SignInService } from "./signIn";
+import { SoftwareTokenService } from "./softwareTokens";
 import { srpPoolName, SrpVerifiers } from "./srpVerifiers";
 import { applyUsernameRule } from "./usernames";
 import { UserService } from "./users";
@@ -71,6 +72,8 @@ export class UserPool {
   /** Sign-in conversations: initiateAuth / respondToAuthChallenge, signIn, software tokens. */
   readonly auth: SignInService;
   readonly mfa: MfaService;
+  /** AssociateSoftwareToken / VerifySoftwareToken, with an access token or an MFA_SETUP session. */
+  readonly softwareTokens: SoftwareTokenService;
   readonly recovery: RecoveryService;
   readonly users: UserService;
   readonly clients: ClientService;
@@ -107,13 +110,9 @@ export class UserPool {
     this.sessions = new SessionService(d);
     this.users = new UserService(d, this.sessions, sender);
     this.mfa = new MfaService(d.store, d.store, d.config, d.secrets.mfaSecretKey, d.now);
-    this.auth = new SignInService(
-      d,
-      this.sessions,
-      new ChallengeSessions(d.store, d.secrets.challengeSessionKey, d.now),
-      this.mfa,
-      sender,
-    );
+    const challenges = new ChallengeSessions(d.store, d.secrets.challengeSessionKey, d.now);
+    this.softwareTokens = new SoftwareTokenService(d, challenges, this.mfa);
+    this.auth = new SignInService(d, this.sessions, challenges, this.mfa, sender);
     this.recovery = new RecoveryService(d, this.users, this.sessions, sender);
     this.directory = d.directory;
     this.verifier = new AccessTokenVerifier({

@@ -23,7 +23,7 @@ import { maskEmail } from "../delivery/mask";
 import type { MessageSender } from "../delivery/message";
 import { PoolgateError } from "../errors";
 import type { ChallengeName, ChallengeRecord, UserRecord } from "../store/store";
-import type { ChallengeSessions } from "./challenges";
+import { stepUser, type ChallengeSessions } from "./challenges";
 import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import type { MfaDecision, MfaService } from "./mfa";
@@ -95,13 +95,6 @@ type Next =
       parameters: Record<string, string>;
       context?: Record<string, string>;
     };
-
-export interface SoftwareTokenCaller {
-  /** A signed-in user (an access token with aws.cognito.signin.user.admin)… */
-  sub?: string;
-  /** …or the Session of an MFA_SETUP challenge. */
-  session?: string | null;
-}
 
 const WRONG_CREDENTIALS = "Incorrect username or password.";
 const WRONG_CODE = "Invalid code received for user";
@@ -222,76 +215,6 @@ export class SignInService {
       case "MFA_SETUP":
         return this.answerMfaSetup(client, record);
     }
-  }
-
-  /**
-   * AssociateSoftwareToken: a new TOTP secret for the caller. With an MFA_SETUP Session the
-   * step is spent and a new one returned, which VerifySoftwareToken takes next.
-   */
-  async associateSoftwareToken(
-    caller: SoftwareTokenCaller,
-  ): Promise<{ secretCode: string; otpauthUri: string; session: string | undefined }> {
-    if (caller.session) {
-      const record = await this.challenges.open(caller.session, undefined, ["MFA_SETUP"]);
-      const user = await this.userOf(record);
-      const client = await this.clientOf(record);
-      const secret = await this.mfa.associate(user);
-      await this.challenges.spend(record);
-      const next = await this.challenges.create({
-        sub: user.sub,
-        clientId: client.clientId,
-        challengeName: "MFA_SETUP",
-        validityMinutes: client.authSessionValidityMinutes,
-        requestedScopes: record.requestedScopes,
-        context: { totp: "associated" },
-      });
-      return { ...secret, session: next.session };
-    }
-    const user = caller.sub === undefined ? undefined : await this.d.store.getUserBySub(caller.sub);
-    if (user === undefined) throw this.notSignedIn();
-    return { ...(await this.mfa.associate(user)), session: undefined };
-  }
-
-  /**
-   * VerifySoftwareToken: a code of the associated secret turns the authenticator on. With a
-   * Session (MFA_SETUP) the step is spent and a new one returned, which RespondToAuthChallenge
-   * MFA_SETUP exchanges for tokens; a wrong code counts against the session.
-   */
-  async verifySoftwareToken(
-    caller: SoftwareTokenCaller,
-    code: string,
-  ): Promise<{ status: "SUCCESS"; session: string | undefined }> {
-    const mismatch = () =>
-      new PoolgateError(
-        "ENABLE_SOFTWARE_TOKEN_MFA",
-        "Code mismatch and fail enable Software Token MFA",
-      );
-    if (caller.session) {
-      const record = await this.challenges.open(caller.session, undefined, ["MFA_SETUP"]);
-      if (record.context["totp"] !== "associated")
-        throw new PoolgateError(
-          "SOFTWARE_TOKEN_MFA_NOT_FOUND",
-          "Software token MFA has not been associated with the user: call associateSoftwareToken first.",
-        );
-      const client = await this.clientOf(record);
-      if (!(await this.mfa.verifyPending(record.sub, code))) {
-        await this.challenges.wrongAnswer(record);
-        throw mismatch();
-      }
-      await this.challenges.spend(record);
-      const next = await this.challenges.create({
-        sub: record.sub,
-        clientId: client.clientId,
-        challengeName: "MFA_SETUP",
-        validityMinutes: client.authSessionValidityMinutes,
-        requestedScopes: record.requestedScopes,
-        context: { totp: "verified" },
-      });
-      return { status: "SUCCESS", session: next.session };
-    }
-    if (caller.sub === undefined) throw this.notSignedIn();
-    if (!(await this.mfa.verifyPending(caller.sub, code))) throw mismatch();
-    return { status: "SUCCESS", session: undefined };
   }
 
   // ── first factor ────────────────────────────────────────────────────────────────────────
@@ -708,32 +631,7 @@ export class SignInService {
     return this.sessions.startSession(client, user, groups, scopes);
   }
 
-  /** The user a step is for, as the store has it now (a disabled or deleted one goes no further). */
-  private async userOf(record: ChallengeRecord): Promise<UserRecord> {
-    const user = await this.d.store.getUserBySub(record.sub);
-    if (user === undefined || !user.enabled || this.d.revocations.isUserBlocked(record.sub))
-      throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.", {
-        logDetail: "sign-in: the user was disabled or deleted during the conversation",
-      });
-    return user;
-  }
-
-  private async clientOf(record: ChallengeRecord): Promise<ClientView> {
-    const client = await this.d.clients.get(record.clientId);
-    if (
-      client === undefined ||
-      !client.enabled ||
-      this.d.revocations.isClientBlocked(client.clientId)
-    )
-      throw new PoolgateError("INVALID_SESSION", "Invalid session for the user.", {
-        logDetail: "challenge session: its client is disabled or gone",
-      });
-    return client;
-  }
-
-  private notSignedIn(): PoolgateError {
-    return new PoolgateError("UNAUTHENTICATED", "Unauthorized", {
-      logDetail: "software token: neither an access token nor a session",
-    });
+  private userOf(record: ChallengeRecord): Promise<UserRecord> {
+    return stepUser(this.d, record);
   }
 }

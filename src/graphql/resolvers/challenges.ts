@@ -134,7 +134,7 @@ export const challengeMutations: Pick<MutationResolvers<GatewayContext>, Challen
     return answer(ctx, input.clientId, input.cookie, result);
   },
   async associateSoftwareToken(_parent, { session }, ctx) {
-    const result = await ctx.pool.auth.associateSoftwareToken(softwareTokenCaller(ctx, session));
+    const result = await ctx.pool.softwareTokens.associate(softwareTokenCaller(ctx, session));
     return {
       secretCode: result.secretCode,
       otpauthUri: result.otpauthUri,
@@ -142,7 +142,7 @@ export const challengeMutations: Pick<MutationResolvers<GatewayContext>, Challen
     };
   },
   async verifySoftwareToken(_parent, { input }, ctx) {
-    const result = await ctx.pool.auth.verifySoftwareToken(
+    const result = await ctx.pool.softwareTokens.verify(
       softwareTokenCaller(ctx, input.session),
       input.userCode,
     );
