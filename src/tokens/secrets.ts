@@ -17,6 +17,8 @@ export interface DerivedSecrets {
   mfaSecretKey: Uint8Array;
   /** Encrypts app-client secrets at rest, for SECRET_HASH (JWE dir + A256GCM). */
   clientSecretKey: Uint8Array;
+  /** Encrypts the secrets of access keys at rest, for SigV4 (JWE dir + A256GCM). */
+  accessKeySecretKey: Uint8Array;
 }
 
 function derive(masterKey: Uint8Array, purpose: string): Uint8Array {
@@ -34,6 +36,7 @@ export function deriveSecrets(masterKey: Uint8Array): DerivedSecrets {
     challengeSessionKey: derive(masterKey, "challenge-sessions"),
     mfaSecretKey: derive(masterKey, "mfa-secrets"),
     clientSecretKey: derive(masterKey, "client-secrets"),
+    accessKeySecretKey: derive(masterKey, "access-key-secrets"),
   };
 }
 
