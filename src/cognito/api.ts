@@ -63,13 +63,14 @@ export function cognitoApi(
     Object.entries(ops).map(([name, run]) => [name, { signed: false, run }] as const);
   const signed = (ops: Readonly<Record<string, SignedOperation>>) =>
     Object.entries(ops).map(([name, run]) => [name, { signed: true, run }] as const);
-  // Public operations ignore an Authorization header; admin ones require a signature.
+  // Public operations ignore an Authorization header; admin ones require a signature, and
+  // come last so that no unsigned registration can stand in for one.
   const operations: ReadonlyMap<string, Registered> = new Map<string, Registered>([
     ...unsigned(authOperations),
     ...unsigned(selfOperations),
     ...unsigned(signUpOperations),
-    ...signed(adminOperations),
     ...unsigned(extraOperations),
+    ...signed(adminOperations),
   ]);
   return async (req, res, logger) => {
     const requestId = String(res.getHeader("x-request-id") ?? randomUUID());

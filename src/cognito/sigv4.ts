@@ -135,7 +135,13 @@ function amzDateMs(value: string): number | undefined {
   const ms = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
   const back = new Date(ms);
   // Date.UTC rolls over (month 13, second 61): such a date was never signed by anyone.
-  if (back.getUTCMonth() !== mo! - 1 || back.getUTCDate() !== d! || back.getUTCSeconds() !== s!)
+  if (
+    back.getUTCMonth() !== mo! - 1 ||
+    back.getUTCDate() !== d! ||
+    back.getUTCHours() !== h! ||
+    back.getUTCMinutes() !== mi! ||
+    back.getUTCSeconds() !== s!
+  )
     return undefined;
   return ms;
 }
@@ -270,7 +276,8 @@ export async function verifySignature(
 
   // The signed headers only, as received; the signer would take a signed
   // x-amz-content-sha256 as the body's hash, so it must be the body's hash.
-  const headers: Record<string, string> = {};
+  // No prototype: a header named `__proto__` is a header like any other.
+  const headers = Object.create(null) as Record<string, string>;
   for (const name of auth.signedHeaders) {
     const values = req.headersDistinct[name];
     if (values !== undefined) headers[name] = values.join(",");
