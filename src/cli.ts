@@ -29,6 +29,9 @@ const USAGE = `Usage: poolgate <command> [options]
   resource-servers create --id ID --scopes "read write" [--name N]
   resource-servers list | resource-servers delete ID
   keys list | keys rotate
+  access-keys create [--description D]    an access key for Cognito's admin operations (SigV4);
+                                          the secret is printed once
+  access-keys list | access-keys delete ID
 
 Options: --json   print JSON
 Configuration comes from POOLGATE_* environment variables (see README).`;
@@ -136,6 +139,7 @@ function parse(argv: readonly string[]) {
       email: { type: "string" },
       attribute: { type: "string", multiple: true },
       group: { type: "string", multiple: true },
+      description: { type: "string" },
     },
   });
 }
@@ -352,6 +356,49 @@ export async function main(
             activeFrom,
           });
           return 0;
+        });
+      case "access-keys create":
+        return await withPool(config, async (pool) => {
+          const { key, secretAccessKey } = await pool.accessKeys.create(values.description ?? "");
+          // --json is exactly the two credentials, as AWS's own tools print them.
+          out(
+            `accessKeyId: ${key.accessKeyId}\nsecretAccessKey: ${secretAccessKey}  ` +
+              "(shown once: it cannot be read back)",
+            { accessKeyId: key.accessKeyId, secretAccessKey },
+          );
+          return 0;
+        });
+      case "access-keys list":
+        return await withPool(config, async (pool) => {
+          const keys = (await pool.accessKeys.list()).map((k) => ({
+            accessKeyId: k.accessKeyId,
+            description: k.description,
+            createdAt: new Date(k.createdAtMs).toISOString(),
+            lastUsedAt: k.lastUsedAtMs === null ? null : new Date(k.lastUsedAtMs).toISOString(),
+          }));
+          out(
+            keys
+              .map(
+                (k) =>
+                  `${k.accessKeyId}  created ${k.createdAt}  last used ${k.lastUsedAt ?? "never"}` +
+                  (k.description ? `  ${k.description}` : ""),
+              )
+              .join("\n"),
+            keys,
+          );
+          return 0;
+        });
+      case "access-keys delete":
+        return await withPool(config, async (pool) => {
+          const accessKeyId = rest[0];
+          if (!accessKeyId)
+            throw new PoolgateError("BAD_USER_INPUT", "usage: poolgate access-keys delete ID");
+          const deleted = await pool.accessKeys.delete(accessKeyId);
+          out(deleted ? `${accessKeyId}: deleted` : `${accessKeyId}: no such access key`, {
+            accessKeyId,
+            deleted,
+          });
+          return deleted ? 0 : 1;
         });
       default:
         process.stderr.write(`poolgate: unknown command "${positionals.join(" ")}"\n\n${USAGE}\n`);

@@ -38,7 +38,9 @@ export type ErrorCode =
   /** A factor the pool does not offer or the user cannot use (e.g. email MFA without a verified email). */
   | "MFA_METHOD_NOT_FOUND"
   /** Too many codes asked for in a short time (Cognito's LimitExceededException). */
-  | "LIMIT_EXCEEDED";
+  | "LIMIT_EXCEEDED"
+  /** CreateGroup for a name a group was created with before (Cognito's GroupExistsException). */
+  | "GROUP_EXISTS";
 
 export class PoolgateError extends Error {
   override readonly name = "PoolgateError";

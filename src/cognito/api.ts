@@ -9,13 +9,16 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Config } from "../config";
+import type { AdminOperations } from "../identity/admin";
 import type { UserPool } from "../identity/pool";
 import { errorSummary } from "../log";
 import { BodyTooLargeError, readBody } from "../http/body";
+import { adminOperations } from "./admin";
 import { authOperations } from "./auth";
 import { CognitoError, toCognitoError } from "./errors";
 import type { Input } from "./input";
 import { selfOperations } from "./self";
+import { verifySignature } from "./sigv4";
 import { signUpOperations } from "./signUp";
 
 const TARGET_PREFIX = "AWSCognitoIdentityProviderService.";
@@ -42,18 +45,39 @@ export interface CognitoEvents {
   cognitoOperation(operation: string, outcome: string): void;
 }
 
+/**
+ * An admin operation (admin.ts): it runs only for a request whose SigV4 signature checked out
+ * (sigv4.ts), and gets the admin operations of the access key that signed it — there is no
+ * other way to reach them from this door.
+ */
+export type SignedOperation = (
+  input: Input,
+  ctx: CognitoContext,
+  admin: AdminOperations,
+) => Promise<Record<string, unknown>>;
+
+/** How the dispatcher runs an operation: as it is, or behind the signature check. */
+type Registered = { signed: false; run: Operation } | { signed: true; run: SignedOperation };
+
 export function cognitoApi(
   pool: UserPool,
   config: Readonly<Config>,
   events: CognitoEvents,
   extraOperations: Readonly<Record<string, Operation>> = {},
 ): (req: IncomingMessage, res: ServerResponse, logger: Logger) => Promise<void> {
-  const operations: Readonly<Record<string, Operation>> = {
-    ...authOperations,
-    ...selfOperations,
-    ...signUpOperations,
-    ...extraOperations,
-  };
+  const unsigned = (ops: Readonly<Record<string, Operation>>) =>
+    Object.entries(ops).map(([name, run]) => [name, { signed: false, run }] as const);
+  const signed = (ops: Readonly<Record<string, SignedOperation>>) =>
+    Object.entries(ops).map(([name, run]) => [name, { signed: true, run }] as const);
+  // Public operations ignore an Authorization header; admin ones require a signature, and
+  // come last so that no unsigned registration can stand in for one.
+  const operations: ReadonlyMap<string, Registered> = new Map<string, Registered>([
+    ...unsigned(authOperations),
+    ...unsigned(selfOperations),
+    ...unsigned(signUpOperations),
+    ...unsigned(extraOperations),
+    ...signed(adminOperations),
+  ]);
   return async (req, res, logger) => {
     const requestId = String(res.getHeader("x-request-id") ?? randomUUID());
     let name = "unknown";
@@ -67,7 +91,7 @@ export function cognitoApi(
           "Missing or unknown X-Amz-Target (AWSCognitoIdentityProviderService.<Operation>)",
         );
       name = target.slice(TARGET_PREFIX.length);
-      const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+      const operation = operations.get(name);
       if (operation === undefined)
         throw new CognitoError(
           "UnsupportedOperationException",
@@ -84,15 +108,22 @@ export function cognitoApi(
           throw new CognitoError("SerializationException", "Request body is too large", 413);
         throw err;
       }
-      const input = parse(body);
-      const output = await operation(input, { pool, config, logger, req, body });
+      const ctx: CognitoContext = { pool, config, logger, req, body };
+      let output: Record<string, unknown>;
+      if (operation.signed) {
+        // The signature first: nothing of an admin request is read before it checks out.
+        const admin = pool.admin(await verifySignature(pool, req, body));
+        output = await operation.run(parse(body), ctx, admin);
+      } else {
+        output = await operation.run(parse(body), ctx);
+      }
       send(res, 200, output, { "x-amzn-requestid": requestId });
       events.cognitoOperation(name, "success");
       logger.debug({ event: "cognito_api", operation: name }, "cognito api");
     } catch (err) {
       const error = toCognitoError(err);
       // Only names the gateway serves become label values: callers choose the rest.
-      events.cognitoOperation(Object.hasOwn(operations, name) ? name : "other", error.type);
+      events.cognitoOperation(operations.has(name) ? name : "other", error.type);
       if (error.status >= 500)
         logger.error({ operation: name, err: errorSummary(err) }, "cognito api: unexpected error");
       else if (err instanceof Error && "logDetail" in err && err.logDetail)

@@ -21,6 +21,26 @@ export class CognitoError extends Error {
 export const invalidParameter = (message: string) =>
   new CognitoError("InvalidParameterException", message);
 
+/**
+ * The request-authentication errors of AWS's JSON services (SigV4, DESIGN §12), with AWS's
+ * names and messages: the AWS SDK surfaces them by name, and its clock-skew handling keys on
+ * InvalidSignatureException. The detail of a refusal goes to the log, not to the caller.
+ */
+export const missingAuthenticationToken = () =>
+  new CognitoError("MissingAuthenticationTokenException", "Missing Authentication Token", 403);
+export const unrecognizedClient = () =>
+  new CognitoError(
+    "UnrecognizedClientException",
+    "The security token included in the request is invalid.",
+  );
+export const invalidSignature = (message: string) =>
+  new CognitoError("InvalidSignatureException", message);
+export const incompleteSignature = (message: string) =>
+  new CognitoError("IncompleteSignatureException", message);
+/** UserPoolId naming a pool this gateway is not. */
+export const resourceNotFound = (message: string) =>
+  new CognitoError("ResourceNotFoundException", message);
+
 /** Which exception each code is, and the message when Cognito's differs from poolgate's. */
 const BY_CODE: Record<ErrorCode, { type: string; message?: string; status?: number }> = {
   UNAUTHENTICATED: { type: "NotAuthorizedException", message: "Invalid Access Token" },
@@ -70,6 +90,7 @@ const BY_CODE: Record<ErrorCode, { type: string; message?: string; status?: numb
   },
   MFA_METHOD_NOT_FOUND: { type: "MFAMethodNotFoundException" },
   LIMIT_EXCEEDED: { type: "LimitExceededException" },
+  GROUP_EXISTS: { type: "GroupExistsException" },
 };
 
 /** Any error as Cognito's: a PoolgateError by its code; anything else is internal (masked). */

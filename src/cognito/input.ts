@@ -100,3 +100,40 @@ export function mfaSettings(
     preferred: typeof preferred === "boolean" ? preferred : null,
   };
 }
+
+/** A whole-number member within [min, max]; undefined when absent. */
+export function optionalInteger(
+  input: Input,
+  member: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const value = input[member];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value))
+    throw validationError(member, "Member must be an integer");
+  const shown = `Value '${value}' at '${member.charAt(0).toLowerCase()}${member.slice(1)}'`;
+  if (value < min)
+    throw invalidParameter(
+      `1 validation error detected: ${shown} failed to satisfy constraint: Member must have value greater than or equal to ${min}`,
+    );
+  if (value > max)
+    throw invalidParameter(
+      `1 validation error detected: ${shown} failed to satisfy constraint: Member must have value less than or equal to ${max}`,
+    );
+  return value;
+}
+
+/** A boolean member; undefined when absent. */
+export function optionalBoolean(input: Input, member: string): boolean | undefined {
+  const value = input[member];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") throw validationError(member, "Member must be a boolean");
+  return value;
+}
+
+/** A list of strings that may be absent (AttributesToGet, DesiredDeliveryMediums). */
+export function optionalStringList(input: Input, member: string): string[] | undefined {
+  if (input[member] === undefined || input[member] === null) return undefined;
+  return stringList(input, member);
+}

@@ -1,22 +1,29 @@
 /**
- * The admin operations a front door offers to a caller (GraphQL's admin fields today), behind
- * a check of the caller's own scopes. The schema's `@requiresScopes(scopes:
- * [["poolgate/admin"]])` decides first; this is the second, independent check (issue 12: a
- * poisoned directive plan once let an anonymous caller through), so an admin operation never
- * rests on one cache being right. The CLI is the operator with the store in hand and calls the
- * services directly.
+ * The admin operations a front door offers to a caller, behind a check of who the caller is:
+ * GraphQL's admin fields (a token's scopes) and Cognito's admin operations (an access key
+ * whose SigV4 signature the front door verified, cognito/sigv4.ts). For GraphQL, the schema's
+ * `@requiresScopes(scopes: [["poolgate/admin"]])` decides first; this is the second,
+ * independent check (issue 12: a poisoned directive plan once let an anonymous caller
+ * through), so an admin operation never rests on one cache being right. The CLI is the
+ * operator with the store in hand and calls the services directly.
  */
 import { PoolgateError } from "../errors";
-import type { MfaPreferences, MfaService } from "./mfa";
+import type { GroupService, GroupView, NewGroupInput } from "./groups";
+import type { MfaPreferences, MfaService, MfaSettings } from "./mfa";
 import type { RecoveryService } from "./recovery";
 import type { ResourceServerService } from "./resourceServers";
 import { ADMIN_SCOPE } from "./scopes";
 import type { SessionService } from "./sessions";
-import type { AdminCreateUserInput, UserService } from "./users";
+import type { AdminCreateUserInput, UserFilter, UserService } from "./users";
 import type { UserView } from "./views";
 
-/** Who asks, as the front door verified them: the token's scopes, or null for no token. */
-export type AdminCaller = { readonly scopes: ReadonlySet<string> } | null;
+/**
+ * Who asks, as the front door verified them: a token's scopes; an access key whose signature
+ * the front door checked (an access key is an admin credential: it is made for nothing else);
+ * or null for no credential at all.
+ */
+export type AdminCaller =
+  { readonly scopes: ReadonlySet<string> } | { readonly accessKeyId: string } | null;
 
 type ResourceServerInput = Parameters<ResourceServerService["create"]>[0];
 
@@ -26,18 +33,19 @@ export interface AdminServices {
   sessions: SessionService;
   recovery: RecoveryService;
   mfa: MfaService;
+  groups: GroupService;
   resourceServers: ResourceServerService;
   now: () => number;
 }
 
-/** One caller's admin operations; made only for a caller holding `poolgate/admin`. */
+/** One caller's admin operations; made only for a caller holding `poolgate/admin` or an access key. */
 export class AdminOperations {
-  /** Throws UNAUTHENTICATED (no token) or FORBIDDEN (no `poolgate/admin`) before anything runs. */
   private readonly users: UserService;
   private readonly sessions: SessionService;
   private readonly resourceServers: ResourceServerService;
   private readonly now: () => number;
 
+  /** Throws UNAUTHENTICATED (no credential) or FORBIDDEN (no `poolgate/admin`) before anything runs. */
   constructor(
     caller: AdminCaller,
     private readonly services: AdminServices,
@@ -51,6 +59,7 @@ export class AdminOperations {
         logDetail: "admin operation without a token",
       });
     }
+    if ("accessKeyId" in caller) return;
     if (!caller.scopes.has(ADMIN_SCOPE)) {
       throw new PoolgateError("FORBIDDEN", "This operation requires the poolgate/admin scope", {
         logDetail: "admin operation without poolgate/admin",
@@ -60,6 +69,11 @@ export class AdminOperations {
 
   getUser(username: string): Promise<UserView | undefined> {
     return this.users.find(username);
+  }
+
+  /** The user, or USER_NOT_FOUND. */
+  requireUser(username: string): Promise<UserView> {
+    return this.users.require(username);
   }
 
   createUser(input: AdminCreateUserInput): Promise<UserView> {
@@ -99,6 +113,34 @@ export class AdminOperations {
   async setUserMfaPreference(username: string, preferences: MfaPreferences): Promise<void> {
     const user = await this.users.record(username);
     await this.services.mfa.setPreferences(user, preferences);
+  }
+
+  /** The factors a user has on and prefers (AdminGetUser's UserMFASettingList, PreferredMfaSetting). */
+  async userMfa(username: string): Promise<MfaSettings> {
+    return this.services.mfa.settings(await this.users.record(username));
+  }
+
+  /** ListUsers: a page of users matching `filter`, in username order after `afterUsername`. */
+  listUsers(
+    filter: UserFilter | undefined,
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<UserView[]> {
+    return this.users.list(filter, afterUsername, limit);
+  }
+
+  /** AdminListGroupsForUser: the user's groups, with their details where they were created. */
+  async groupsOfUser(username: string): Promise<GroupView[]> {
+    return this.services.groups.describe(await this.users.groupsOf(username));
+  }
+
+  createGroup(input: NewGroupInput): Promise<GroupView> {
+    return this.services.groups.create(input);
+  }
+
+  /** ListGroups: created groups and the names users joined, in code-point order. */
+  listGroups(afterName: string | undefined, limit: number): Promise<GroupView[]> {
+    return this.services.groups.list(afterName, limit);
   }
 
   /** poolgate's own: the user's authenticator and MFA preferences removed (a lost phone). */

@@ -12,11 +12,13 @@ import type { Store } from "../store/store";
 import type { AccessTokenClaims } from "../tokens/claims";
 import { deriveSecrets } from "../tokens/secrets";
 import { AccessTokenVerifier } from "../tokens/verify";
+import { AccessKeyService } from "./accessKeys";
 import { AdminOperations, type AdminCaller } from "./admin";
 import type { MessageSender } from "../delivery/message";
 import { ChallengeSessions } from "./challenges";
 import { ClientService } from "./clients";
 import { UserDirectory } from "./directory";
+import { GroupService } from "./groups";
 import type { IdentityDeps } from "./deps";
 import { KeyService } from "./keys";
 import { LockoutCounters } from "./lockout";
@@ -76,6 +78,10 @@ export class UserPool {
   readonly softwareTokens: SoftwareTokenService;
   readonly recovery: RecoveryService;
   readonly users: UserService;
+  /** Created groups (Cognito's CreateGroup) and the names users joined. */
+  readonly groups: GroupService;
+  /** Access keys that sign Cognito's admin operations (SigV4). */
+  readonly accessKeys: AccessKeyService;
   readonly clients: ClientService;
   readonly resourceServers: ResourceServerService;
   readonly machine: MachineService;
@@ -109,6 +115,8 @@ export class UserPool {
     this.hasher = d.hasher;
     this.sessions = new SessionService(d);
     this.users = new UserService(d, this.sessions, sender);
+    this.groups = new GroupService(d.store, d.now);
+    this.accessKeys = new AccessKeyService(d.store, d.secrets.accessKeySecretKey, d.now);
     this.mfa = new MfaService(d.store, d.store, d.config, d.secrets.mfaSecretKey, d.now);
     const challenges = new ChallengeSessions(d.store, d.secrets.challengeSessionKey, d.now);
     this.softwareTokens = new SoftwareTokenService(d, challenges, this.mfa);
@@ -216,8 +224,9 @@ export class UserPool {
   }
 
   /**
-   * The admin operations, for a caller holding `poolgate/admin` (UNAUTHENTICATED or FORBIDDEN
-   * otherwise): checked here as well as by the schema's directives (docs/security.md).
+   * The admin operations, for a caller holding `poolgate/admin` or a verified access key
+   * (UNAUTHENTICATED or FORBIDDEN otherwise): for GraphQL, checked here as well as by the
+   * schema's directives (docs/security.md).
    */
   admin(caller: AdminCaller): AdminOperations {
     return new AdminOperations(caller, {
@@ -225,6 +234,7 @@ export class UserPool {
       sessions: this.sessions,
       recovery: this.recovery,
       mfa: this.mfa,
+      groups: this.groups,
       resourceServers: this.resourceServers,
       now: this.now,
     });

@@ -43,6 +43,18 @@ export function canonicalUsername(raw: unknown, caseSensitive: boolean): string 
   return USERNAME.test(name) ? name : undefined;
 }
 
+/**
+ * The form a prefix of usernames takes in the store (ListUsers' `username ^= "…"`): the same
+ * folding as canonicalUsername, without the whole-name checks (a prefix may be empty);
+ * undefined when no stored name can start with it.
+ */
+export function canonicalUsernamePrefix(raw: string, caseSensitive: boolean): string | undefined {
+  if (raw.length > MAX_INPUT_UTF16_UNITS) return undefined;
+  let prefix = raw.normalize("NFKC");
+  if (!caseSensitive) prefix = prefix.toLowerCase().normalize("NFKC");
+  return prefix === "" || USERNAME.test(prefix) ? prefix : undefined;
+}
+
 /** The canonical name, or BAD_USER_INPUT: for names being created. */
 export function requireValidUsername(raw: unknown, caseSensitive: boolean): string {
   const name = canonicalUsername(raw, caseSensitive);

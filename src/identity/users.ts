@@ -5,15 +5,23 @@
 import { randomInt, randomUUID } from "node:crypto";
 import type { MessageSender } from "../delivery/message";
 import { PoolgateError } from "../errors";
-import { StoreConflictError, type ChangeNote, type UserRecord } from "../store/store";
+import {
+  StoreConflictError,
+  type ChangeNote,
+  type UserFilter,
+  type UserRecord,
+} from "../store/store";
 import { isKnownAttributeName } from "../tokens/claims";
 import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import { assertPasswordPolicy, type PasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
 import { storedPassword } from "./storedPassword";
-import { canonicalUsername, requireValidUsername } from "./usernames";
+import { canonicalUsername, canonicalUsernamePrefix, requireValidUsername } from "./usernames";
 import { userView, type UserView } from "./views";
+
+/** ListUsers' one condition (store/parts/users.ts), for the front doors that parse one. */
+export type { UserFilter };
 
 export interface NewUserInput {
   username: string;
@@ -387,6 +395,36 @@ export class UserService {
       this.d.now(),
     );
     return true;
+  }
+
+  /**
+   * ListUsers: a page of users matching `filter` (all when undefined) in username order
+   * (code points), after `afterUsername`, at most `limit`. A username value is put in
+   * canonical form first, as every name that enters poolgate (identity/usernames.ts).
+   */
+  async list(
+    filter: UserFilter | undefined,
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<UserView[]> {
+    let query = filter;
+    if (filter?.field === "username") {
+      const value =
+        filter.op === "="
+          ? canonicalUsername(filter.value, this.d.config.usernameCaseSensitive)
+          : canonicalUsernamePrefix(filter.value, this.d.config.usernameCaseSensitive);
+      // No user can have such a name.
+      if (value === undefined) return [];
+      query = { ...filter, value };
+    }
+    return (await this.d.store.listUsers(query, afterUsername, limit)).map(userView);
+  }
+
+  /** The user's groups, sorted by code unit (as in tokens). */
+  async groupsOf(username: string): Promise<string[]> {
+    const user = await this.require(username);
+    const [groups] = await this.d.store.getGroupsForUsers([user.sub]);
+    return groups ?? [];
   }
 
   async find(username: string): Promise<UserView | undefined> {

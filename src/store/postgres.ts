@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { PostgresAccess, Queryable } from "./postgres/access";
+import { PostgresAccessKeys } from "./postgres/accessKeys";
 import { PostgresChallenges } from "./postgres/challenges";
 import { ChangeWatchers } from "./postgres/changeWatchers";
 import { PostgresClients } from "./postgres/clients";
@@ -10,6 +11,7 @@ import {
   type PostgresStoreOptions,
 } from "./postgres/connection";
 import { PostgresFeed } from "./postgres/feed";
+import { PostgresGroups } from "./postgres/groups";
 import { PostgresKeys } from "./postgres/keys";
 import { PostgresLifecycle } from "./postgres/lifecycle";
 import { PostgresLockouts } from "./postgres/lockouts";
@@ -21,6 +23,7 @@ import { PostgresSettings } from "./postgres/settings";
 import { PostgresUsers } from "./postgres/users";
 import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
+  AccessKeyRecord,
   ChallengeRecord,
   ChangeEvent,
   ChangeNote,
@@ -30,6 +33,8 @@ import type {
   PruneCounts,
   PruneCutoffs,
   ClientRecord,
+  GroupListing,
+  GroupRecord,
   KeyRecord,
   LockoutRecord,
   MfaRecord,
@@ -38,6 +43,7 @@ import type {
   RotationOutcome,
   SessionRecord,
   Store,
+  UserFilter,
   UserPatch,
   UserRecord,
 } from "./store";
@@ -78,6 +84,7 @@ export class PostgresStore implements Store {
   private readonly lifecycle: PostgresLifecycle;
   private readonly pruner: PostgresPrune;
   private readonly users: PostgresUsers;
+  private readonly groups: PostgresGroups;
   private readonly clients: PostgresClients;
   private readonly resourceServers: PostgresResourceServers;
   private readonly sessions: PostgresSessions;
@@ -87,6 +94,7 @@ export class PostgresStore implements Store {
   private readonly mfa: PostgresMfa;
   private readonly codes: PostgresCodes;
   private readonly challenges: PostgresChallenges;
+  private readonly accessKeys: PostgresAccessKeys;
   private readonly feed: PostgresFeed;
 
   constructor(options: PostgresStoreOptions) {
@@ -119,6 +127,7 @@ export class PostgresStore implements Store {
     this.lifecycle = new PostgresLifecycle(access);
     this.pruner = new PostgresPrune(access);
     this.users = new PostgresUsers(access);
+    this.groups = new PostgresGroups(access);
     this.clients = new PostgresClients(access);
     this.resourceServers = new PostgresResourceServers(access);
     this.sessions = new PostgresSessions(access);
@@ -128,6 +137,7 @@ export class PostgresStore implements Store {
     this.mfa = new PostgresMfa(access);
     this.codes = new PostgresCodes(access);
     this.challenges = new PostgresChallenges(access);
+    this.accessKeys = new PostgresAccessKeys(access);
     this.feed = new PostgresFeed(access);
   }
 
@@ -200,6 +210,14 @@ export class PostgresStore implements Store {
     return this.users.listUsernames(afterUsername, limit);
   }
 
+  listUsers(
+    filter: UserFilter | undefined,
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<UserRecord[]> {
+    return this.users.listUsers(filter, afterUsername, limit);
+  }
+
   addUserToGroup(sub: string, group: string, change?: ChangeNote): Promise<void> {
     return this.users.addToGroup(sub, group, change);
   }
@@ -210,6 +228,20 @@ export class PostgresStore implements Store {
 
   getGroupsForUsers(subs: readonly string[]): Promise<string[][]> {
     return this.users.groupsFor(subs);
+  }
+
+  // created groups (./postgres/groups.ts)
+
+  createGroup(group: GroupRecord): Promise<void> {
+    return this.groups.create(group);
+  }
+
+  getGroups(names: readonly string[]): Promise<(GroupRecord | undefined)[]> {
+    return this.groups.getMany(names);
+  }
+
+  listGroups(afterName: string | undefined, limit: number): Promise<GroupListing[]> {
+    return this.groups.list(afterName, limit);
   }
 
   // app clients (./postgres/clients.ts)
@@ -393,6 +425,28 @@ export class PostgresStore implements Store {
 
   countWrongAnswer(id: string, nowMs: number, limit: number): Promise<number | undefined> {
     return this.challenges.countWrongAnswer(id, nowMs, limit);
+  }
+
+  // access keys for the Cognito API's admin operations (./postgres/accessKeys.ts)
+
+  createAccessKey(key: AccessKeyRecord): Promise<void> {
+    return this.accessKeys.create(key);
+  }
+
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    return this.accessKeys.get(accessKeyId);
+  }
+
+  listAccessKeys(): Promise<AccessKeyRecord[]> {
+    return this.accessKeys.list();
+  }
+
+  deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return this.accessKeys.delete(accessKeyId);
+  }
+
+  touchAccessKey(accessKeyId: string, nowMs: number): Promise<void> {
+    return this.accessKeys.touch(accessKeyId, nowMs);
   }
 
   // internals

@@ -4,6 +4,7 @@
  * mapper takes the store's ColumnCodec, so the mapping itself is written once.
  */
 import type {
+  AccessKeyRecord,
   ChallengeName,
   ChallengeRecord,
   ChangeEvent,
@@ -11,6 +12,7 @@ import type {
   ClientRecord,
   CodePurpose,
   CodeRecord,
+  GroupRecord,
   KeyRecord,
   LockoutRecord,
   MfaFactor,
@@ -154,6 +156,80 @@ export type ChallengeRow<Json> = {
   expires_at_ms: number;
   spent_at_ms: number | null;
 };
+
+export type AccessKeyRow = {
+  access_key_id: string;
+  secret_sealed: string;
+  description: string;
+  created_at_ms: number;
+  last_used_at_ms: number | null;
+};
+
+export type GroupRow = {
+  name: string;
+  description: string | null;
+  precedence: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+};
+
+export function accessKeyToRow(key: AccessKeyRecord): AccessKeyRow {
+  return {
+    access_key_id: key.accessKeyId,
+    secret_sealed: key.secretSealed,
+    description: key.description,
+    created_at_ms: key.createdAtMs,
+    last_used_at_ms: key.lastUsedAtMs,
+  };
+}
+
+export function accessKeyFromRow(row: AccessKeyRow): AccessKeyRecord {
+  return {
+    accessKeyId: row.access_key_id,
+    secretSealed: row.secret_sealed,
+    description: row.description,
+    createdAtMs: row.created_at_ms,
+    lastUsedAtMs: row.last_used_at_ms,
+  };
+}
+
+export function groupToRow(group: GroupRecord): GroupRow {
+  return {
+    name: group.name,
+    description: group.description,
+    precedence: group.precedence,
+    created_at_ms: group.createdAtMs,
+    updated_at_ms: group.updatedAtMs,
+  };
+}
+
+export function groupFromRow(row: GroupRow): GroupRecord {
+  return {
+    name: row.name,
+    description: row.description,
+    precedence: row.precedence,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+  };
+}
+
+/**
+ * The least string above every string that starts with `prefix`, in code-point order (the
+ * order of SQLite's BINARY and PostgreSQL's "C" collation on UTF-8): an exclusive upper bound
+ * for an index range scan of a prefix. Undefined when there is none (a prefix of U+10FFFF only).
+ * A bound, not the match: the stores still compare the prefix itself.
+ */
+export function prefixEnd(prefix: string): string | undefined {
+  const points = Array.from(prefix, (char) => char.codePointAt(0)!);
+  while (points.length > 0) {
+    const last = points.pop()!;
+    if (last < 0x10ffff) {
+      // The surrogate range is no code point a UTF-8 string can hold: step over it.
+      return String.fromCodePoint(...points, last === 0xd7ff ? 0xe000 : last + 1);
+    }
+  }
+  return undefined;
+}
 
 export function sessionToRow(session: SessionRecord): SessionRow {
   return {

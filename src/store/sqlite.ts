@@ -2,10 +2,12 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { SqliteAccess } from "./sqlite/access";
+import { SqliteAccessKeys } from "./sqlite/accessKeys";
 import { SqliteChallenges } from "./sqlite/challenges";
 import { SqliteClients } from "./sqlite/clients";
 import { SqliteCodes } from "./sqlite/codes";
 import { SqliteFeed } from "./sqlite/feed";
+import { SqliteGroups } from "./sqlite/groups";
 import { SqliteKeys } from "./sqlite/keys";
 import { SqliteLifecycle } from "./sqlite/lifecycle";
 import { SqliteLockouts } from "./sqlite/lockouts";
@@ -17,6 +19,7 @@ import { SqliteSettings } from "./sqlite/settings";
 import { SqliteUsers } from "./sqlite/users";
 import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
+  AccessKeyRecord,
   ChallengeRecord,
   ChangeEvent,
   ChangeKind,
@@ -27,6 +30,8 @@ import type {
   PruneCounts,
   PruneCutoffs,
   ClientRecord,
+  GroupListing,
+  GroupRecord,
   KeyRecord,
   LockoutRecord,
   MfaRecord,
@@ -35,6 +40,7 @@ import type {
   RotationOutcome,
   SessionRecord,
   Store,
+  UserFilter,
   UserPatch,
   UserRecord,
 } from "./store";
@@ -75,6 +81,7 @@ export class SqliteStore implements Store {
   private readonly lifecycle: SqliteLifecycle;
   private readonly pruner: SqlitePrune;
   private readonly users: SqliteUsers;
+  private readonly groups: SqliteGroups;
   private readonly clients: SqliteClients;
   private readonly resourceServers: SqliteResourceServers;
   private readonly sessions: SqliteSessions;
@@ -84,6 +91,7 @@ export class SqliteStore implements Store {
   private readonly mfa: SqliteMfa;
   private readonly codes: SqliteCodes;
   private readonly challenges: SqliteChallenges;
+  private readonly accessKeys: SqliteAccessKeys;
   private readonly feed: SqliteFeed;
 
   constructor(private readonly db: Database.Database) {
@@ -99,6 +107,7 @@ export class SqliteStore implements Store {
     this.lifecycle = new SqliteLifecycle(access);
     this.pruner = new SqlitePrune(access);
     this.users = new SqliteUsers(access);
+    this.groups = new SqliteGroups(access);
     this.clients = new SqliteClients(access);
     this.resourceServers = new SqliteResourceServers(access);
     this.sessions = new SqliteSessions(access);
@@ -108,6 +117,7 @@ export class SqliteStore implements Store {
     this.mfa = new SqliteMfa(access);
     this.codes = new SqliteCodes(access);
     this.challenges = new SqliteChallenges(access);
+    this.accessKeys = new SqliteAccessKeys(access);
     this.feed = new SqliteFeed(access);
   }
 
@@ -178,6 +188,14 @@ export class SqliteStore implements Store {
     return this.guard(() => this.users.listUsernames(afterUsername, limit));
   }
 
+  listUsers(
+    filter: UserFilter | undefined,
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<UserRecord[]> {
+    return this.guard(() => this.users.listUsers(filter, afterUsername, limit));
+  }
+
   addUserToGroup(sub: string, group: string, change?: ChangeNote): Promise<void> {
     return this.guard(() => this.users.addToGroup(sub, group, change));
   }
@@ -188,6 +206,20 @@ export class SqliteStore implements Store {
 
   getGroupsForUsers(subs: readonly string[]): Promise<string[][]> {
     return this.guard(() => this.users.groupsFor(subs));
+  }
+
+  // created groups (./sqlite/groups.ts)
+
+  createGroup(group: GroupRecord): Promise<void> {
+    return this.guard(() => this.groups.create(group));
+  }
+
+  getGroups(names: readonly string[]): Promise<(GroupRecord | undefined)[]> {
+    return this.guard(() => this.groups.getMany(names));
+  }
+
+  listGroups(afterName: string | undefined, limit: number): Promise<GroupListing[]> {
+    return this.guard(() => this.groups.list(afterName, limit));
   }
 
   // app clients (./sqlite/clients.ts)
@@ -362,6 +394,28 @@ export class SqliteStore implements Store {
 
   countWrongAnswer(id: string, nowMs: number, limit: number): Promise<number | undefined> {
     return this.guard(() => this.challenges.countWrongAnswer(id, nowMs, limit));
+  }
+
+  // access keys for the Cognito API's admin operations (./sqlite/accessKeys.ts)
+
+  createAccessKey(key: AccessKeyRecord): Promise<void> {
+    return this.guard(() => this.accessKeys.create(key));
+  }
+
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    return this.guard(() => this.accessKeys.get(accessKeyId));
+  }
+
+  listAccessKeys(): Promise<AccessKeyRecord[]> {
+    return this.guard(() => this.accessKeys.list());
+  }
+
+  deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return this.guard(() => this.accessKeys.delete(accessKeyId));
+  }
+
+  touchAccessKey(accessKeyId: string, nowMs: number): Promise<void> {
+    return this.guard(() => this.accessKeys.touch(accessKeyId, nowMs));
   }
 
   // internals

@@ -11,10 +11,12 @@ import { PoolgateError } from "../errors";
  *   - uniqueness violations surface as `StoreConflictError`, connectivity loss as
  *     `StoreUnavailableError`; nothing else is thrown on purpose.
  */
+import type { AccessKeyStore } from "./parts/accessKeys";
 import type { ChallengeStore } from "./parts/challenges";
 import type { ClientStore } from "./parts/clients";
 import type { CodeStore } from "./parts/codes";
 import type { FeedStore } from "./parts/feed";
+import type { GroupStore } from "./parts/groups";
 import type { KeyStore } from "./parts/keys";
 import type { LifecycleStore } from "./parts/lifecycle";
 import type { LockoutStore } from "./parts/lockouts";
@@ -24,10 +26,12 @@ import type { SessionStore } from "./parts/sessions";
 import type { SettingsStore } from "./parts/settings";
 import type { UserStore } from "./parts/users";
 
+export type { AccessKeyRecord, AccessKeyStore } from "./parts/accessKeys";
 export type { ChallengeName, ChallengeRecord, ChallengeStore } from "./parts/challenges";
 export type { ClientPatch, ClientRecord, ClientStore } from "./parts/clients";
 export type { CodePurpose, CodeRecord, CodeStore } from "./parts/codes";
 export type { ChangeEvent, ChangeKind, ChangeNote, FeedStore } from "./parts/feed";
+export type { GroupListing, GroupRecord, GroupStore } from "./parts/groups";
 export type { KeyRecord, KeyStore } from "./parts/keys";
 export type { LifecycleStore, PruneCounts, PruneCutoffs } from "./parts/lifecycle";
 export type { LockoutRecord, LockoutStore } from "./parts/lockouts";
@@ -40,7 +44,7 @@ export type {
   SessionStore,
 } from "./parts/sessions";
 export type { SettingsStore } from "./parts/settings";
-export type { UserPatch, UserRecord, UserStore } from "./parts/users";
+export type { UserFilter, UserPatch, UserRecord, UserStore } from "./parts/users";
 
 /**
  * The whole store: one part per aggregate (src/store/parts/), so that a service that needs
@@ -50,6 +54,7 @@ export interface Store
   extends
     LifecycleStore,
     UserStore,
+    GroupStore,
     ClientStore,
     ResourceServerStore,
     SessionStore,
@@ -59,6 +64,7 @@ export interface Store
     MfaStore,
     CodeStore,
     ChallengeStore,
+    AccessKeyStore,
     FeedStore {}
 
 export class StoreConflictError extends Error {

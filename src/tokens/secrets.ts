@@ -21,6 +21,8 @@ export interface DerivedSecrets {
   srpVerifierKey: Uint8Array;
   /** Keys the HMAC that makes up SRP salts and verifiers for names that have none. */
   srpMadeUpKey: Uint8Array;
+  /** Encrypts the secrets of access keys at rest, for SigV4 (JWE dir + A256GCM). */
+  accessKeySecretKey: Uint8Array;
 }
 
 function derive(masterKey: Uint8Array, purpose: string): Uint8Array {
@@ -40,6 +42,7 @@ export function deriveSecrets(masterKey: Uint8Array): DerivedSecrets {
     clientSecretKey: derive(masterKey, "client-secrets"),
     srpVerifierKey: derive(masterKey, "srp-verifiers"),
     srpMadeUpKey: derive(masterKey, "srp-made-up"),
+    accessKeySecretKey: derive(masterKey, "access-key-secrets"),
   };
 }
 

@@ -750,6 +750,8 @@ describe("keys and tokens at rest: a copy of the database alone", () => {
       { name: "password", value: user.password },
     );
     seen.push({ name: "master key", value: gw.env["POOLGATE_MASTER_KEY"]! });
+    const accessKey = await gw.pool.accessKeys.create("at rest");
+    seen.push({ name: "access key secret", value: accessKey.secretAccessKey });
     // Stopping closes the store: the WAL is checkpointed into the main file.
     await gw.stop();
     const file = gw.config.databaseUrl.slice("sqlite:".length);
@@ -867,7 +869,7 @@ describe("keys and tokens at rest: a copy of the database alone", () => {
     }
   });
 
-  it("holds no token, client secret, password or master key in any column of any table, nor anywhere in the file", () => {
+  it("holds no token, client secret, access key secret, password or master key in any column of any table, nor anywhere in the file", () => {
     const db = new Database(copyFile, { readonly: true });
     let cells: ReturnType<typeof allTextCells>;
     try {

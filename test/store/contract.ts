@@ -1,18 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { StoreConflictError, StoreUnavailableError } from "../../src/store/store";
 import { reserveStoredAttempt } from "../../src/identity/lockout";
+import { userStatus } from "../../src/identity/views";
 import { lockoutOf } from "./lockouts";
 import type {
+  AccessKeyRecord,
   ChallengeRecord,
   ChangeEvent,
   ChangeKind,
   ClientRecord,
   CodeRecord,
+  GroupRecord,
   KeyRecord,
   LockoutRecord,
   MfaRecord,
   SessionRecord,
   Store,
+  UserFilter,
   UserRecord,
 } from "../../src/store/store";
 
@@ -473,6 +477,365 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await expect(store.addUserToGroup(randomUUID(), "admins")).rejects.toBeInstanceOf(
           StoreConflictError,
         );
+      });
+    });
+
+    describe("listUsers", () => {
+      /** Every page of `filter`, `size` at a time, as usernames (the whole store: an own one). */
+      async function walk(own: Store, filter: UserFilter | undefined, size: number) {
+        const names: string[] = [];
+        const pages: number[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await own.listUsers(filter, after, size);
+          pages.push(page.length);
+          names.push(...page.map((u) => u.username));
+          if (page.length < size) return { names, pages };
+          after = page[page.length - 1]!.username;
+        }
+      }
+
+      it("happy flow: lists whole user records in code-point (binary) order, a page at a time", async () => {
+        await withOwnStore(async (own) => {
+          // ｂ a Z é B 😀 and a name past U+FFFF: binary UTF-8 order is code-point order.
+          const tails = ["\uFF42", "a", "Z", "\u00E9", "B", "\u{1F600}", "\uFFFD", "aa"];
+          const users = tails.map((tail) => newUser({ username: `n-${tail}` }));
+          for (const user of users) await own.createUser(user);
+          const expected = ["B", "Z", "a", "aa", "\u00E9", "\uFF42", "\uFFFD", "\u{1F600}"].map(
+            (t) => `n-${t}`,
+          );
+          const { names, pages } = await walk(own, undefined, 3);
+          expect(names).toEqual(expected);
+          expect(pages).toEqual([3, 3, 2]);
+          const first = await own.listUsers(undefined, undefined, 1);
+          expect(first).toEqual([users.find((u) => u.username === "n-B")]);
+          expect(await own.listUsers(undefined, "n-\u{1F600}", 10)).toEqual([]);
+          expect(await own.listUsers(undefined, undefined, 0)).toEqual([]);
+          expect(await own.listUsers(undefined, undefined, 100)).toHaveLength(8);
+        });
+      });
+
+      it("= on the username, the sub and an attribute is exact and case-sensitive", async () => {
+        const tag = randomUUID();
+        const alice = newUser({
+          username: `alice-${tag}`,
+          attributes: { email: `Alice-${tag}@Example.com`, name: "Alice O'Hara" },
+        });
+        const other = newUser({
+          username: `alice-${tag}-2`,
+          attributes: { email: `alice-${tag}@example.com`, name: "Alice" },
+        });
+        await store.createUser(alice);
+        await store.createUser(other);
+        const by = (filter: UserFilter) =>
+          store.listUsers(filter, undefined, 10).then((users) => users.map((u) => u.sub));
+        expect(await by({ field: "username", op: "=", value: alice.username })).toEqual([
+          alice.sub,
+        ]);
+        expect(
+          await by({ field: "username", op: "=", value: alice.username.toUpperCase() }),
+        ).toEqual([]);
+        expect(await by({ field: "sub", op: "=", value: other.sub })).toEqual([other.sub]);
+        expect(
+          await by({
+            field: "attribute",
+            name: "email",
+            op: "=",
+            value: `Alice-${tag}@Example.com`,
+          }),
+        ).toEqual([alice.sub]);
+        expect(
+          await by({
+            field: "attribute",
+            name: "email",
+            op: "=",
+            value: `ALICE-${tag}@EXAMPLE.COM`,
+          }),
+        ).toEqual([]);
+        // An attribute the user does not have matches nothing, not even an empty value.
+        expect(
+          await by({ field: "attribute", name: "family_name", op: "=", value: "" }),
+        ).not.toEqual(expect.arrayContaining([alice.sub]));
+      });
+
+      it("^= is a prefix compared character for character: %, _, ', \\ and unicode in the value are literal", async () => {
+        const tag = randomUUID().slice(0, 8);
+        const specials = ["%", "_", "'", "\\", "\u00E9", "\u{1F600}", "x"];
+        const users = specials.map((special, i) =>
+          newUser({
+            username: `p${tag}${special}${i}`,
+            attributes: {
+              email: `m${tag}${special}${i}@example.com`,
+              given_name: `g${tag}${special}`,
+            },
+          }),
+        );
+        for (const user of users) await store.createUser(user);
+        const usernames = (filter: UserFilter) =>
+          store.listUsers(filter, undefined, 60).then((page) => page.map((u) => u.username));
+        for (const [i, special] of specials.entries()) {
+          const only = [users[i]!.username];
+          expect(
+            await usernames({ field: "username", op: "^=", value: `p${tag}${special}` }),
+          ).toEqual(only);
+          expect(
+            await usernames({
+              field: "attribute",
+              name: "email",
+              op: "^=",
+              value: `m${tag}${special}`,
+            }),
+          ).toEqual(only);
+          expect(
+            await usernames({
+              field: "attribute",
+              name: "given_name",
+              op: "^=",
+              value: `g${tag}${special}`,
+            }),
+          ).toEqual(only);
+        }
+        // The whole family, in binary order; and a prefix longer than any value matches none.
+        expect(await usernames({ field: "username", op: "^=", value: `p${tag}` })).toEqual(
+          users.map((u) => u.username).sort(binaryOrder),
+        );
+        expect(
+          await usernames({ field: "username", op: "^=", value: `p${tag}x6-and-more` }),
+        ).toEqual([]);
+        expect(
+          (
+            await store.listUsers(
+              { field: "sub", op: "^=", value: users[2]!.sub.slice(0, 30) },
+              undefined,
+              5,
+            )
+          ).map((u) => u.sub),
+        ).toEqual([users[2]!.sub]);
+      });
+
+      it("a username prefix ending in the last code points still finds every match (and only them)", async () => {
+        await withOwnStore(async (own) => {
+          const names = [
+            "a",
+            "ab",
+            "ab\u{10FFFF}",
+            "ab\u{10FFFF}z",
+            "ab\u{10FFFF}\u{10FFFF}",
+            "ac",
+            "x\uD7FF",
+            "x\uD7FFy",
+            "x\uE000",
+            "\u{10FFFF}",
+            "\u{10FFFF}a",
+          ];
+          for (const username of names) await own.createUser(newUser({ username }));
+          const matching = async (value: string) =>
+            (await walk(own, { field: "username", op: "^=", value }, 2)).names;
+          expect(await matching("ab")).toEqual([
+            "ab",
+            "ab\u{10FFFF}",
+            "ab\u{10FFFF}z",
+            "ab\u{10FFFF}\u{10FFFF}",
+          ]);
+          expect(await matching("ab\u{10FFFF}")).toEqual([
+            "ab\u{10FFFF}",
+            "ab\u{10FFFF}z",
+            "ab\u{10FFFF}\u{10FFFF}",
+          ]);
+          expect(await matching("x\uD7FF")).toEqual(["x\uD7FF", "x\uD7FFy"]);
+          expect(await matching("\u{10FFFF}")).toEqual(["\u{10FFFF}", "\u{10FFFF}a"]);
+          expect(await matching("")).toEqual([...names].sort(binaryOrder));
+        });
+      });
+
+      it("enabled and each status select exactly the users in that state, as identity derives it", async () => {
+        await withOwnStore(async (own) => {
+          const users = {
+            confirmed: newUser({ username: "s-confirmed" }),
+            unconfirmed: newUser({ username: "s-unconfirmed", confirmed: false }),
+            forceChange: newUser({
+              username: "s-force",
+              temporaryPasswordExpiresAtMs: T0 + 86_400_000,
+            }),
+            // A temporary password wins over an unconfirmed flag, as in userStatus.
+            forceUnconfirmed: newUser({
+              username: "s-force-unconfirmed",
+              confirmed: false,
+              temporaryPasswordExpiresAtMs: T0,
+            }),
+            reset: newUser({ username: "s-reset", passwordResetRequired: true }),
+            disabled: newUser({ username: "s-disabled", enabled: false }),
+          };
+          for (const user of Object.values(users)) await own.createUser(user);
+          const names = async (filter: UserFilter) => (await walk(own, filter, 2)).names;
+          for (const status of [
+            "CONFIRMED",
+            "UNCONFIRMED",
+            "FORCE_CHANGE_PASSWORD",
+            "RESET_REQUIRED",
+          ] as const) {
+            expect(await names({ field: "status", value: status })).toEqual(
+              Object.values(users)
+                .filter((u) => userStatus(u) === status)
+                .map((u) => u.username)
+                .sort(binaryOrder),
+            );
+          }
+          expect(await names({ field: "status", value: "CONFIRMED" })).toEqual([
+            "s-confirmed",
+            "s-disabled",
+          ]);
+          expect(await names({ field: "enabled", value: false })).toEqual(["s-disabled"]);
+          expect(await names({ field: "enabled", value: true })).toHaveLength(5);
+        });
+      });
+
+      it("a filtered listing pages across pages, and the limit bounds each page", async () => {
+        await withOwnStore(async (own) => {
+          for (let i = 0; i < 25; i++)
+            await own.createUser(
+              newUser({
+                username: `page-${String(i).padStart(2, "0")}`,
+                attributes: { email: i % 2 === 0 ? `even${i}@example.com` : `odd${i}@example.com` },
+              }),
+            );
+          await own.createUser(newUser({ username: "other" }));
+          const even = await walk(
+            own,
+            { field: "attribute", name: "email", op: "^=", value: "even" },
+            4,
+          );
+          expect(even.names).toEqual(
+            Array.from({ length: 13 }, (_, k) => `page-${String(k * 2).padStart(2, "0")}`),
+          );
+          expect(even.pages).toEqual([4, 4, 4, 1]);
+          const all = await walk(own, { field: "username", op: "^=", value: "page-" }, 60);
+          expect(all.pages).toEqual([25]);
+          expect(
+            await own.listUsers({ field: "username", op: "^=", value: "page-" }, "page-23", 60),
+          ).toHaveLength(1);
+        });
+      });
+    });
+
+    describe("created groups", () => {
+      const newGroup = (overrides: Partial<GroupRecord> = {}): GroupRecord => ({
+        name: `group-${randomUUID()}`,
+        description: "Readers of the archive",
+        precedence: 3,
+        createdAtMs: T0,
+        updatedAtMs: T0,
+        ...overrides,
+      });
+
+      it("happy flow: a created group reads back identically; nulls and unicode round-trip", async () => {
+        const full = newGroup();
+        const bare = newGroup({
+          name: `\u{1F600}-${randomUUID()}`,
+          description: null,
+          precedence: null,
+        });
+        await store.createGroup(full);
+        await store.createGroup(bare);
+        expect(
+          await store.getGroups([bare.name, `none-${randomUUID()}`, full.name, bare.name]),
+        ).toEqual([bare, undefined, full, bare]);
+        expect(await store.getGroups([])).toEqual([]);
+      });
+
+      it("error flow: creating a group name twice is a conflict (names are case-sensitive)", async () => {
+        const group = newGroup();
+        await store.createGroup(group);
+        await expect(store.createGroup(newGroup({ name: group.name }))).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+        await expect(
+          store.createGroup(newGroup({ name: group.name.toUpperCase() })),
+        ).resolves.toBeUndefined();
+      });
+
+      it("lists created groups and names that exist only as memberships, each once, in code-point order, a page at a time", async () => {
+        await withOwnStore(async (own) => {
+          const user = newUser();
+          const other = newUser();
+          await own.createUser(user);
+          await own.createUser(other);
+          const created = newGroup({ name: "beta", precedence: 0 });
+          const both = newGroup({ name: "Alpha", description: null, precedence: null });
+          await own.createGroup(created);
+          await own.createGroup(both);
+          await own.createGroup(newGroup({ name: "\u{1F600}grin" }));
+          for (const group of ["Alpha", "zeta", "\uFF01bang", "_ops"])
+            await own.addUserToGroup(user.sub, group);
+          await own.addUserToGroup(other.sub, "zeta");
+          const seen: { name: string; record: GroupRecord | undefined }[] = [];
+          let after: string | undefined;
+          for (;;) {
+            const page = await own.listGroups(after, 2);
+            seen.push(...page);
+            if (page.length < 2) break;
+            after = page[page.length - 1]!.name;
+          }
+          expect(seen.map((g) => g.name)).toEqual([
+            "Alpha",
+            "_ops",
+            "beta",
+            "zeta",
+            "\uFF01bang",
+            "\u{1F600}grin",
+          ]);
+          expect(seen.find((g) => g.name === "Alpha")?.record).toEqual(both);
+          expect(seen.find((g) => g.name === "beta")?.record).toEqual(created);
+          expect(seen.find((g) => g.name === "zeta")?.record).toBeUndefined();
+          expect(await own.listGroups(undefined, 0)).toEqual([]);
+          expect(await own.listGroups("\u{1F600}grin", 10)).toEqual([]);
+        });
+      });
+    });
+
+    describe("access keys", () => {
+      const newAccessKey = (overrides: Partial<AccessKeyRecord> = {}): AccessKeyRecord => ({
+        accessKeyId: `PGAK${randomUUID().replace(/-/g, "").slice(0, 16).toUpperCase()}`,
+        secretSealed: `sealed.${randomUUID()}`,
+        description: "deploy pipeline",
+        createdAtMs: T0,
+        lastUsedAtMs: null,
+        ...overrides,
+      });
+
+      it("happy flow: creates, reads, lists oldest first, records a use and deletes", async () => {
+        await withOwnStore(async (own) => {
+          const later = newAccessKey({ createdAtMs: T0 + 5, description: "" });
+          const first = newAccessKey({ accessKeyId: "PGAKZZZZZZZZZZZZZZZZ" });
+          const tie = newAccessKey({
+            accessKeyId: "PGAKAAAAAAAAAAAAAAAA",
+            description: "caf\u00E9 \u{1F600}",
+          });
+          for (const key of [later, first, tie]) await own.createAccessKey(key);
+          expect(await own.getAccessKey(first.accessKeyId)).toEqual(first);
+          expect(await own.listAccessKeys()).toEqual([tie, first, later]);
+          await own.touchAccessKey(first.accessKeyId, T0 + 60_000);
+          expect(await own.getAccessKey(first.accessKeyId)).toEqual({
+            ...first,
+            lastUsedAtMs: T0 + 60_000,
+          });
+          expect(await own.deleteAccessKey(first.accessKeyId)).toBe(true);
+          expect(await own.deleteAccessKey(first.accessKeyId)).toBe(false);
+          expect(await own.getAccessKey(first.accessKeyId)).toBeUndefined();
+          await expect(own.touchAccessKey(first.accessKeyId, T0)).resolves.toBeUndefined();
+          expect(await own.getAccessKey(first.accessKeyId)).toBeUndefined();
+          expect(await own.listAccessKeys()).toEqual([tie, later]);
+        });
+      });
+
+      it("error flow: a second key with the same id is a conflict, and the first stays as it was", async () => {
+        const key = newAccessKey();
+        await store.createAccessKey(key);
+        await expect(
+          store.createAccessKey(newAccessKey({ accessKeyId: key.accessKeyId })),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.getAccessKey(key.accessKeyId)).toEqual(key);
+        expect(await store.getAccessKey(`PGAK-none-${randomUUID()}`)).toBeUndefined();
       });
     });
 
@@ -1733,6 +2096,13 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
 /** A fixed "now": tests pass every time explicitly instead of reading the clock. */
 const T0 = 1_700_000_000_000;
+
+/** Code-point order (the stores' binary order), which JavaScript's default sort is not. */
+function binaryOrder(a: string, b: string): number {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return Buffer.compare(x, y);
+}
 
 function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
   const sub = overrides.sub ?? randomUUID();

@@ -210,4 +210,21 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: "Cognito's groups: description and precedence",
+    // As ./sqlite.ts version 7. The "C" indexes serve the code-point order that every listing
+    // pages in (ListUsers, ListGroups), which the default collation's indexes cannot.
+    sql: `
+      CREATE TABLE user_pool_groups (
+        name TEXT PRIMARY KEY,
+        description TEXT,
+        precedence INTEGER CHECK (precedence IS NULL OR precedence >= 0),
+        created_at_ms BIGINT NOT NULL,
+        updated_at_ms BIGINT NOT NULL
+      );
+      CREATE INDEX user_groups_group_name ON user_groups (group_name COLLATE "C");
+      CREATE INDEX users_username_c ON users (username COLLATE "C");
+    `,
+  },
 ];

@@ -215,4 +215,21 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 7,
+    name: "Cognito's groups: description and precedence",
+    sql: `
+      -- Groups made with CreateGroup. Membership (user_groups) does not need one: a name that
+      -- only users have joined is a group too, as it always was in poolgate.
+      CREATE TABLE user_pool_groups (
+        name TEXT PRIMARY KEY,
+        description TEXT,
+        precedence INTEGER CHECK (precedence IS NULL OR precedence >= 0),
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      -- ListGroups walks the names of memberships in order.
+      CREATE INDEX user_groups_group_name ON user_groups (group_name);
+    `,
+  },
 ];

@@ -47,6 +47,21 @@ export type UserPatch = Partial<
   >
 >;
 
+/**
+ * ListUsers' filter (Cognito's `Filter`, parsed by the front door): one condition, `=` exact
+ * or `^=` prefix on a name, the sub or a standard attribute; or the user's status or switch.
+ */
+export type UserFilter =
+  | { field: "username" | "sub"; op: "=" | "^="; value: string }
+  /** A standard attribute (email, phone_number, name, given_name, family_name, preferred_username). */
+  | { field: "attribute"; name: string; op: "=" | "^="; value: string }
+  | { field: "enabled"; value: boolean }
+  /** Cognito's UserStatus as identity/views.ts derives it from the record. */
+  | {
+      field: "status";
+      value: "UNCONFIRMED" | "CONFIRMED" | "FORCE_CHANGE_PASSWORD" | "RESET_REQUIRED";
+    };
+
 /** Users and their group memberships (groups belong to no one else). */
 export interface UserStore {
   /** Creates the user and its group memberships in one transaction: never half-created. */
@@ -69,6 +84,17 @@ export interface UserStore {
     afterUsername: string | undefined,
     limit: number,
   ): Promise<{ sub: string; username: string }[]>;
+  /**
+   * A page of users matching `filter` (all when undefined), in username order (binary, as
+   * listUsernames), those after `afterUsername`, at most `limit`. Comparisons are exact and
+   * case-sensitive, as Cognito's (a username is already in canonical form); a prefix is
+   * compared character for character, never as a pattern.
+   */
+  listUsers(
+    filter: UserFilter | undefined,
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<UserRecord[]>;
 
   // groups
   addUserToGroup(sub: string, group: string, change?: ChangeNote): Promise<void>;

@@ -1,10 +1,11 @@
 import {
   postgresColumns as COLUMNS,
+  prefixEnd,
   userFromRow,
   userToRow,
   type UserRow as SharedUserRow,
 } from "../rows";
-import type { ChangeNote, UserPatch, UserRecord } from "../store";
+import type { ChangeNote, UserFilter, UserPatch, UserRecord } from "../store";
 import { Assignments, insert, json, type PostgresAccess, type Queryable } from "./access";
 
 // Row shape as pg returns it (booleans, parsed JSONB, int8 as numbers; see rows.ts
@@ -30,6 +31,62 @@ const USER_COLUMNS = [
   "updated_at_ms",
 ] as const;
 const USERS = USER_COLUMNS.join(", ");
+
+/** Cognito's UserStatus as a condition, exactly as identity/views.ts userStatus derives it. */
+const STATUS_CONDITIONS: Readonly<
+  Record<Extract<UserFilter, { field: "status" }>["value"], string>
+> = {
+  FORCE_CHANGE_PASSWORD: "temporary_password_expires_at_ms IS NOT NULL",
+  UNCONFIRMED: "temporary_password_expires_at_ms IS NULL AND NOT confirmed",
+  RESET_REQUIRED:
+    "temporary_password_expires_at_ms IS NULL AND confirmed AND password_reset_required",
+  CONFIRMED:
+    "temporary_password_expires_at_ms IS NULL AND confirmed AND NOT password_reset_required",
+};
+
+/**
+ * A filter as SQL conditions, numbering its parameters after `first`. A prefix is compared
+ * with starts_with, character for character (LIKE would read `%` and `_` in the value as
+ * wildcards); on the username it is also a range on the "C" index (`>=` the prefix, `<` its
+ * prefixEnd), so a page scans only the matches. Equality under a deterministic collation is
+ * byte equality.
+ */
+function filterConditions(
+  filter: UserFilter | undefined,
+  first: number,
+): { sql: string[]; params: unknown[] } {
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${first + params.length - 1}`;
+  };
+  if (filter === undefined) return { sql: [], params };
+  switch (filter.field) {
+    case "username":
+    case "sub": {
+      const column = filter.field;
+      if (filter.op === "=") return { sql: [`${column} = ${param(filter.value)}`], params };
+      const prefix = param(filter.value);
+      const sql = [`starts_with(${column}, ${prefix})`];
+      if (column === "username") {
+        sql.push(`username COLLATE "C" >= ${prefix}`);
+        const end = prefixEnd(filter.value);
+        if (end !== undefined) sql.push(`username COLLATE "C" < ${param(end)}`);
+      }
+      return { sql, params };
+    }
+    case "attribute": {
+      const value = `attributes ->> ${param(filter.name)}::text`;
+      return filter.op === "="
+        ? { sql: [`${value} = ${param(filter.value)}`], params }
+        : { sql: [`starts_with(${value}, ${param(filter.value)})`], params };
+    }
+    case "enabled":
+      return { sql: [`enabled = ${param(filter.value)}`], params };
+    case "status":
+      return { sql: [`(${STATUS_CONDITIONS[filter.value]})`], params };
+  }
+}
 
 /** PostgresStore's UserStore, group memberships included (see ../parts/users.ts). */
 export class PostgresUsers {
@@ -114,6 +171,20 @@ export class PostgresUsers {
       [afterUsername ?? "", Math.max(0, limit)],
     );
     return rows;
+  }
+
+  async listUsers(
+    filter: UserFilter | undefined,
+    afterUsername: string | undefined,
+    limit: number,
+  ): Promise<UserRecord[]> {
+    const { sql, params } = filterConditions(filter, 3);
+    const { rows } = await this.pg.query<UserRow>(
+      `SELECT ${USERS} FROM users WHERE ${['username COLLATE "C" > $1', ...sql].join(" AND ")} ` +
+        'ORDER BY username COLLATE "C" LIMIT $2',
+      [afterUsername ?? "", Math.max(0, limit), ...params],
+    );
+    return rows.map((row) => userFromRow(COLUMNS, row));
   }
 
   // groups

@@ -1,10 +1,11 @@
 import {
+  prefixEnd,
   sqliteColumns as COLUMNS,
   userFromRow,
   userToRow,
   type UserRow as SharedUserRow,
 } from "../rows";
-import type { ChangeNote, UserPatch, UserRecord } from "../store";
+import type { ChangeNote, UserFilter, UserPatch, UserRecord } from "../store";
 import { given, placeholders, type SqliteAccess } from "./access";
 
 // Row shape as the STRICT table stores it (see rows.ts sqliteColumns).
@@ -20,6 +21,63 @@ const USER_COLUMNS =
 // rebuild and rehash these strings on every request.
 const SELECT_USER_BY_SUB = `SELECT ${USER_COLUMNS} FROM users WHERE sub = ?`;
 const SELECT_GROUPS_OF_SUB = "SELECT sub, group_name FROM user_groups WHERE sub = ?";
+
+/** Cognito's UserStatus as a condition, exactly as identity/views.ts userStatus derives it. */
+const STATUS_CONDITIONS: Readonly<
+  Record<Extract<UserFilter, { field: "status" }>["value"], string>
+> = {
+  FORCE_CHANGE_PASSWORD: "temporary_password_expires_at_ms IS NOT NULL",
+  UNCONFIRMED: "temporary_password_expires_at_ms IS NULL AND confirmed = 0",
+  RESET_REQUIRED:
+    "temporary_password_expires_at_ms IS NULL AND confirmed = 1 AND password_reset_required = 1",
+  CONFIRMED:
+    "temporary_password_expires_at_ms IS NULL AND confirmed = 1 AND password_reset_required = 0",
+};
+
+/** Attribute names a filter may name: plain labels, so `->>` reads them as one object key. */
+const ATTRIBUTE_NAME = /^[A-Za-z0-9_:]{1,64}$/;
+
+/**
+ * A filter as SQL conditions and their parameters. A prefix is compared with substr, character
+ * for character (LIKE would read `%` and `_` in the value as wildcards); on the username it is
+ * also an index range (`>=` the prefix, `<` its prefixEnd), so a page scans only the matches.
+ */
+function filterConditions(filter: UserFilter | undefined): { sql: string[]; params: unknown[] } {
+  if (filter === undefined) return { sql: [], params: [] };
+  switch (filter.field) {
+    case "username":
+    case "sub": {
+      const column = filter.field;
+      if (filter.op === "=") return { sql: [`${column} = ?`], params: [filter.value] };
+      const sql = [`substr(${column}, 1, length(?)) = ?`];
+      const params: unknown[] = [filter.value, filter.value];
+      if (column === "username") {
+        sql.push("username >= ?");
+        params.push(filter.value);
+        const end = prefixEnd(filter.value);
+        if (end !== undefined) {
+          sql.push("username < ?");
+          params.push(end);
+        }
+      }
+      return { sql, params };
+    }
+    case "attribute": {
+      if (!ATTRIBUTE_NAME.test(filter.name))
+        throw new Error(`listUsers: attribute name ${JSON.stringify(filter.name)} is not a label`);
+      return filter.op === "="
+        ? { sql: ["attributes ->> ? = ?"], params: [filter.name, filter.value] }
+        : {
+            sql: ["substr(attributes ->> ?, 1, length(?)) = ?"],
+            params: [filter.name, filter.value, filter.value],
+          };
+    }
+    case "enabled":
+      return { sql: ["enabled = ?"], params: [COLUMNS.flag(filter.value)] };
+    case "status":
+      return { sql: [`(${STATUS_CONDITIONS[filter.value]})`], params: [] };
+  }
+}
 
 /** SqliteStore's UserStore, group memberships included (see ../parts/users.ts). */
 export class SqliteUsers {
@@ -101,6 +159,21 @@ export class SqliteUsers {
         "SELECT sub, username FROM users WHERE username > ? ORDER BY username LIMIT ?",
       )
       .all(afterUsername ?? "", Math.max(0, limit));
+  }
+
+  listUsers(
+    filter: UserFilter | undefined,
+    afterUsername: string | undefined,
+    limit: number,
+  ): UserRecord[] {
+    const { sql, params } = filterConditions(filter);
+    return this.sql
+      .statement<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE ${["username > ?", ...sql].join(" AND ")} ` +
+          "ORDER BY username LIMIT ?",
+      )
+      .all(afterUsername ?? "", ...params, Math.max(0, limit))
+      .map((row) => userFromRow(COLUMNS, row));
   }
 
   // groups
