@@ -10,6 +10,17 @@ import { DeliveryError, type Message, type MessageSender } from "../delivery/mes
 import { PoolgateError } from "../errors";
 import { safeEqual, storageHash } from "../tokens/secrets";
 
+/**
+ * What a name no code goes to is told it went to: a masked address made up from the name under
+ * a key of the pool's — the same on every call, of the form a real one has (a***@e***.com).
+ */
+export function madeUpDestination(key: Uint8Array, name: string): string {
+  const letters = storageHash(key, "made-up-destination", name)
+    .toLowerCase()
+    .replace(/[^a-z]/g, "");
+  return `${letters[0] ?? "a"}***@${letters[1] ?? "e"}***.com`;
+}
+
 /** A fresh six-digit code, leading zeros kept. */
 export function newCode(): string {
   return String(randomInt(0, 1_000_000)).padStart(6, "0");

@@ -124,6 +124,22 @@ export class LockoutCounters {
     if (!allowed) throw new PoolgateError("TOO_MANY_FAILED_ATTEMPTS", message);
   }
 
+  /**
+   * A limit on asking for codes (mail sent on request): counted in memory for every name alike
+   * (a store row for real names only would show in the timing), by the same rule as attempts;
+   * past it, LIMIT_EXCEEDED (Cognito's LimitExceededException).
+   */
+  async limitRequests(key: string, nowMs: number): Promise<void> {
+    if (!this.reserveUnknown(key, nowMs).allowed)
+      throw new PoolgateError(
+        "LIMIT_EXCEEDED",
+        "Attempt limit exceeded, please try after some time.",
+        {
+          logDetail: `rate limit: ${key.split(":")[0]}`,
+        },
+      );
+  }
+
   /** After a success: the user's counter starts again (its store row is deleted). */
   clear(key: string): Promise<void> {
     return this.store.clearFailedSignIns(key);

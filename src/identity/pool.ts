@@ -13,6 +13,7 @@ import type { AccessTokenClaims } from "../tokens/claims";
 import { deriveSecrets } from "../tokens/secrets";
 import { AccessTokenVerifier } from "../tokens/verify";
 import { AccessKeyService } from "./accessKeys";
+import { AfterAnswer } from "./afterAnswer";
 import { AdminOperations, type AdminCaller } from "./admin";
 import type { MessageSender } from "../delivery/message";
 import { ChallengeSessions } from "./challenges";
@@ -77,6 +78,8 @@ export class UserPool {
   /** AssociateSoftwareToken / VerifySoftwareToken, with an access token or an MFA_SETUP session. */
   readonly softwareTokens: SoftwareTokenService;
   readonly recovery: RecoveryService;
+  /** Deliveries that follow their answer (recovery, passwordless email); a stop waits for them. */
+  readonly afterAnswer: AfterAnswer;
   readonly users: UserService;
   /** Created groups (Cognito's CreateGroup) and the names users joined. */
   readonly groups: GroupService;
@@ -121,7 +124,8 @@ export class UserPool {
     const challenges = new ChallengeSessions(d.store, d.secrets.challengeSessionKey, d.now);
     this.softwareTokens = new SoftwareTokenService(d, challenges, this.mfa);
     this.auth = new SignInService(d, this.sessions, challenges, this.mfa, sender);
-    this.recovery = new RecoveryService(d, this.users, this.sessions, sender);
+    this.afterAnswer = new AfterAnswer(d.logger);
+    this.recovery = new RecoveryService(d, this.users, this.sessions, sender, this.afterAnswer);
     this.directory = d.directory;
     this.verifier = new AccessTokenVerifier({
       issuer: d.config.issuer,
@@ -274,7 +278,7 @@ export class UserPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.revocations.stop(), this.pruning?.stop(), this.recovery.drain()]);
+    await Promise.all([this.revocations.stop(), this.pruning?.stop(), this.afterAnswer.drain()]);
   }
 
   get deps(): IdentityDeps {

@@ -14,10 +14,9 @@
 import { PoolgateError } from "../errors";
 import { maskEmail } from "../delivery/mask";
 import type { MessageSender } from "../delivery/message";
-import { errorSummary } from "../log";
 import type { CodePurpose, UserRecord } from "../store/store";
-import { storageHash } from "../tokens/secrets";
-import { CodeHasher, newCode, sendOrUndo } from "./codes";
+import type { AfterAnswer } from "./afterAnswer";
+import { CodeHasher, madeUpDestination, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import { assertPasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
@@ -52,14 +51,14 @@ function hasVerifiedEmail(user: UserRecord): boolean {
 
 export class RecoveryService {
   private readonly codes: CodeHasher;
-  /** Deliveries still under way after their answer; a stop waits for them. */
-  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     private readonly d: IdentityDeps,
     private readonly users: UserService,
     private readonly sessions: SessionService,
     private readonly sender: MessageSender,
+    /** Deliveries after their answer (a stop waits for them). */
+    private readonly afterAnswer: AfterAnswer,
   ) {
     this.codes = new CodeHasher(d.secrets.storageHashKey);
   }
@@ -68,50 +67,17 @@ export class RecoveryService {
     return this.d.config.accountRecovery === "verified_email";
   }
 
-  /**
-   * What a name no user has is told: a masked address made up from the name under a key of
-   * the pool's, the same on every call, of the form a real one has.
-   */
   private madeUpDestination(name: string): string {
-    const letters = storageHash(this.d.secrets.storageHashKey, "made-up-destination", name)
-      .toLowerCase()
-      .replace(/[^a-z]/g, "");
-    return `${letters[0] ?? "a"}***@${letters[1] ?? "e"}***.com`;
+    return madeUpDestination(this.d.secrets.storageHashKey, name);
   }
 
   /** The per-instance request limit of the username-only requests (see the file comment). */
-  private async limit(key: string): Promise<void> {
-    try {
-      await this.d.lockout.reserve(key, false, this.d.now(), LIMIT);
-    } catch (err) {
-      if (err instanceof PoolgateError && err.code === "TOO_MANY_FAILED_ATTEMPTS")
-        throw new PoolgateError("LIMIT_EXCEEDED", LIMIT, {
-          logDetail: `rate limit: ${key.split(":")[0]}`,
-        });
-      throw err;
-    }
+  private limit(key: string): Promise<void> {
+    return this.d.lockout.limitRequests(key, this.d.now());
   }
 
-  /** Runs delivery work after the answer; its failures are logged, never thrown at anyone. */
   private later(what: string, work: () => Promise<void>): void {
-    const run = (async () => {
-      // Yield first, so the answer is on its way before any of the work starts.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      try {
-        await work();
-      } catch (err) {
-        const detail =
-          err instanceof PoolgateError ? (err.logDetail ?? err.code) : errorSummary(err);
-        this.d.logger.warn({ event: what, detail }, "code delivery failed: the code is void");
-      }
-    })();
-    this.pending.add(run);
-    void run.finally(() => this.pending.delete(run));
-  }
-
-  /** Waits for deliveries still under way (on stop). */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    this.afterAnswer.run(what, work);
   }
 
   // ── ForgotPassword ──────────────────────────────────────────────────────────────────────

@@ -25,6 +25,7 @@ import {
 import { signInAs } from "../harness";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { AfterAnswer } from "../../src/identity/afterAnswer";
 import { RecoveryService } from "../../src/identity/recovery";
 
 /** A six-digit code other than `code`. */
@@ -389,7 +390,7 @@ describe("with a mail server that refuses some recipients", () => {
       input: { clientId: client.clientId, username: user.username },
     });
     expect(res.body.data?.["forgotPassword"]?.destination).toBe("l***@r***.example");
-    await gw.pool.recovery.drain();
+    await gw.pool.afterAnswer.drain();
     expect(await gw.pool.deps.store.getCode(user.sub, "forgot_password")).toBeUndefined();
   });
 
@@ -503,6 +504,7 @@ describe("enumeration through forgotPassword", () => {
         };
       },
     });
+    const afterAnswer = new AfterAnswer(gw.pool.deps.logger);
     const recovery = new RecoveryService(
       { ...gw.pool.deps, store: recording },
       gw.pool.users,
@@ -512,6 +514,7 @@ describe("enumeration through forgotPassword", () => {
           sent.push(m.to);
         },
       },
+      afterAnswer,
     );
     const workOf = async (name: string) => {
       calls.length = 0;
@@ -526,7 +529,7 @@ describe("enumeration through forgotPassword", () => {
     expect(known.answer.destination).toBe("t***@e***.com");
     expect(sent).toEqual([]);
     // The code is made, stored and sent afterwards, for the real user only.
-    await recovery.drain();
+    await afterAnswer.drain();
     expect(calls).toContain("putCode");
     expect(sent).toEqual(["timed@example.com"]);
   });

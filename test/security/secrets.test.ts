@@ -415,7 +415,7 @@ async function walkConversation(gw: LoggedGateway, environment: "development" | 
       seen.add(mail);
       return mail.text;
     }
-    await gw.pool.recovery.drain();
+    await gw.pool.afterAnswer.drain();
     const line = gw.lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => typeof l["text"] === "string" && l["username"] === username)
