@@ -97,7 +97,12 @@ export interface Config {
   emailMfaMessage: string;
   /** Cognito's user pool id, `<region>_<id>`: Cognito's wire API and SRP use it (DESIGN §12). */
   poolId: string;
+  /** Cognito's AllowedFirstAuthFactors: what USER_AUTH offers. */
+  firstFactors: ReadonlySet<FirstFactor>;
 }
+
+export type FirstFactor = "PASSWORD" | "PASSWORD_SRP" | "EMAIL_OTP";
+const FIRST_FACTORS: readonly FirstFactor[] = ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP"];
 
 export type MfaMode = "OFF" | "OPTIONAL" | "ON";
 export type MfaFactorName = "SOFTWARE_TOKEN_MFA" | "EMAIL_OTP";
@@ -667,6 +672,24 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
       return v;
     },
   },
+  {
+    env: "POOLGATE_FIRST_FACTORS",
+    key: "firstFactors",
+    shown: "`PASSWORD,PASSWORD_SRP`",
+    meaning:
+      "What choice-based sign-in (`USER_AUTH`) offers, Cognito's AllowedFirstAuthFactors: `PASSWORD` (always), `PASSWORD_SRP`, and `EMAIL_OTP` (passwordless: a code to the user's verified email; needs SMTP in production).",
+    parse: (raw, _env, name) => {
+      const factors = new Set<FirstFactor>();
+      for (const part of commaList((raw ?? "").trim() || "PASSWORD,PASSWORD_SRP")) {
+        const factor = FIRST_FACTORS.find((f) => f === part.toUpperCase());
+        if (!factor)
+          bad(name, `unknown factor "${part.slice(0, 40)}" (known: ${FIRST_FACTORS.join(", ")})`);
+        factors.add(factor);
+      }
+      if (!factors.has("PASSWORD")) bad(name, "must include PASSWORD (as Cognito's)");
+      return factors;
+    },
+  },
 ];
 
 /** Which features need mail: a production pool with any of them must have SMTP. */
@@ -677,6 +700,8 @@ export function mailFeatures(config: Readonly<Config>): string[] {
     features.push("account recovery (POOLGATE_ACCOUNT_RECOVERY=verified_email)");
   if (config.mfa !== "OFF" && config.mfaFactors.has("EMAIL_OTP"))
     features.push("email MFA (POOLGATE_MFA_FACTORS has EMAIL_OTP)");
+  if (config.firstFactors.has("EMAIL_OTP"))
+    features.push("passwordless email sign-in (POOLGATE_FIRST_FACTORS has EMAIL_OTP)");
   return features;
 }
 

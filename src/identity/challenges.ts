@@ -23,6 +23,8 @@ const MAX_SESSION_BYTES = 2048;
 interface SessionPayload {
   /** The row; absent for a stateless step (see createStateless). */
   id?: string;
+  /** A look-alike stateless step's stand-in for `id`: a random id of the same length, no row. */
+  xd?: string;
   /** The app client it was issued to. */
   cid: string;
   /** The challenge it answers. */
@@ -82,6 +84,24 @@ export function invalidSession(why: string): PoolgateError {
   });
 }
 
+/**
+ * For a step where a user gets a row and a stranger a stateless stand-in (a passwordless code):
+ * both Sessions carry the same fields with values of the same lengths — the row's id and a
+ * random one, the same state — so the (encrypted) Session's length cannot tell them apart.
+ */
+export interface LookAlike {
+  lookAlike?: boolean;
+}
+
+function stateOf(
+  challenge: Pick<NewChallenge, "context" | "sub" | "requestedScopes">,
+): NonNullable<SessionPayload["st"]> {
+  return {
+    c: { ...(challenge.context ?? {}), sub: challenge.sub },
+    s: challenge.requestedScopes === null ? null : [...challenge.requestedScopes],
+  };
+}
+
 export interface NewChallenge {
   sub: string;
   clientId: string;
@@ -107,6 +127,7 @@ export class ChallengeSessions {
   async create(
     challenge: NewChallenge,
     sealing?: { how: Sealing; secret: Record<string, string> },
+    options: LookAlike = {},
   ): Promise<{ session: string; record: ChallengeRecord }> {
     const nowMs = this.now();
     const record: ChallengeRecord = {
@@ -128,6 +149,9 @@ export class ChallengeSessions {
       cid: record.clientId,
       ch: record.challengeName,
       exp: record.expiresAtMs,
+      // The row is what counts; the same state rides along only so that the Session is as
+      // long as a stateless stand-in's (see LookAlike).
+      ...(options.lookAlike ? { st: stateOf(challenge) } : {}),
     };
     return { session: await this.sealPayload(payload, sealing), record };
   }
@@ -141,15 +165,14 @@ export class ChallengeSessions {
   async createStateless(
     challenge: Omit<NewChallenge, "codeHash">,
     sealing?: { how: Sealing; secret: Record<string, string> },
+    options: LookAlike = {},
   ): Promise<string> {
     const payload: SessionPayload = {
+      ...(options.lookAlike ? { xd: randomUUID() } : {}),
       cid: challenge.clientId,
       ch: challenge.challengeName,
       exp: this.now() + challenge.validityMinutes * 60_000,
-      st: {
-        c: { ...(challenge.context ?? {}), sub: challenge.sub },
-        s: challenge.requestedScopes === null ? null : [...challenge.requestedScopes],
-      },
+      st: stateOf(challenge),
     };
     return this.sealPayload(payload, sealing);
   }

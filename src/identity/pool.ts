@@ -14,6 +14,7 @@ import { deriveSecrets } from "../tokens/secrets";
 import { AccessTokenVerifier } from "../tokens/verify";
 import { AccessKeyService } from "./accessKeys";
 import { AfterAnswer } from "./afterAnswer";
+import { EmailSignIn } from "./emailSignIn";
 import { AdminOperations, type AdminCaller } from "./admin";
 import type { MessageSender } from "../delivery/message";
 import { ChallengeSessions } from "./challenges";
@@ -123,8 +124,15 @@ export class UserPool {
     this.mfa = new MfaService(d.store, d.store, d.config, d.secrets.mfaSecretKey, d.now);
     const challenges = new ChallengeSessions(d.store, d.secrets.challengeSessionKey, d.now);
     this.softwareTokens = new SoftwareTokenService(d, challenges, this.mfa);
-    this.auth = new SignInService(d, this.sessions, challenges, this.mfa, sender);
     this.afterAnswer = new AfterAnswer(d.logger);
+    this.auth = new SignInService(
+      d,
+      this.sessions,
+      challenges,
+      this.mfa,
+      sender,
+      new EmailSignIn(d, challenges, sender, this.afterAnswer),
+    );
     this.recovery = new RecoveryService(d, this.users, this.sessions, sender, this.afterAnswer);
     this.directory = d.directory;
     this.verifier = new AccessTokenVerifier({

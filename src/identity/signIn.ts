@@ -26,6 +26,7 @@ import type { ChallengeName, ChallengeRecord, UserRecord } from "../store/store"
 import { stepUser, type ChallengeSessions } from "./challenges";
 import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
+import type { EmailFirstFactorStep, EmailSignIn } from "./emailSignIn";
 import type { MfaDecision, MfaService } from "./mfa";
 import { assertPasswordPolicy, MAX_PASSWORD_LENGTH } from "./passwords";
 import { grantUserScopes } from "./scopes";
@@ -123,6 +124,8 @@ export class SignInService {
     private readonly challenges: ChallengeSessions,
     private readonly mfa: MfaService,
     private readonly sender: MessageSender,
+    /** Passwordless EMAIL_OTP, USER_AUTH's third first factor (identity/emailSignIn.ts). */
+    private readonly email: EmailSignIn,
   ) {
     this.codes = new CodeHasher(d.secrets.storageHashKey);
     this.srp = new SrpSignIn(d, challenges);
@@ -155,6 +158,14 @@ export class SignInService {
     req: Omit<InitiateAuthRequest, "clientId" | "clientSecret">,
   ): Promise<AuthFlowResult> {
     const requested = req.scopes ?? null;
+    if (req.authFlow === "USER_AUTH" && req.preferredChallenge === "EMAIL_OTP")
+      return this.emailStep(await this.email.start(client, req.username, requested));
+    if (
+      req.authFlow === "USER_AUTH" &&
+      req.preferredChallenge === "PASSWORD_SRP" &&
+      !this.d.config.firstFactors.has("PASSWORD_SRP")
+    )
+      throw badInput("The first factor PASSWORD_SRP is not offered by this user pool");
     if (
       req.authFlow === "USER_SRP_AUTH" ||
       (req.authFlow === "USER_AUTH" && req.preferredChallenge === "PASSWORD_SRP")
@@ -330,7 +341,7 @@ export class SignInService {
         challengeName: "SELECT_CHALLENGE",
         session,
         parameters: {},
-        availableChallenges: ["PASSWORD", "PASSWORD_SRP"],
+        availableChallenges: [...this.d.config.firstFactors],
       },
     };
   }
@@ -344,6 +355,12 @@ export class SignInService {
   ): Promise<AuthFlowResult> {
     const answer =
       responses["ANSWER"] ?? (challengeName === "PASSWORD_SRP" ? "PASSWORD_SRP" : "PASSWORD");
+    if (answer === "EMAIL_OTP")
+      return this.emailStep(
+        await this.email.start(client, record.context["username"] ?? "", record.requestedScopes),
+      );
+    if (answer === "PASSWORD_SRP" && !this.d.config.firstFactors.has("PASSWORD_SRP"))
+      throw badInput("The first factor PASSWORD_SRP is not offered by this user pool");
     if (answer === "PASSWORD_SRP")
       // The SELECT_CHALLENGE step is stateless: nothing to spend; the secret block is the step now.
       return this.passwordVerifier(
@@ -375,6 +392,14 @@ export class SignInService {
   }
 
   // ── SRP ─────────────────────────────────────────────────────────────────────────────────
+
+  /** EMAIL_OTP as a first factor (identity/emailSignIn.ts). */
+  private emailStep(step: EmailFirstFactorStep): AuthFlowResult {
+    return {
+      kind: "challenge",
+      challenge: { challengeName: "EMAIL_OTP", session: step.session, parameters: step.parameters },
+    };
+  }
 
   /** PASSWORD_VERIFIER, with no Session (identity/srpSignIn.ts). */
   private passwordVerifier(parameters: Record<string, string>): AuthFlowResult {
@@ -511,6 +536,11 @@ export class SignInService {
     record: ChallengeRecord,
     responses: Readonly<Record<string, string>>,
   ): Promise<AuthFlowResult> {
+    if (record.context["firstFactor"] === "EMAIL_OTP") {
+      // Passwordless: the code is the first factor, and no second one follows (as Cognito).
+      const user = await this.email.verify(record, required(responses, "EMAIL_OTP_CODE"));
+      return this.tokensFor(client, user, record.requestedScopes);
+    }
     const user = await this.userOf(record);
     const code = required(responses, "EMAIL_OTP_CODE");
     await this.reserveSignInAttempt(user);
