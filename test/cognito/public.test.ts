@@ -728,3 +728,113 @@ describe("tokens from the wire API verify as Cognito's", () => {
     }
   });
 });
+
+describe("the MFA challenges on the wire", () => {
+  let gw: TestGateway;
+  let sdk: CognitoIdentityProviderClient;
+  let clientId: string;
+  const clock = stepAlignedClock();
+
+  beforeAll(async () => {
+    gw = await startGateway({
+      clock,
+      env: { POOLGATE_MFA: "ON", POOLGATE_MFA_FACTORS: "SOFTWARE_TOKEN_MFA,EMAIL_OTP" },
+    });
+    sdk = new CognitoIdentityProviderClient({ region: "local", endpoint: gw.url, maxAttempts: 1 });
+    ({ clientId } = await createClient(gw));
+  });
+  afterAll(async () => {
+    sdk.destroy();
+    await gw.close();
+  });
+
+  const passwordAuth = (username: string, password: string) =>
+    sdk.send(
+      new InitiateAuthCommand({
+        ClientId: clientId,
+        AuthFlow: "USER_PASSWORD_AUTH",
+        AuthParameters: { USERNAME: username, PASSWORD: password },
+      }),
+    );
+  const respond = (
+    name: "MFA_SETUP" | "SELECT_MFA_TYPE" | "EMAIL_OTP" | "SOFTWARE_TOKEN_MFA",
+    session: string | undefined,
+    responses: Record<string, string>,
+  ) =>
+    sdk.send(
+      new RespondToAuthChallengeCommand({
+        ClientId: clientId,
+        ChallengeName: name,
+        Session: session,
+        ChallengeResponses: responses,
+      }),
+    );
+
+  it("MFA_SETUP: AssociateSoftwareToken and VerifySoftwareToken with the Session, then RespondToAuthChallenge MFA_SETUP", async () => {
+    const user = await createUser(gw);
+    const setup = await passwordAuth(user.username, user.password);
+    expect(setup.ChallengeName).toBe("MFA_SETUP");
+    expect(JSON.parse(setup.ChallengeParameters!["MFAS_CAN_SETUP"]!)).toEqual([
+      "SOFTWARE_TOKEN_MFA",
+    ]);
+    const associated = await sdk.send(
+      new AssociateSoftwareTokenCommand({ Session: setup.Session }),
+    );
+    const verified = await sdk.send(
+      new VerifySoftwareTokenCommand({
+        Session: associated.Session,
+        UserCode: totpCode(associated.SecretCode!, clock.now()),
+      }),
+    );
+    expect(verified.Status).toBe("SUCCESS");
+    const done = await respond("MFA_SETUP", verified.Session, { USERNAME: user.username });
+    expect(done.AuthenticationResult?.AccessToken).toEqual(expect.any(String));
+    expect(
+      (await failure(sdk.send(new AssociateSoftwareTokenCommand({ Session: setup.Session })))).name,
+    ).toBe("NotAuthorizedException");
+  });
+
+  it("EMAIL_OTP for a user with a verified email, and SELECT_MFA_TYPE when they have both factors", async () => {
+    const user = await createUser(gw, {
+      attributes: { email: "both-wire@example.com", email_verified: "true" },
+    });
+    const first = await passwordAuth(user.username, user.password);
+    expect(first.ChallengeName).toBe("EMAIL_OTP");
+    expect(first.ChallengeParameters).toMatchObject({ CODE_DELIVERY_DESTINATION: "b***@e***.com" });
+    const firstMail = await gw.smtp!.waitFor((m) => m.to.includes("both-wire@example.com"));
+    const done = await respond("EMAIL_OTP", first.Session, {
+      USERNAME: user.username,
+      EMAIL_OTP_CODE: gw.smtp!.codeIn(firstMail),
+    });
+    const token = done.AuthenticationResult!.AccessToken!;
+    const { SecretCode } = await sdk.send(
+      new AssociateSoftwareTokenCommand({ AccessToken: token }),
+    );
+    await sdk.send(
+      new VerifySoftwareTokenCommand({
+        AccessToken: token,
+        UserCode: totpCode(SecretCode!, clock.now()),
+      }),
+    );
+    await sdk.send(
+      new SetUserMFAPreferenceCommand({ AccessToken: token, EmailMfaSettings: { Enabled: true } }),
+    );
+    clock.advance(30_000);
+    const choose = await passwordAuth(user.username, user.password);
+    expect(choose.ChallengeName).toBe("SELECT_MFA_TYPE");
+    expect(JSON.parse(choose.ChallengeParameters!["MFAS_CAN_CHOOSE"]!)).toEqual([
+      "SOFTWARE_TOKEN_MFA",
+      "EMAIL_OTP",
+    ]);
+    const totp = await respond("SELECT_MFA_TYPE", choose.Session, {
+      USERNAME: user.username,
+      ANSWER: "SOFTWARE_TOKEN_MFA",
+    });
+    expect(totp.ChallengeName).toBe("SOFTWARE_TOKEN_MFA");
+    const signedIn = await respond("SOFTWARE_TOKEN_MFA", totp.Session, {
+      USERNAME: user.username,
+      SOFTWARE_TOKEN_MFA_CODE: totpCode(SecretCode!, clock.now()),
+    });
+    expect(signedIn.AuthenticationResult?.AccessToken).toEqual(expect.any(String));
+  });
+});
