@@ -17,7 +17,10 @@ async function call(url, target, body) {
   return JSON.parse(text);
 }
 
-/** A pool (its default: e-mail usernames), an app client, `users` confirmed users, a session. */
+/**
+ * A pool (its default: e-mail usernames), an app client, `users` confirmed users, and the first
+ * user's session (its refresh and access tokens).
+ */
 async function setup(url, password, users = 1) {
   const pool = (await call(url, "CreateUserPool", { PoolName: "bench" })).UserPool.Id;
   const clientId = (
@@ -45,7 +48,13 @@ async function setup(url, password, users = 1) {
     AuthFlow: "USER_PASSWORD_AUTH",
     AuthParameters: { USERNAME: usernames[0], PASSWORD: password },
   });
-  return { pool, clientId, usernames, refreshToken: auth.AuthenticationResult.RefreshToken };
+  return {
+    pool,
+    clientId,
+    usernames,
+    refreshToken: auth.AuthenticationResult.RefreshToken,
+    accessToken: auth.AuthenticationResult.AccessToken,
+  };
 }
 
 module.exports = { setup, call, headers };

@@ -1,12 +1,14 @@
 // The crypto ceilings, measured in a process pinned like the servers (same core, same libuv
 // thread pool): RS256 signs through jose (WebCrypto), poolgate's refresh-token JWE decrypt
-// (dir + A256GCM), and argon2id verifications at poolgate's configured cost through
-// @node-rs/argon2 — the work one response needs, with nothing else around it.
+// (dir + A256GCM), argon2id verifications at poolgate's configured cost through
+// @node-rs/argon2, and the modular exponentiations of an SRP sign-in through poolgate's own
+// tokens/srp.js (OpenSSL by way of node:crypto's Diffie-Hellman) — the work one response
+// needs, with nothing else around it.
 "use strict";
 const { randomBytes, randomUUID } = require("node:crypto");
 const { performance } = require("node:perf_hooks");
 const { serveChild } = require("../lib/child");
-const { ROOT } = require("../lib/root");
+const { ROOT, dist } = require("../lib/root");
 const { createRequire } = require("node:module");
 const { join } = require("node:path");
 
@@ -14,6 +16,8 @@ const { join } = require("node:path");
 const productRequire = createRequire(join(ROOT, "package.json"));
 const jose = productRequire("jose");
 const argon2 = productRequire("@node-rs/argon2");
+// The built product's SRP math: the native path a USER_SRP_AUTH sign-in runs.
+const srp = dist("tokens/srp.js");
 
 async function saturate(seconds, concurrency, op) {
   const cpu0 = process.cpuUsage();
@@ -85,6 +89,15 @@ serveChild(async () => {
     timeCost: iterations,
     parallelism: 1,
   });
+  // SRP: one user's verifier and one client's A (the server's work does not depend on either),
+  // a fresh 256-bit b and u per sign-in.
+  const random256 = () => BigInt(`0x${randomBytes(32).toString("hex")}`);
+  const { verifierHex } = srp.srpVerifier("bench", "bench-0", "Bench-passw0rd!");
+  const v = BigInt(`0x${verifierHex}`);
+  const AValue = srp.modPowN(srp.SRP_G, random256());
+  const AHex = AValue.toString(16);
+  // A SECRET_BLOCK of a real one's size (~3,400 characters): the claim's HMAC covers it.
+  const secretBlockBase64 = randomBytes(2550).toString("base64");
   const ops = {
     /** One client-credentials response: one RS256 sign. */
     sign1: sign,
@@ -96,6 +109,37 @@ serveChild(async () => {
     signin: async () => {
       await argon2.verify(encoded, "Bench-passw0rd!");
       await Promise.all([sign(), sign(), seal()]);
+    },
+    /**
+     * An SRP sign-in's floor: the server's three modular exponentiations on the 3072-bit group
+     * and nothing else — g^b (for B), v^u, (A·v^u)^b — with srp.ts's modPowN.
+     */
+    srpModexp: () => {
+      const b = random256();
+      srp.modPowN(srp.SRP_G, b);
+      const vu = srp.modPowN(v, random256());
+      srp.modPowN((AValue * vu) % srp.SRP_N, b);
+    },
+    /**
+     * An SRP sign-in's math as poolgate's two steps call it (identity/srpSignIn.ts): at
+     * InitiateAuth srpServerStart (B = k·v + g^b); at RespondToAuthChallenge srpServerStart again
+     * with the kept b (B is recomputed, not carried), then srpServerVerify (u, v^u, (A·v^u)^b,
+     * HKDF, HMAC, the constant-time comparison).
+     */
+    srpSteps: () => {
+      const { bHex, BHex } = srp.srpServerStart(verifierHex);
+      srp.srpServerStart(verifierHex, bHex);
+      srp.srpServerVerify({
+        poolName: "bench",
+        userId: "bench-0",
+        AHex,
+        bHex,
+        BHex,
+        verifierHex,
+        secretBlockBase64,
+        timestamp: "Tue Mar 5 09:04:07 UTC 2024",
+        signatureBase64: "AAAA",
+      });
     },
   };
   return {
