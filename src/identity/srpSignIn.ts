@@ -51,12 +51,13 @@ const MAX_SRP_A_HEX = 1024;
 /**
  * The SECRET_BLOCK's sealing. Its largest plaintext — a stateless reference with a 128-character
  * client id, a 128-character name of 4-byte characters (512 bytes), A of 1024 hex digits (683
- * Base64url characters) and b — is about 1,530 bytes; every reference is padded to 1,792, so a
- * SECRET_BLOCK is about 3,400 characters whoever it is for.
+ * Base64url characters), b, and B (512) so the answer need not compute it again — is about
+ * 2,050 bytes; every reference is padded to 2,304, so a SECRET_BLOCK is about 4,300 characters
+ * whoever it is for.
  */
 export const SRP_SECRET_BLOCK: Sealing = {
   typ: "poolgate-srp-secret-block+jwe",
-  padToBytes: 1792,
+  padToBytes: 2304,
   maxBytes: 4096,
 };
 /** Longest PASSWORD_CLAIM_SECRET_BLOCK read: Base64 of the longest reference. */
@@ -122,7 +123,12 @@ export class SrpSignIn {
     const verifier = user === undefined ? undefined : await this.d.srp.open(user);
     const { saltHex, verifierHex } = verifier ?? this.d.srp.madeUp(username);
     const { bHex, BHex } = srpServerStart(verifierHex);
-    const secret = { b: hexToB64(bHex), A: hexToB64(BigInt(`0x${srpA}`).toString(16)) };
+    // B rides along (sealed, so authentic): the answer then needs no modexp to recompute it.
+    const secret = {
+      b: hexToB64(bHex),
+      A: hexToB64(BigInt(`0x${srpA}`).toString(16)),
+      B: hexToB64(BHex),
+    };
     const step = {
       sub: user?.sub ?? randomUUID(),
       clientId: client.clientId,
@@ -171,7 +177,9 @@ export class SrpSignIn {
     );
     const bHex = b64ToHex(secret["b"] ?? "");
     const AHex = b64ToHex(secret["A"] ?? "");
-    if (bHex === "" || AHex === "") throw invalidSession("a secret block without its state");
+    const BHex = b64ToHex(secret["B"] ?? "");
+    if (bHex === "" || AHex === "" || BHex === "")
+      throw invalidSession("a secret block without its state");
     await this.challenges.spend(record);
     const username = record.context["username"] ?? "";
     if (canonicalUsername(givenUsername, this.d.config.usernameCaseSensitive) !== username)
@@ -196,7 +204,6 @@ export class SrpSignIn {
     const verifier = ours ? await this.d.srp.open(user) : undefined;
     // The same work whoever it is for: made-up values where there is no verifier.
     const { verifierHex } = verifier ?? this.d.srp.madeUp(username);
-    const { BHex } = srpServerStart(verifierHex, bHex);
     const signed = srpServerVerify({
       poolName: this.d.srp.poolName,
       userId: username,
