@@ -303,7 +303,7 @@ export class SignInService {
     // stored afresh from the password just proven.
     if (
       password !== null &&
-      (this.d.hasher.needsRehash(user.passwordHash) || !(await this.d.srp.open(user)))
+      (this.d.hasher.needsRehash(user.passwordHash) || !(await this.d.srp.usable(user)))
     ) {
       await this.d.store.updateUser(
         user.sub,

@@ -25,11 +25,42 @@ function aesKey(raw: Uint8Array): Promise<webcrypto.CryptoKey> {
   return key;
 }
 
-/** Seals `plaintext` for `typ` (e.g. "poolgate-refresh+jwe"). */
-export async function seal(key: Uint8Array, typ: string, plaintext: string): Promise<string> {
+/**
+ * Seals `plaintext` for `typ` (e.g. "poolgate-refresh+jwe"). `header` adds string members to
+ * the protected header: readable without the key (sealedHeader) and authenticated with the
+ * plaintext, so a changed header makes the value open for no one.
+ */
+export async function seal(
+  key: Uint8Array,
+  typ: string,
+  plaintext: string,
+  header: Readonly<Record<string, string>> = {},
+): Promise<string> {
   return new CompactEncrypt(encoder.encode(plaintext))
-    .setProtectedHeader({ alg: "dir", enc: "A256GCM", typ })
+    .setProtectedHeader({ ...header, alg: "dir", enc: "A256GCM", typ })
     .encrypt(await aesKey(key));
+}
+
+/**
+ * The protected header of a sealed value, decoded without the key and without checking
+ * anything but its form: for a cheap look at what seal's `header` put there. Only unseal says
+ * whether the value is genuine.
+ */
+export function sealedHeader(
+  sealed: string,
+  maxBytes: number,
+): Record<string, unknown> | undefined {
+  if (sealed.length > maxBytes) return undefined;
+  const dot = sealed.indexOf(".");
+  if (dot <= 0) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(sealed.slice(0, dot), "base64url").toString());
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

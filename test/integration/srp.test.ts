@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { decodeProtectedHeader } from "jose";
-import { unseal } from "../../src/tokens/sealed";
+import { seal, unseal } from "../../src/tokens/sealed";
 import { deriveSecrets } from "../../src/tokens/secrets";
 import { formatSrpTimestamp, padHex, SRP_N, srpVerifier } from "../../src/tokens/srp";
 import {
@@ -491,6 +491,8 @@ describe("USER_SRP_AUTH with the real client's math", () => {
       alg: "dir",
       enc: "A256GCM",
       typ: "poolgate-srp-verifier+jwe",
+      // The binding tag a password sign-in checks without opening: 16 bytes, not the verifier.
+      pgb: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
     });
     // Neither the salt nor the verifier is anywhere in the database files, in any spelling.
     const files = ["poolgate.db", "poolgate.db-wal"]
@@ -523,6 +525,51 @@ describe("USER_SRP_AUTH with the real client's math", () => {
       clock.now(),
     );
     expectCode((await srpSignIn(gw, client, clock, other)).res, "NOT_AUTHORIZED");
+    // Its binding tag names the first user, so the other's next password sign-in seals their own.
+    expect(outcomeOf(await initiate(gw, client, other))).toBe("TOKENS");
+    const replaced = (await gw.pool.store.getUserBySub(other.sub))!.srpVerifierSealed;
+    expect(replaced).not.toBe(row.srpVerifierSealed);
+    expect(outcomeOf(await srpSignIn(gw, client, clock, other))).toBe("TOKENS");
+  });
+
+  it("a verifier sealed before the binding tag is opened instead: kept, not re-hashed, and SRP works with it", async () => {
+    const user = await createUser(gw);
+    const { step } = await srpInitiate(gw, client, user.username);
+    const salt = step.parameters["SALT"]!;
+    const { verifierHex } = srpVerifier(POOL_NAME, user.username, user.password, salt);
+    const key = deriveSecrets(Buffer.from(gw.env["POOLGATE_MASTER_KEY"]!, "base64")).srpVerifierKey;
+    const payload = { sub: user.sub, u: user.username, p: POOL_NAME, s: salt, v: verifierHex };
+    const untagged = await seal(key, "poolgate-srp-verifier+jwe", JSON.stringify(payload));
+    expect(decodeProtectedHeader(untagged)).not.toHaveProperty("pgb");
+    await gw.pool.store.updateUser(user.sub, { srpVerifierSealed: untagged }, clock.now());
+    const before = (await gw.pool.store.getUserBySub(user.sub))!;
+    expect(outcomeOf(await initiate(gw, client, user))).toBe("TOKENS");
+    const after = (await gw.pool.store.getUserBySub(user.sub))!;
+    expect(after.srpVerifierSealed).toBe(untagged);
+    expect(after.passwordHash).toBe(before.passwordHash);
+    expect(outcomeOf(await srpSignIn(gw, client, clock, user))).toBe("TOKENS");
+    // One sealed for another user, without a tag, is opened too, found foreign, and replaced.
+    const other = await createUser(gw);
+    await gw.pool.store.updateUser(other.sub, { srpVerifierSealed: untagged }, clock.now());
+    expect(outcomeOf(await initiate(gw, client, other))).toBe("TOKENS");
+    expect((await gw.pool.store.getUserBySub(other.sub))!.srpVerifierSealed).not.toBe(untagged);
+    expect(outcomeOf(await srpSignIn(gw, client, clock, other))).toBe("TOKENS");
+  });
+
+  it("a verifier's binding tag forged in the header (database write access): it opens for no one, and the next password sign-in seals a new one", async () => {
+    const user = await createUser(gw);
+    const row = (await gw.pool.store.getUserBySub(user.sub))!;
+    const [head, ...rest] = row.srpVerifierSealed!.split(".");
+    const header = JSON.parse(Buffer.from(head!, "base64url").toString()) as Record<string, string>;
+    const forged = [
+      Buffer.from(JSON.stringify({ ...header, pgb: "A".repeat(22) })).toString("base64url"),
+      ...rest,
+    ].join(".");
+    await gw.pool.store.updateUser(user.sub, { srpVerifierSealed: forged }, clock.now());
+    expectCode((await srpSignIn(gw, client, clock, user)).res, "NOT_AUTHORIZED");
+    expect(outcomeOf(await initiate(gw, client, user))).toBe("TOKENS");
+    expect((await gw.pool.store.getUserBySub(user.sub))!.srpVerifierSealed).not.toBe(forged);
+    expect(outcomeOf(await srpSignIn(gw, client, clock, user))).toBe("TOKENS");
   });
 
   it("a user created before SRP gets a verifier at the next USER_PASSWORD_AUTH sign-in, and can then use SRP", async () => {
