@@ -74,7 +74,7 @@ export class SrpVerifiers {
   /**
    * Whether the user has a verifier made for them under this pool name, without opening it: a
    * password sign-in asks on every success, and opening (an AES-GCM decryption through
-   * WebCrypto's thread pool) cost as much again as the check needs — measured, ~1 ms of a
+   * WebCrypto's thread pool) cost as much again as the check needs — measured, 1–2 ms of a
    * ~12 ms sign-in beside argon2id. The binding tag in the protected header answers from the
    * row alone; a tag somebody changed makes the value open for no one, and USER_SRP_AUTH (which
    * does open it) then fails as a wrong password would. A verifier sealed before the tag
