@@ -75,7 +75,9 @@ serveChild(async () => {
        * one argon2id hash of `password`: the first is created by adminCreate (which hashes),
        * the others are written to the store with its hash, so hundreds cost one hash (a
        * sign-in's verification costs the same whatever the salt). Section 5 fills its store the
-       * same way, by SQL.
+       * same way, by SQL. Those users have no SRP verifier (it is sealed to its user), so each
+       * one's first password sign-in also re-hashes and seals one: callers sign every user in
+       * once before measuring (section 3's warm-up and TOTP enrolment do).
        */
       async addUsers({ prefix, count, password }) {
         const attributes = (name) => ({ email: `${name}@example.com`, email_verified: "true" });
