@@ -4,50 +4,22 @@
  * client's challenge-session validity. What the commands wrote is read back from the same
  * SQLite file by a gateway started on it.
  */
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, createUser, signInAs, startGateway, type TestGateway } from "../harness";
 import { enrollTotp, initiate, outcomeOf } from "../support/flows";
+import { cliJson, processEnv, runCli } from "../support/processes";
 import { startSmtpServer, type TestSmtpServer } from "../support/smtp";
-
-const ROOT = join(__dirname, "..", "..");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let dir: string;
 let env: Record<string, string>;
 let smtp: TestSmtpServer;
 
-function poolgate(args: string[]): Promise<Run> {
-  const inherited: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith("POOLGATE_") && k !== "NODE_ENV" && v !== undefined) inherited[k] = v;
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["bin/poolgate.js", ...args],
-      { cwd: ROOT, env: { ...inherited, ...env }, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
-
-async function poolgateJson<T = any>(args: string[]): Promise<T> {
-  const run = await poolgate([...args, "--json"]);
-  if (run.code !== 0)
-    throw new Error(`poolgate ${args.join(" ")} exited ${run.code}: ${run.stdout}${run.stderr}`);
-  return JSON.parse(run.stdout) as T;
-}
+/** The CLI as an operator runs it, on this suite's SQLite file and SMTP server. */
+const poolgate = (args: string[]) => runCli(args, processEnv(env));
+const poolgateJson = <T = any>(args: string[]) => cliJson<T>(args, processEnv(env));
 
 /** A gateway on the CLI's file (the same master key): sees what the commands wrote. */
 async function gatewayOnTheFile(extra: Record<string, string> = {}): Promise<TestGateway> {
