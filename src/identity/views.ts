@@ -5,7 +5,7 @@
  * object built field by field (a spread or a cast would carry the hashes along at run time),
  * once per record read: the directory and the client cache keep the view next to the record.
  */
-import type { ClientRecord, UserRecord } from "../store/store";
+import type { ClientRecord, OAuthFlow, UserRecord } from "../store/store";
 
 /** Cognito's user states, derived from the record. */
 export function userStatus(
@@ -61,6 +61,11 @@ export interface ClientView {
   readonly refreshTokenReuseGraceSeconds: number;
   /** How long a challenge session (sign-in conversation step) of this client lives. */
   readonly authSessionValidityMinutes: number;
+  /** Redirect URIs /oauth2/authorize accepts (exact match). */
+  readonly callbackUrls: readonly string[];
+  /** Where sign-out may send the browser back to (exact match). */
+  readonly logoutUrls: readonly string[];
+  readonly allowedOAuthFlows: readonly OAuthFlow[];
   readonly enabled: boolean;
   readonly createdAtMs: number;
 }
@@ -77,6 +82,9 @@ export function clientView(client: ClientRecord): ClientView {
     rotateRefreshTokens: client.rotateRefreshTokens,
     refreshTokenReuseGraceSeconds: client.refreshTokenReuseGraceSeconds,
     authSessionValidityMinutes: client.authSessionValidityMinutes,
+    callbackUrls: client.callbackUrls,
+    logoutUrls: client.logoutUrls,
+    allowedOAuthFlows: client.allowedOAuthFlows,
     enabled: client.enabled,
     createdAtMs: client.createdAtMs,
   };

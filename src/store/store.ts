@@ -12,6 +12,7 @@ import { PoolgateError } from "../errors";
  *     `StoreUnavailableError`; nothing else is thrown on purpose.
  */
 import type { AccessKeyStore } from "./parts/accessKeys";
+import type { AuthorizationStore } from "./parts/authorization";
 import type { ChallengeStore } from "./parts/challenges";
 import type { ClientStore } from "./parts/clients";
 import type { CodeStore } from "./parts/codes";
@@ -28,7 +29,13 @@ import type { UserStore } from "./parts/users";
 
 export type { AccessKeyRecord, AccessKeyStore } from "./parts/accessKeys";
 export type { ChallengeName, ChallengeRecord, ChallengeStore } from "./parts/challenges";
-export type { ClientPatch, ClientRecord, ClientStore } from "./parts/clients";
+export type {
+  AuthorizationCodeRecord,
+  AuthorizationStore,
+  CodeRedemption,
+  HostedSessionRecord,
+} from "./parts/authorization";
+export type { ClientPatch, ClientRecord, ClientStore, OAuthFlow } from "./parts/clients";
 export type { CodePurpose, CodeRecord, CodeStore } from "./parts/codes";
 export type { ChangeEvent, ChangeKind, ChangeNote, FeedStore } from "./parts/feed";
 export type { GroupListing, GroupRecord, GroupStore } from "./parts/groups";
@@ -65,6 +72,7 @@ export interface Store
     CodeStore,
     ChallengeStore,
     AccessKeyStore,
+    AuthorizationStore,
     FeedStore {}
 
 export class StoreConflictError extends Error {

@@ -20,9 +20,17 @@ export interface ClientRecord {
   refreshTokenReuseGraceSeconds: number;
   /** Cognito's AuthSessionValidity: how long a challenge session of this client lives (3–15). */
   authSessionValidityMinutes: number;
+  /** Cognito's CallbackURLs: the redirect_uri values /oauth2/authorize accepts, matched exactly. */
+  callbackUrls: string[];
+  /** Cognito's LogoutURLs: where /logout and end_session may send the browser back to. */
+  logoutUrls: string[];
+  /** Cognito's AllowedOAuthFlows: which of the OAuth grants this client may use. */
+  allowedOAuthFlows: OAuthFlow[];
   enabled: boolean;
   createdAtMs: number;
 }
+
+export type OAuthFlow = "code" | "implicit" | "client_credentials";
 
 export type ClientPatch = Partial<Omit<ClientRecord, "clientId" | "createdAtMs">>;
 

@@ -5,7 +5,9 @@ export type RevocationReason =
   | "user_disabled"
   | "user_deleted"
   | "client_deleted"
-  | "password_reset";
+  | "password_reset"
+  /** An authorization code was exchanged a second time (RFC 6749 §4.1.2). */
+  | "code_reused";
 
 /** A session is one refresh-token family; its id is the `origin_jti` of every token in it. */
 export interface SessionRecord {
