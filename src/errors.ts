@@ -16,6 +16,7 @@ export type ErrorCode =
   | "USER_NOT_FOUND"
   | "CODE_MISMATCH"
   | "EXPIRED_CODE"
+  /** A code or invitation could not be handed to the mail server; the code it carried is void. */
   | "CODE_DELIVERY_FAILURE"
   | "BAD_USER_INPUT"
   | "INVALID_SCOPE"
@@ -27,8 +28,6 @@ export type ErrorCode =
   | "INTERNAL_SERVER_ERROR"
   /** The user must answer a challenge (MFA, new password): signIn cannot finish; use initiateAuth. */
   | "CHALLENGE_REQUIRED"
-  /** A code or invitation could not be handed to the mail server; the code it carried is void. */
-  | "CODE_DELIVERY_FAILURE"
   /** No software token (TOTP authenticator) is associated, or none verified, for this user. */
   | "SOFTWARE_TOKEN_MFA_NOT_FOUND"
   /** VerifySoftwareToken: the code does not match the secret being set up. */
@@ -40,7 +39,12 @@ export type ErrorCode =
   /** Too many codes asked for in a short time (Cognito's LimitExceededException). */
   | "LIMIT_EXCEEDED"
   /** CreateGroup for a name a group was created with before (Cognito's GroupExistsException). */
-  | "GROUP_EXISTS";
+  | "GROUP_EXISTS"
+  /**
+   * An authorization code that is unknown, expired, spent, another client's or another
+   * redirect URI's, or whose PKCE verifier does not match (RFC 6749's invalid_grant).
+   */
+  | "INVALID_GRANT";
 
 export class PoolgateError extends Error {
   override readonly name = "PoolgateError";

@@ -18,6 +18,9 @@ import type { PreparedOperations } from "./graphql/prepared";
 import { corsPolicy, isCorsRoute } from "./http/cors";
 import { graphqlEndpoint } from "./http/graphql";
 import { serveLogin } from "./http/login";
+import { serveAuthorize, type OidcContext } from "./oidc/authorize";
+import { HostedPage } from "./oidc/hosted";
+import { serveLogout } from "./oidc/logout";
 import { createMetrics, serveMetrics, timed, type GatewayMetrics } from "./http/metrics";
 import { oauth2Routes } from "./http/oauth2";
 import { jwksBody, openidConfiguration } from "./http/oidc";
@@ -161,6 +164,15 @@ async function startOn(
   opened(pool, prepared);
   await graphql.start();
   const oauth2 = oauth2Routes(pool, config.maxBodyBytes, metrics);
+  const oidc: OidcContext = {
+    pool,
+    issuer: config.issuer,
+    insecureCookies: config.dangerouslyInsecureCookies,
+    maxBodyBytes: config.maxBodyBytes,
+    signUp: config.selfSignUp,
+    forgotPassword: config.accountRecovery === "verified_email",
+  };
+  const hosted = new HostedPage(oidc);
   const cognito = cognitoApi(pool, config, metrics);
   const cors = corsPolicy(config.corsOrigins);
   const serveGraphQL = graphqlEndpoint({
@@ -240,7 +252,18 @@ async function startOn(
           await serveMetrics(req, res, metrics, config.metricsToken);
           break;
         case "/login":
-          await serveLogin(req, res, url, config, pool);
+          // With an authorization request (from /oauth2/authorize), the server-rendered
+          // conversation of the OpenID provider; without, the scripted page of cookie mode.
+          if (req.method === "POST") await hosted.submit(req, res, log);
+          else if (url.searchParams.has("response_type") || url.searchParams.has("redirect_uri"))
+            await hosted.start(req, res, url, log);
+          else await serveLogin(req, res, url, config, pool);
+          break;
+        case "/oauth2/authorize":
+          await serveAuthorize(oidc, req, res, url, log);
+          break;
+        case "/logout":
+          await serveLogout(oidc, req, res, url, log);
           break;
         case "/":
           // Cognito's JSON wire API (POST with X-Amz-Target); nothing else lives at the root.

@@ -91,6 +91,8 @@ const BY_CODE: Record<ErrorCode, { type: string; message?: string; status?: numb
   MFA_METHOD_NOT_FOUND: { type: "MFAMethodNotFoundException" },
   LIMIT_EXCEEDED: { type: "LimitExceededException" },
   GROUP_EXISTS: { type: "GroupExistsException" },
+  // Only /oauth2/token speaks of authorization codes; Cognito's API never meets one.
+  INVALID_GRANT: { type: "NotAuthorizedException" },
 };
 
 /** Any error as Cognito's: a PoolgateError by its code; anything else is internal (masked). */

@@ -34,6 +34,8 @@ function oauthErrorOf(err: PoolgateError): OAuthError {
     case "REFRESH_TOKEN_EXPIRED":
     case "REFRESH_TOKEN_REVOKED":
       return new OAuthError("invalid_grant", err.message, 400, {}, err.code);
+    case "INVALID_GRANT":
+      return new OAuthError("invalid_grant", err.message);
     case "INVALID_SCOPE":
       return new OAuthError("invalid_scope", err.message);
     case "UNAUTHORIZED_CLIENT":
@@ -130,10 +132,34 @@ export function oauth2Routes(
             expires_in: result.expiresIn,
           });
         }
+        case "authorization_code": {
+          // RFC 6749 §4.1.3; the code is bound to this client, redirect URI and verifier.
+          if (!client.allowedOAuthFlows.includes("code"))
+            throw new OAuthError(
+              "unauthorized_client",
+              "The app client is not allowed the code flow",
+            );
+          const result = await pool.authorization.exchange(client, {
+            code: required(form, "code"),
+            redirectUri: form.get("redirect_uri"),
+            codeVerifier: form.get("code_verifier"),
+          });
+          log.info(
+            { event: "authorization_code", clientId: client.clientId, sessionId: result.sessionId },
+            "exchanged an authorization code",
+          );
+          return sendNoStoreJson(res, {
+            access_token: result.accessToken,
+            id_token: result.idToken,
+            refresh_token: result.refreshToken,
+            token_type: "Bearer",
+            expires_in: result.expiresIn,
+          });
+        }
         default:
           throw new OAuthError(
             "unsupported_grant_type",
-            "Supported grants: client_credentials, refresh_token",
+            "Supported grants: authorization_code, client_credentials, refresh_token",
           );
       }
     });

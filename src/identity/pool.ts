@@ -34,6 +34,8 @@ import { RevocationState } from "./revocations";
 import { ADMIN_SCOPE } from "./scopes";
 import { SessionService } from "./sessions";
 import { SignInService } from "./signIn";
+import { HostedSignIn } from "./hostedSignIn";
+import { AuthorizationService } from "./authorization";
 import { SoftwareTokenService } from "./softwareTokens";
 import { srpPoolName, SrpVerifiers } from "./srpVerifiers";
 import { applyUsernameRule } from "./usernames";
@@ -75,6 +77,10 @@ export class UserPool {
   readonly sessions: SessionService;
   /** Sign-in conversations: initiateAuth / respondToAuthChallenge, signIn, software tokens. */
   readonly auth: SignInService;
+  /** The same conversation for the hosted sign-in page: it ends with a user, not tokens. */
+  readonly hostedAuth: HostedSignIn;
+  /** The OpenID provider's codes and hosted sessions (DESIGN §13). */
+  readonly authorization: AuthorizationService;
   readonly mfa: MfaService;
   /** AssociateSoftwareToken / VerifySoftwareToken, with an access token or an MFA_SETUP session. */
   readonly softwareTokens: SoftwareTokenService;
@@ -125,14 +131,10 @@ export class UserPool {
     const challenges = new ChallengeSessions(d.store, d.secrets.challengeSessionKey, d.now);
     this.softwareTokens = new SoftwareTokenService(d, challenges, this.mfa);
     this.afterAnswer = new AfterAnswer(d.logger);
-    this.auth = new SignInService(
-      d,
-      this.sessions,
-      challenges,
-      this.mfa,
-      sender,
-      new EmailSignIn(d, challenges, sender, this.afterAnswer),
-    );
+    const emailSignIn = new EmailSignIn(d, challenges, sender, this.afterAnswer);
+    this.auth = new SignInService(d, this.sessions, challenges, this.mfa, sender, emailSignIn);
+    this.hostedAuth = new HostedSignIn(d, challenges, this.mfa, sender, emailSignIn);
+    this.authorization = new AuthorizationService(d, this.sessions);
     this.recovery = new RecoveryService(d, this.users, this.sessions, sender, this.afterAnswer);
     this.directory = d.directory;
     this.verifier = new AccessTokenVerifier({

@@ -29,6 +29,15 @@ export interface RefreshRequest {
   refreshToken: string;
 }
 
+/** What the authorization code flow fixes about the session it starts (identity/authorization.ts). */
+export interface SessionStart {
+  /** Chosen before the code is spent, so a second use of the code can revoke this session. */
+  sessionId: string;
+  /** The hosted sign-in's authentication, not the exchange. */
+  authTimeSeconds: number;
+  nonce: string | null;
+}
+
 export class SessionService {
   constructor(private readonly d: IdentityDeps) {}
 
@@ -45,10 +54,12 @@ export class SessionService {
     user: UserRecord,
     groups: readonly string[],
     scopes: readonly string[],
+    start?: SessionStart,
   ): Promise<AuthenticationResult> {
     const nowMs = this.d.now();
     const nowSeconds = Math.floor(nowMs / 1000);
-    const sessionId = randomUUID();
+    const sessionId = start?.sessionId ?? randomUUID();
+    const authTimeSeconds = start?.authTimeSeconds ?? nowSeconds;
     const expiresAtSeconds = nowSeconds + client.refreshTokenValiditySeconds;
     const refreshToken = await sealRefreshToken(this.d.secrets.refreshTokenKey, {
       sessionId,
@@ -61,7 +72,7 @@ export class SessionService {
       sub: user.sub,
       clientId: client.clientId,
       scope: scopes.join(" "),
-      authTimeSeconds: nowSeconds,
+      authTimeSeconds,
       createdAtMs: nowMs,
       expiresAtMs: expiresAtSeconds * 1000,
       refreshTokenHash: this.refreshHash(refreshToken),
@@ -77,8 +88,9 @@ export class SessionService {
       client,
       user: { sub: user.sub, username: user.username, attributes: user.attributes, groups },
       sessionId,
-      authTimeSeconds: nowSeconds,
+      authTimeSeconds,
       scopes,
+      ...(start ? { authorizationCode: { nonce: start.nonce } } : {}),
     });
     return {
       accessToken: tokens.accessToken,
@@ -229,7 +241,11 @@ export class SessionService {
     }
   }
 
-  private async revokeSession(id: string, reason: "revoked" | "reuse_detected"): Promise<void> {
+  /** Revokes one session by its id: its tokens fail from the next request on. */
+  async revokeSession(
+    id: string,
+    reason: "revoked" | "reuse_detected" | "code_reused",
+  ): Promise<void> {
     const nowMs = this.d.now();
     await this.d.store.revokeSession(id, reason, nowMs);
     this.d.revocations.markSessionRevoked(id, nowMs);
@@ -292,6 +308,8 @@ export class SessionService {
     const nowMs = this.d.now();
     const ids = await this.d.store.revokeUserSessions(sub, reason, nowMs);
     for (const id of ids) this.d.revocations.markSessionRevoked(id, nowMs);
+    // The hosted sign-in page's sessions end too: its next authorize asks for the password.
+    await this.d.store.deleteUserHostedSessions(sub);
     return ids.length;
   }
 }

@@ -19,7 +19,6 @@
  * shape: CHALLENGE_REQUIRED, before anything is sent or stored, for a user with a challenge.
  */
 import { randomUUID } from "node:crypto";
-import { maskEmail } from "../delivery/mask";
 import type { MessageSender } from "../delivery/message";
 import { PoolgateError } from "../errors";
 import type { ChallengeName, ChallengeRecord, UserRecord } from "../store/store";
@@ -27,9 +26,18 @@ import { stepUser, type ChallengeSessions } from "./challenges";
 import { CodeHasher, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
 import type { EmailFirstFactorStep, EmailSignIn } from "./emailSignIn";
-import type { MfaDecision, MfaService } from "./mfa";
+import type { MfaService } from "./mfa";
 import { assertPasswordPolicy, MAX_PASSWORD_LENGTH } from "./passwords";
 import { grantUserScopes } from "./scopes";
+import {
+  badInput,
+  mfaStep,
+  required,
+  TEMPORARY_PASSWORD_EXPIRED,
+  WRONG_CODE,
+  WRONG_CREDENTIALS,
+  type Next,
+} from "./signInSteps";
 import type { AuthenticationResult, SessionService } from "./sessions";
 import { SrpSignIn } from "./srpSignIn";
 import { storedPassword } from "./storedPassword";
@@ -82,45 +90,23 @@ export interface IssuedChallenge {
   availableChallenges?: ChallengeName[];
 }
 
-export type AuthFlowResult =
-  | { kind: "tokens"; tokens: AuthenticationResult }
-  | { kind: "challenge"; challenge: IssuedChallenge };
+/** Where a conversation ends: `End` once every step is answered, or the next challenge. */
+export type FlowResult<End> = { kind: "challenge"; challenge: IssuedChallenge } | End;
 
-/** What a step decided, before anything is sent or stored for it. */
-type Next =
-  /** `groups`: the user's groups when this request has read them already. */
-  | { kind: "tokens"; groups?: readonly string[] }
-  | {
-      kind: "challenge";
-      name: ChallengeName;
-      parameters: Record<string, string>;
-      context?: Record<string, string>;
-    };
+/** The end of the API front doors' conversations: tokens. */
+export type AuthFlowResult = FlowResult<{ kind: "tokens"; tokens: AuthenticationResult }>;
 
-const WRONG_CREDENTIALS = "Incorrect username or password.";
-const WRONG_CODE = "Invalid code received for user";
-/** Cognito's message for a temporary password past TemporaryPasswordValidityDays. */
-const TEMPORARY_PASSWORD_EXPIRED =
-  "Temporary password has expired and must be reset by an administrator.";
-
-function badInput(message: string): PoolgateError {
-  return new PoolgateError("BAD_USER_INPUT", message);
-}
-
-function required(responses: Readonly<Record<string, string>>, name: string): string {
-  const value = responses[name];
-  if (typeof value !== "string" || value === "")
-    throw badInput(`Missing required parameter ${name}`);
-  return value;
-}
-
-export class SignInService {
+/**
+ * The conversation itself, for any ending: the API front doors end it with tokens
+ * (SignInService); the hosted sign-in page ends it with an authenticated user, whose tokens
+ * come later through an authorization code (identity/hostedSignIn.ts).
+ */
+export abstract class SignInEngine<End> {
   private readonly codes: CodeHasher;
   private readonly srp: SrpSignIn;
 
   constructor(
-    private readonly d: IdentityDeps,
-    private readonly sessions: SessionService,
+    protected readonly d: IdentityDeps,
     private readonly challenges: ChallengeSessions,
     private readonly mfa: MfaService,
     private readonly sender: MessageSender,
@@ -131,23 +117,15 @@ export class SignInService {
     this.srp = new SrpSignIn(d, challenges);
   }
 
-  /** USER_PASSWORD_AUTH in one call (the `signIn` mutation): tokens, or CHALLENGE_REQUIRED. */
-  async signIn(req: SignInRequest): Promise<AuthenticationResult> {
-    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
-    const requested = req.scopes ?? null;
-    const user = await this.checkPassword(req.username, req.password);
-    const next = await this.afterPassword(client, user, requested, req.password);
-    if (next.kind === "challenge") {
-      throw new PoolgateError(
-        "CHALLENGE_REQUIRED",
-        `The user must answer the ${next.name} challenge: sign in with initiateAuth.`,
-        { logDetail: `sign-in: ${next.name} required` },
-      );
-    }
-    return this.issueTokens(client, user, requested, next.groups);
-  }
+  /** The last step: every answer was right, the user is enabled, the lockout count cleared. */
+  protected abstract finish(
+    client: ClientView,
+    user: UserRecord,
+    requested: readonly string[] | null,
+    groups: readonly string[],
+  ): Promise<End>;
 
-  async initiateAuth(req: InitiateAuthRequest): Promise<AuthFlowResult> {
+  async initiateAuth(req: InitiateAuthRequest): Promise<FlowResult<End>> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
     return this.initiateAuthAs(client, req);
   }
@@ -156,7 +134,7 @@ export class SignInService {
   async initiateAuthAs(
     client: ClientView,
     req: Omit<InitiateAuthRequest, "clientId" | "clientSecret">,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     const requested = req.scopes ?? null;
     if (req.authFlow === "USER_AUTH" && req.preferredChallenge === "EMAIL_OTP")
       return this.emailStep(await this.email.start(client, req.username, requested));
@@ -188,7 +166,7 @@ export class SignInService {
     return this.proceed(client, user, requested, next);
   }
 
-  async respond(req: RespondRequest): Promise<AuthFlowResult> {
+  async respond(req: RespondRequest): Promise<FlowResult<End>> {
     const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
     return this.respondAs(client, req);
   }
@@ -197,7 +175,7 @@ export class SignInService {
   async respondAs(
     client: ClientView,
     req: Omit<RespondRequest, "clientId" | "clientSecret">,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     const responses = req.responses;
     if (req.challengeName === "PASSWORD_VERIFIER")
       return this.answerPasswordVerifier(client, responses);
@@ -235,7 +213,7 @@ export class SignInService {
    * error after the same work (a dummy hash is verified), and both count towards the lockout,
    * so the answer never tells whether a username exists. The count is not cleared here.
    */
-  private async checkPassword(rawUsername: string, password: string): Promise<UserRecord> {
+  protected async checkPassword(rawUsername: string, password: string): Promise<UserRecord> {
     const username = canonicalUsername(rawUsername, this.d.config.usernameCaseSensitive);
     if (password.length > MAX_PASSWORD_LENGTH) {
       // Refused before hashing: an attacker must not choose how much work a hash costs.
@@ -271,7 +249,7 @@ export class SignInService {
    * What follows a right password: the user's state (checked only now, as Cognito does).
    * `password` is null when it was proven without being sent (SRP): then nothing is rehashed.
    */
-  private async afterPassword(
+  protected async afterPassword(
     client: ClientView,
     user: UserRecord,
     requested: readonly string[] | null,
@@ -321,7 +299,7 @@ export class SignInService {
     client: ClientView,
     rawUsername: string,
     requested: readonly string[] | null,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     const username = canonicalUsername(rawUsername, this.d.config.usernameCaseSensitive);
     const user =
       username === undefined ? undefined : await this.d.store.getUserByUsername(username);
@@ -352,7 +330,7 @@ export class SignInService {
     record: ChallengeRecord,
     challengeName: "SELECT_CHALLENGE" | "PASSWORD" | "PASSWORD_SRP",
     responses: Readonly<Record<string, string>>,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     const answer =
       responses["ANSWER"] ?? (challengeName === "PASSWORD_SRP" ? "PASSWORD_SRP" : "PASSWORD");
     if (answer === "EMAIL_OTP")
@@ -394,7 +372,7 @@ export class SignInService {
   // ── SRP ─────────────────────────────────────────────────────────────────────────────────
 
   /** EMAIL_OTP as a first factor (identity/emailSignIn.ts). */
-  private emailStep(step: EmailFirstFactorStep): AuthFlowResult {
+  private emailStep(step: EmailFirstFactorStep): FlowResult<End> {
     return {
       kind: "challenge",
       challenge: { challengeName: "EMAIL_OTP", session: step.session, parameters: step.parameters },
@@ -402,7 +380,7 @@ export class SignInService {
   }
 
   /** PASSWORD_VERIFIER, with no Session (identity/srpSignIn.ts). */
-  private passwordVerifier(parameters: Record<string, string>): AuthFlowResult {
+  private passwordVerifier(parameters: Record<string, string>): FlowResult<End> {
     return {
       kind: "challenge",
       challenge: { challengeName: "PASSWORD_VERIFIER", session: undefined, parameters },
@@ -413,7 +391,7 @@ export class SignInService {
   private async answerPasswordVerifier(
     client: ClientView,
     responses: Readonly<Record<string, string>>,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     const { user, requestedScopes } = await this.srp.verify(client, responses);
     const next = await this.afterPassword(client, user, requestedScopes, null);
     return this.proceed(client, user, requestedScopes, next);
@@ -425,7 +403,7 @@ export class SignInService {
     client: ClientView,
     record: ChallengeRecord,
     responses: Readonly<Record<string, string>>,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     const user = await this.userOf(record);
     if (user.temporaryPasswordExpiresAtMs === null)
       throw new PoolgateError("INVALID_SESSION", "Invalid session for the user.", {
@@ -477,47 +455,14 @@ export class SignInService {
   // ── MFA ─────────────────────────────────────────────────────────────────────────────────
 
   private async afterFirstFactor(user: UserRecord): Promise<Next> {
-    return this.mfaStep(user, await this.mfa.decide(user));
-  }
-
-  private mfaStep(user: UserRecord, decision: MfaDecision): Next {
-    const base = { USER_ID_FOR_SRP: user.username };
-    switch (decision.kind) {
-      case "none":
-        return { kind: "tokens" };
-      case "challenge":
-        return decision.factor === "EMAIL_OTP"
-          ? {
-              kind: "challenge",
-              name: "EMAIL_OTP",
-              parameters: {
-                ...base,
-                CODE_DELIVERY_DELIVERY_MEDIUM: "EMAIL",
-                CODE_DELIVERY_DESTINATION: maskEmail(user.attributes["email"] ?? ""),
-              },
-            }
-          : { kind: "challenge", name: "SOFTWARE_TOKEN_MFA", parameters: base };
-      case "select":
-        return {
-          kind: "challenge",
-          name: "SELECT_MFA_TYPE",
-          parameters: { ...base, MFAS_CAN_CHOOSE: JSON.stringify(decision.factors) },
-          context: { factors: decision.factors.join(",") },
-        };
-      case "setup":
-        return {
-          kind: "challenge",
-          name: "MFA_SETUP",
-          parameters: { ...base, MFAS_CAN_SETUP: JSON.stringify(decision.factors) },
-        };
-    }
+    return mfaStep(user, await this.mfa.decide(user));
   }
 
   private async answerTotp(
     client: ClientView,
     record: ChallengeRecord,
     responses: Readonly<Record<string, string>>,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     const user = await this.userOf(record);
     const code = required(responses, "SOFTWARE_TOKEN_MFA_CODE");
     await this.reserveSignInAttempt(user);
@@ -535,7 +480,7 @@ export class SignInService {
     client: ClientView,
     record: ChallengeRecord,
     responses: Readonly<Record<string, string>>,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     if (record.context["firstFactor"] === "EMAIL_OTP") {
       // Passwordless: the code is the first factor, and no second one follows (as Cognito).
       const user = await this.email.verify(record, required(responses, "EMAIL_OTP_CODE"));
@@ -558,13 +503,13 @@ export class SignInService {
     client: ClientView,
     record: ChallengeRecord,
     responses: Readonly<Record<string, string>>,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     const answer = required(responses, "ANSWER");
     const offered = (record.context["factors"] ?? "").split(",");
     if (!offered.includes(answer) || (answer !== "SOFTWARE_TOKEN_MFA" && answer !== "EMAIL_OTP"))
       throw badInput(`ANSWER must be one of ${offered.join(", ")}`);
     const user = await this.userOf(record);
-    const next = this.mfaStep(user, { kind: "challenge", factor: answer });
+    const next = mfaStep(user, { kind: "challenge", factor: answer });
     // Spent once the email code (if any) is out: a failed delivery leaves the choice to retry.
     return this.proceed(client, user, record.requestedScopes, next, record);
   }
@@ -572,7 +517,7 @@ export class SignInService {
   private async answerMfaSetup(
     client: ClientView,
     record: ChallengeRecord,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     if (record.context["totp"] !== "verified")
       throw new PoolgateError(
         "SOFTWARE_TOKEN_MFA_NOT_FOUND",
@@ -605,7 +550,7 @@ export class SignInService {
     requested: readonly string[] | null,
     next: Next,
     spend?: ChallengeRecord,
-  ): Promise<AuthFlowResult> {
+  ): Promise<FlowResult<End>> {
     if (next.kind === "tokens") {
       if (spend) await this.challenges.spend(spend);
       return this.tokensFor(client, user, requested, next.groups);
@@ -641,27 +586,69 @@ export class SignInService {
     client: ClientView,
     user: UserRecord,
     requested: readonly string[] | null,
-    groups?: readonly string[],
-  ): Promise<AuthFlowResult> {
-    return { kind: "tokens", tokens: await this.issueTokens(client, user, requested, groups) };
+    knownGroups?: readonly string[],
+  ): Promise<End> {
+    const groups = await this.complete(user, knownGroups);
+    return this.finish(client, user, requested, groups);
   }
 
-  /** The end of every conversation: a new session, and the lockout count cleared. */
-  private async issueTokens(
-    client: ClientView,
+  /** Every conversation's last check: the user is still enabled; the lockout count cleared. */
+  protected async complete(
     user: UserRecord,
-    requested: readonly string[] | null,
     knownGroups?: readonly string[],
-  ): Promise<AuthenticationResult> {
+  ): Promise<readonly string[]> {
     if (!user.enabled || this.d.revocations.isUserBlocked(user.sub))
       throw new PoolgateError("NOT_AUTHORIZED", "User is disabled.");
     const groups = knownGroups ?? (await this.d.store.getGroupsForUsers([user.sub]))[0] ?? [];
-    const scopes = grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups);
     await this.d.lockout.clear(`signin:${user.username}`);
-    return this.sessions.startSession(client, user, groups, scopes);
+    return groups;
   }
 
   private userOf(record: ChallengeRecord): Promise<UserRecord> {
     return stepUser(this.d, record);
+  }
+}
+
+/** The API front doors' engine (GraphQL, Cognito's API): conversations end with a new session. */
+export class SignInService extends SignInEngine<{ kind: "tokens"; tokens: AuthenticationResult }> {
+  constructor(
+    d: IdentityDeps,
+    private readonly sessions: SessionService,
+    challenges: ChallengeSessions,
+    mfa: MfaService,
+    sender: MessageSender,
+    email: EmailSignIn,
+  ) {
+    super(d, challenges, mfa, sender, email);
+  }
+
+  /** USER_PASSWORD_AUTH in one call (the `signIn` mutation): tokens, or CHALLENGE_REQUIRED. */
+  async signIn(req: SignInRequest): Promise<AuthenticationResult> {
+    const client = await this.d.clients.authenticate(req.clientId, req.clientSecret);
+    const requested = req.scopes ?? null;
+    const user = await this.checkPassword(req.username, req.password);
+    const next = await this.afterPassword(client, user, requested, req.password);
+    if (next.kind === "challenge") {
+      throw new PoolgateError(
+        "CHALLENGE_REQUIRED",
+        `The user must answer the ${next.name} challenge: sign in with initiateAuth.`,
+        { logDetail: `sign-in: ${next.name} required` },
+      );
+    }
+    return (await this.finish(client, user, requested, await this.complete(user, next.groups)))
+      .tokens;
+  }
+
+  protected async finish(
+    client: ClientView,
+    user: UserRecord,
+    requested: readonly string[] | null,
+    groups: readonly string[],
+  ): Promise<{ kind: "tokens"; tokens: AuthenticationResult }> {
+    const scopes = grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups);
+    return {
+      kind: "tokens",
+      tokens: await this.sessions.startSession(client, user, groups, scopes),
+    };
   }
 }

@@ -37,6 +37,10 @@ export interface IdTokenClaims {
   event_id: string;
   "cognito:username": string;
   "cognito:groups"?: string[];
+  /** The authorization request's nonce (OpenID Connect Core §2), on the code flow's first ID token. */
+  nonce?: string;
+  /** Left half of SHA-256 of the access token issued with it, base64url (OpenID Connect Core §3.1.3.6). */
+  at_hash?: string;
   email?: string;
   email_verified?: boolean;
   phone_number?: string;

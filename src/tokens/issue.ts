@@ -2,7 +2,7 @@
  * Mints ID and access tokens (RS256 JWS). Pure: the signer, the clock and every input come
  * in as arguments.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { SignJWT, type JWTPayload } from "jose";
 import type { SigningKey } from "./keyring";
 import { SIGNING_ALG } from "./keyring";
@@ -31,6 +31,8 @@ export interface UserTokenInput {
   sessionId: string;
   authTimeSeconds: number;
   scopes: readonly string[];
+  /** The authorization code flow's ID token: the request's nonce, and `at_hash`. */
+  authorizationCode?: { nonce: string | null };
 }
 
 export interface IssuedUserTokens {
@@ -44,6 +46,15 @@ async function sign(payload: JWTPayload, signer: SigningKey): Promise<string> {
   return new SignJWT(payload)
     .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: "JWT" })
     .sign(signer.privateKey);
+}
+
+/** OpenID Connect Core §3.1.3.6: the left half of SHA-256 of the token's ASCII, base64url. */
+export function accessTokenHash(accessToken: string): string {
+  return createHash("sha256")
+    .update(accessToken, "ascii")
+    .digest()
+    .subarray(0, 16)
+    .toString("base64url");
 }
 
 /** The ID and access token of one authentication event (a sign-in or a refresh). */
@@ -83,6 +94,14 @@ export async function issueUserTokens(input: UserTokenInput): Promise<IssuedUser
     iat: nowSeconds,
     jti: randomUUID(),
   };
+  if (input.authorizationCode) {
+    // at_hash needs the signed access token, so the two are signed one after the other.
+    const accessToken = await sign(accessClaims, signer);
+    const { nonce } = input.authorizationCode;
+    if (nonce !== null) idClaims.nonce = nonce;
+    idClaims.at_hash = accessTokenHash(accessToken);
+    return { idToken: await sign(idClaims, signer), accessToken, accessClaims, idClaims };
+  }
   const [accessToken, idToken] = await Promise.all([
     sign(accessClaims, signer),
     sign(idClaims, signer),

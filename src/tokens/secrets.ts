@@ -23,6 +23,8 @@ export interface DerivedSecrets {
   srpMadeUpKey: Uint8Array;
   /** Encrypts the secrets of access keys at rest, for SigV4 (JWE dir + A256GCM). */
   accessKeySecretKey: Uint8Array;
+  /** Seals the hosted sign-in page's conversation state, and keys its CSRF tokens. */
+  hostedSignInKey: Uint8Array;
 }
 
 function derive(masterKey: Uint8Array, purpose: string): Uint8Array {
@@ -43,6 +45,7 @@ export function deriveSecrets(masterKey: Uint8Array): DerivedSecrets {
     srpVerifierKey: derive(masterKey, "srp-verifiers"),
     srpMadeUpKey: derive(masterKey, "srp-made-up"),
     accessKeySecretKey: derive(masterKey, "access-key-secrets"),
+    hostedSignInKey: derive(masterKey, "hosted-sign-in"),
   };
 }
 

@@ -65,4 +65,6 @@ export interface AuthorizationStore {
   getHostedSession(idHash: string, nowMs: number): Promise<HostedSessionRecord | undefined>;
   /** Deletes it; false when there was none. */
   deleteHostedSession(idHash: string): Promise<boolean>;
+  /** Deletes every hosted session of a user → how many. */
+  deleteUserHostedSessions(sub: string): Promise<number>;
 }
