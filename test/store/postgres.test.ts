@@ -134,6 +134,55 @@ describe("PostgresStore on a real server", () => {
       }
     });
 
+    it("an upgrade from version 7 keeps the client_credentials grant of confidential clients only, and no URLs", async () => {
+      const empty = await freshDatabase();
+      await onDatabase(empty, async (client) => {
+        await client.query(
+          "CREATE TABLE schema_migrations " +
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)",
+        );
+        for (const migration of postgresMigrations.filter((m) => m.version <= 7)) {
+          await client.query(migration.sql);
+          await client.query(
+            "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, 0)",
+            [migration.version, migration.name],
+          );
+        }
+        for (const [clientId, secretHash] of [
+          ["old-public", null],
+          ["old-confidential", "secret-hash"],
+        ]) {
+          await client.query(
+            "INSERT INTO clients (client_id, name, secret_hash, allowed_scopes, " +
+              "access_token_validity_seconds, id_token_validity_seconds, " +
+              "refresh_token_validity_seconds, rotate_refresh_tokens, " +
+              "refresh_token_reuse_grace_seconds, enabled, created_at_ms) " +
+              `VALUES ($1, 'old', $2, '["openid"]', 3600, 3600, 86400, false, 0, true, 1)`,
+            [clientId, secretHash],
+          );
+        }
+      });
+      const store = await openPostgresStore({ connectionString: empty.url });
+      try {
+        await store.migrate();
+        expect(await store.getClient("old-public")).toMatchObject({
+          allowedScopes: ["openid"],
+          callbackUrls: [],
+          logoutUrls: [],
+          allowedOAuthFlows: [],
+        });
+        expect(await store.getClient("old-confidential")).toMatchObject({
+          secretHash: "secret-hash",
+          callbackUrls: [],
+          logoutUrls: [],
+          allowedOAuthFlows: ["client_credentials"],
+        });
+      } finally {
+        await store.close();
+        await empty.drop();
+      }
+    });
+
     it("openStore opens postgres:// and postgresql:// URLs with the migrations applied", async () => {
       for (const scheme of ["postgres:", "postgresql:"]) {
         const empty = await freshDatabase();
