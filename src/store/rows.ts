@@ -5,6 +5,7 @@
  */
 import type {
   AccessKeyRecord,
+  AuthorizationCodeRecord,
   ChallengeName,
   ChallengeRecord,
   ChangeEvent,
@@ -13,6 +14,7 @@ import type {
   CodePurpose,
   CodeRecord,
   GroupRecord,
+  HostedSessionRecord,
   KeyRecord,
   LockoutRecord,
   MfaFactor,
@@ -167,6 +169,29 @@ export type AccessKeyRow = {
   description: string;
   created_at_ms: number;
   last_used_at_ms: number | null;
+};
+
+export type AuthorizationCodeRow = {
+  code_hash: string;
+  client_id: string;
+  sub: string;
+  redirect_uri: string;
+  code_challenge: string | null;
+  scope: string;
+  nonce: string | null;
+  auth_time_seconds: number;
+  created_at_ms: number;
+  expires_at_ms: number;
+  redeemed_at_ms: number | null;
+  session_id: string | null;
+};
+
+export type HostedSessionRow = {
+  id_hash: string;
+  sub: string;
+  auth_time_seconds: number;
+  created_at_ms: number;
+  expires_at_ms: number;
 };
 
 export type GroupRow = {
@@ -513,6 +538,60 @@ export function challengeFromRow<Flag, Json>(
     createdAtMs: row.created_at_ms,
     expiresAtMs: row.expires_at_ms,
     spentAtMs: row.spent_at_ms,
+  };
+}
+
+export function authorizationCodeToRow(code: AuthorizationCodeRecord): AuthorizationCodeRow {
+  return {
+    code_hash: code.codeHash,
+    client_id: code.clientId,
+    sub: code.sub,
+    redirect_uri: code.redirectUri,
+    code_challenge: code.codeChallenge,
+    scope: code.scope,
+    nonce: code.nonce,
+    auth_time_seconds: code.authTimeSeconds,
+    created_at_ms: code.createdAtMs,
+    expires_at_ms: code.expiresAtMs,
+    redeemed_at_ms: code.redeemedAtMs,
+    session_id: code.sessionId,
+  };
+}
+
+export function authorizationCodeFromRow(row: AuthorizationCodeRow): AuthorizationCodeRecord {
+  return {
+    codeHash: row.code_hash,
+    clientId: row.client_id,
+    sub: row.sub,
+    redirectUri: row.redirect_uri,
+    codeChallenge: row.code_challenge,
+    scope: row.scope,
+    nonce: row.nonce,
+    authTimeSeconds: row.auth_time_seconds,
+    createdAtMs: row.created_at_ms,
+    expiresAtMs: row.expires_at_ms,
+    redeemedAtMs: row.redeemed_at_ms,
+    sessionId: row.session_id,
+  };
+}
+
+export function hostedSessionToRow(session: HostedSessionRecord): HostedSessionRow {
+  return {
+    id_hash: session.idHash,
+    sub: session.sub,
+    auth_time_seconds: session.authTimeSeconds,
+    created_at_ms: session.createdAtMs,
+    expires_at_ms: session.expiresAtMs,
+  };
+}
+
+export function hostedSessionFromRow(row: HostedSessionRow): HostedSessionRecord {
+  return {
+    idHash: row.id_hash,
+    sub: row.sub,
+    authTimeSeconds: row.auth_time_seconds,
+    createdAtMs: row.created_at_ms,
+    expiresAtMs: row.expires_at_ms,
   };
 }
 

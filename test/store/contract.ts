@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { StoreConflictError, StoreUnavailableError } from "../../src/store/store";
 import { reserveStoredAttempt } from "../../src/identity/lockout";
 import { userStatus } from "../../src/identity/views";
+import { describeAuthorizationContract } from "./authorizationContract";
 import { lockoutOf } from "./lockouts";
 import type {
   AccessKeyRecord,
@@ -1706,6 +1707,8 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         });
       });
     });
+
+    describeAuthorizationContract(() => store);
 
     describe("pool settings", () => {
       it("reads back what was set, undefined for an unknown name, and the last value wins", async () => {

@@ -365,6 +365,34 @@ describe("PostgresStore on a real server", () => {
       }
     });
 
+    it("concurrent exchanges of one authorization code on two instances: exactly one redeems", async () => {
+      for (let round = 0; round < 10; round++) {
+        const codeHash = `code-${randomUUID()}`;
+        await a.createAuthorizationCode({
+          codeHash,
+          clientId: "client",
+          sub: randomUUID(),
+          redirectUri: "https://app.example/cb",
+          codeChallenge: null,
+          scope: "openid",
+          nonce: null,
+          authTimeSeconds: Math.floor(T0 / 1000),
+          createdAtMs: T0,
+          expiresAtMs: T0 + 300_000,
+          redeemedAtMs: null,
+          sessionId: null,
+        });
+        const outcomes = await Promise.all(
+          Array.from({ length: 10 }, (_, index) =>
+            (index % 2 === 0 ? a : b).redeemAuthorizationCode(codeHash, T0 + 1, `s-${index}`),
+          ),
+        );
+        const kinds = outcomes.map((outcome) => outcome.outcome);
+        expect(kinds.filter((kind) => kind === "redeemed")).toHaveLength(1);
+        expect(kinds.filter((kind) => kind === "reused")).toHaveLength(9);
+      }
+    });
+
     it("concurrent revocations of one session: one wins and emits a single event", async () => {
       const session = newSession();
       await a.createSession(session);
