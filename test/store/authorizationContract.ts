@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { StoreConflictError } from "../../src/store/store";
-import type { AuthorizationCodeRecord, HostedSessionRecord, Store } from "../../src/store/store";
+import type {
+  AuthorizationCodeRecord,
+  HostedSessionRecord,
+  PruneCutoffs,
+  Store,
+} from "../../src/store/store";
 
 /** A fixed "now", as in ./contract.ts: every time is passed explicitly. */
 const T0 = 1_700_000_000_000;
@@ -170,6 +175,72 @@ export function describeAuthorizationContract(getStore: () => Store): void {
         store.createHostedSession(newHostedSession({ idHash: session.idHash })),
       ).rejects.toBeInstanceOf(StoreConflictError);
       expect(await store.getHostedSession(session.idHash, T0)).toEqual(session);
+    });
+  });
+
+  describe("prune of authorization codes and hosted sessions", () => {
+    // Times far below T0 and apart from ./contract.ts's prune tests (1_000_000), so that
+    // neither prunes what the other counts.
+    const P = 2_000_000;
+    const only = (cutoffs: Partial<PruneCutoffs>): PruneCutoffs => ({
+      changesBeforeMs: 0,
+      sessionsExpiredBeforeMs: 0,
+      lockoutsIdleBeforeMs: 0,
+      heartbeatsBeforeMs: 0,
+      challengesExpiredBeforeMs: 0,
+      codesExpiredBeforeMs: 0,
+      authorizationCodesExpiredBeforeMs: 0,
+      hostedSessionsExpiredBeforeMs: 0,
+      ...cutoffs,
+    });
+    const none = {
+      changes: 0,
+      sessions: 0,
+      lockouts: 0,
+      heartbeats: 0,
+      challenges: 0,
+      codes: 0,
+      authorizationCodes: 0,
+      hostedSessions: 0,
+    };
+
+    it("deletes codes (redeemed or not) and hosted sessions that expired before their own cut-off, and keeps the rest", async () => {
+      const store = getStore();
+      const expiredOpen = newCode({ createdAtMs: P - CODE_MS, expiresAtMs: P - 1 });
+      const expiredRedeemed = newCode({ createdAtMs: P - CODE_MS, expiresAtMs: P - 1 });
+      const codeAtCutoff = newCode({ createdAtMs: P - CODE_MS, expiresAtMs: P });
+      for (const code of [expiredOpen, expiredRedeemed, codeAtCutoff]) {
+        await store.createAuthorizationCode(code);
+      }
+      await store.redeemAuthorizationCode(expiredRedeemed.codeHash, P - 2, "spent");
+      const expiredSession = newHostedSession({ createdAtMs: P - 100, expiresAtMs: P - 1 });
+      const sessionAtCutoff = newHostedSession({ createdAtMs: P - 100, expiresAtMs: P });
+      await store.createHostedSession(expiredSession);
+      await store.createHostedSession(sessionAtCutoff);
+
+      expect(await store.prune(only({ authorizationCodesExpiredBeforeMs: P }))).toEqual({
+        ...none,
+        authorizationCodes: 2,
+      });
+      expect(await store.getHostedSession(expiredSession.idHash, 0)).toEqual(expiredSession);
+      expect(await store.prune(only({ hostedSessionsExpiredBeforeMs: P }))).toEqual({
+        ...none,
+        hostedSessions: 1,
+      });
+
+      expect(await store.getHostedSession(expiredSession.idHash, 0)).toBeUndefined();
+      expect(await store.getHostedSession(sessionAtCutoff.idHash, 0)).toEqual(sessionAtCutoff);
+      // A pruned redeemed code is no longer known as a reuse: it is missing, like any other.
+      expect(await store.redeemAuthorizationCode(expiredRedeemed.codeHash, P - 1, "x")).toEqual({
+        outcome: "missing",
+      });
+      expect(await store.redeemAuthorizationCode(expiredOpen.codeHash, P - 2, "x")).toEqual({
+        outcome: "missing",
+      });
+      expect(await store.redeemAuthorizationCode(codeAtCutoff.codeHash, P - 1, "kept")).toEqual({
+        outcome: "redeemed",
+        code: codeAtCutoff,
+      });
     });
   });
 }

@@ -1730,8 +1730,19 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         heartbeatsBeforeMs: ms,
         challengesExpiredBeforeMs: ms,
         codesExpiredBeforeMs: ms,
+        authorizationCodesExpiredBeforeMs: ms,
+        hostedSessionsExpiredBeforeMs: ms,
       });
-      const none = { changes: 0, sessions: 0, lockouts: 0, heartbeats: 0, challenges: 0, codes: 0 };
+      const none = {
+        changes: 0,
+        sessions: 0,
+        lockouts: 0,
+        heartbeats: 0,
+        challenges: 0,
+        codes: 0,
+        authorizationCodes: 0,
+        hostedSessions: 0,
+      };
 
       it("each table by its own cut-off, and says how many rows went", async () => {
         const subject = randomUUID();

@@ -274,6 +274,8 @@ describe("PostgresStore on a real server", () => {
       heartbeatsBeforeMs: 0,
       challengesExpiredBeforeMs: 0,
       codesExpiredBeforeMs: 0,
+      authorizationCodesExpiredBeforeMs: 0,
+      hostedSessionsExpiredBeforeMs: 0,
     };
 
     it("one instance at a time: skipped while another holds the prune lock, run once it is free", async () => {
@@ -290,6 +292,8 @@ describe("PostgresStore on a real server", () => {
           heartbeats: 0,
           challenges: 0,
           codes: 0,
+          authorizationCodes: 0,
+          hostedSessions: 0,
         });
       } finally {
         await holder.end();
