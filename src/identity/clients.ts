@@ -127,6 +127,9 @@ export class ClientService {
         "authSessionValidityMinutes",
         input.authSessionValidityMinutes,
       ),
+      callbackUrls: [],
+      logoutUrls: [],
+      allowedOAuthFlows: clientSecret ? ["client_credentials"] : [],
       enabled: true,
       createdAtMs: nowMs,
     };
