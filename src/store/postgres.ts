@@ -481,6 +481,10 @@ export class PostgresStore implements Store {
     return this.authorization.deleteHostedSession(idHash);
   }
 
+  deleteUserHostedSessions(sub: string): Promise<number> {
+    return this.authorization.deleteUserHostedSessions(sub);
+  }
+
   // internals
 
   /**

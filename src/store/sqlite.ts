@@ -450,6 +450,10 @@ export class SqliteStore implements Store {
     return this.guard(() => this.authorization.deleteHostedSession(idHash));
   }
 
+  deleteUserHostedSessions(sub: string): Promise<number> {
+    return this.guard(() => this.authorization.deleteUserHostedSessions(sub));
+  }
+
   // internals
 
   /**

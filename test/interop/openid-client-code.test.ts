@@ -62,10 +62,7 @@ describe("openid-client v6: authorization code flow with PKCE", () => {
   afterAll(() => gw.close());
 
   /** Authorize → the hosted sign-in form → the password → back at the callback. */
-  async function signInThroughPages(
-    browser: HostedBrowser,
-    authorizationUrl: URL,
-  ): Promise<URL> {
+  async function signInThroughPages(browser: HostedBrowser, authorizationUrl: URL): Promise<URL> {
     const first = await browser.follow(authorizationUrl.toString());
     if (first.left) return new URL(first.left);
     expect(first.page.status).toBe(200);

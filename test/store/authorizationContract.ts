@@ -167,6 +167,19 @@ export function describeAuthorizationContract(getStore: () => Store): void {
       expect(await store.getHostedSession(other.idHash, T0)).toEqual(other);
     });
 
+    it("deleteUserHostedSessions ends every session of one user and no one else's", async () => {
+      const store = getStore();
+      const first = newHostedSession();
+      const second = newHostedSession({ sub: first.sub });
+      const stranger = newHostedSession();
+      for (const session of [first, second, stranger]) await store.createHostedSession(session);
+      expect(await store.deleteUserHostedSessions(first.sub)).toBe(2);
+      expect(await store.getHostedSession(first.idHash, T0)).toBeUndefined();
+      expect(await store.getHostedSession(second.idHash, T0)).toBeUndefined();
+      expect(await store.getHostedSession(stranger.idHash, T0)).toEqual(stranger);
+      expect(await store.deleteUserHostedSessions(first.sub)).toBe(0);
+    });
+
     it("error flow: a duplicate id hash is a conflict", async () => {
       const store = getStore();
       const session = newHostedSession();

@@ -93,7 +93,10 @@ export class HostedBrowser {
    * Follows redirects on this origin until a page, or until a redirect leaves the origin
    * (the client's callback): then its URL is returned as `left`.
    */
-  async follow(url: string, init: Parameters<HostedBrowser["request"]>[1] = {}): Promise<{ page: Page; left?: string }> {
+  async follow(
+    url: string,
+    init: Parameters<HostedBrowser["request"]>[1] = {},
+  ): Promise<{ page: Page; left?: string }> {
     let page = await this.request(url, init);
     for (let hops = 0; hops < 10; hops++) {
       const location = page.headers.get("location");
@@ -106,9 +109,18 @@ export class HostedBrowser {
   }
 
   /** Submits the form of `page` whose step is `step`, with `values` over its own fields. */
-  async submit(page: Page, step: string, values: Record<string, string> = {}): Promise<{ page: Page; left?: string }> {
+  async submit(
+    page: Page,
+    step: string,
+    values: Record<string, string> = {},
+  ): Promise<{ page: Page; left?: string }> {
     const form = formsOf(page.html).find((f) => f.step === step);
-    if (!form) throw new Error(`no "${step}" form on the page: ${formsOf(page.html).map((f) => f.step).join(", ")}\n${page.html.slice(0, 3000)}`);
+    if (!form)
+      throw new Error(
+        `no "${step}" form on the page: ${formsOf(page.html)
+          .map((f) => f.step)
+          .join(", ")}\n${page.html.slice(0, 3000)}`,
+      );
     return this.follow(`${this.origin}/login`, {
       form: { ...form.fields, ...values },
       headers: { origin: this.origin, "sec-fetch-site": "same-origin" },

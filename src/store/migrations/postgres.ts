@@ -268,6 +268,8 @@ export const postgresMigrations: readonly PostgresMigration[] = [
         expires_at_ms BIGINT NOT NULL
       );
       CREATE INDEX hosted_sessions_expires_at_ms ON hosted_sessions (expires_at_ms);
+      -- Global sign-out, disabling and password resets end a user's hosted sessions.
+      CREATE INDEX hosted_sessions_sub ON hosted_sessions (sub);
     `,
   },
 ];

@@ -278,6 +278,8 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         expires_at_ms INTEGER NOT NULL
       ) STRICT;
       CREATE INDEX hosted_sessions_expires_at_ms ON hosted_sessions (expires_at_ms);
+      -- Global sign-out, disabling and password resets end a user's hosted sessions.
+      CREATE INDEX hosted_sessions_sub ON hosted_sessions (sub);
     `,
   },
 ];

@@ -101,4 +101,9 @@ export class PostgresAuthorization {
     ]);
     return (rowCount ?? 0) > 0;
   }
+
+  async deleteUserHostedSessions(sub: string): Promise<number> {
+    const { rowCount } = await this.pg.query("DELETE FROM hosted_sessions WHERE sub = $1", [sub]);
+    return rowCount ?? 0;
+  }
 }

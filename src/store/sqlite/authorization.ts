@@ -84,4 +84,8 @@ export class SqliteAuthorization {
       this.sql.statement("DELETE FROM hosted_sessions WHERE id_hash = ?").run(idHash).changes > 0
     );
   }
+
+  deleteUserHostedSessions(sub: string): number {
+    return this.sql.statement("DELETE FROM hosted_sessions WHERE sub = ?").run(sub).changes;
+  }
 }
