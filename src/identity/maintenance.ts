@@ -9,7 +9,13 @@
  *     plus skew) concerns no live token; a margin covers the clocks of other instances;
  *   - a failed-attempt counter idle for longer than the reset time counts as none;
  *   - a challenge session or a one-time code past its `expiresAtMs` can no longer be spent
- *     (the store's spendChallenge, countWrongAnswer and redeemCode refuse it), so it goes at once.
+ *     (the store's spendChallenge, countWrongAnswer and redeemCode refuse it), so it goes at once;
+ *     so does a hosted sign-in session past its `expiresAtMs` (getHostedSession ignores it);
+ *   - an authorization code is kept for AUTHORIZATION_CODE_PRUNE_DELAY_MS past its expiry: a
+ *     redeemed one answers a second exchange as "reused", so that the session the first one
+ *     started can be revoked (RFC 6749 §4.1.2). This is the one cut-off that changes an answer:
+ *     a later replay finds no code ("missing") and is refused like any unknown code, but
+ *     nothing is revoked for it.
  */
 import type { LifecycleStore, PruneCounts, PruneCutoffs } from "../store/store";
 import { LOCKOUT_RESET_AFTER_MS } from "./lockout";
@@ -18,6 +24,8 @@ import { LOCKOUT_RESET_AFTER_MS } from "./lockout";
 export const FEED_PRUNE_MARGIN_MS = 60 * 60 * 1000;
 /** The first prune after start: soon, so that instances restarted more often than the interval still prune. */
 const FIRST_PRUNE_DELAY_MS = 60 * 1000;
+/** How long an expired authorization code is kept, so that a replay soon after expiry is still a reuse. */
+export const AUTHORIZATION_CODE_PRUNE_DELAY_MS = 60 * 60 * 1000;
 
 export function pruneCutoffs(nowMs: number, revocationWindowMs: number): PruneCutoffs {
   const feedCutoff = nowMs - revocationWindowMs - FEED_PRUNE_MARGIN_MS;
@@ -29,6 +37,8 @@ export function pruneCutoffs(nowMs: number, revocationWindowMs: number): PruneCu
     heartbeatsBeforeMs: feedCutoff,
     challengesExpiredBeforeMs: nowMs,
     codesExpiredBeforeMs: nowMs,
+    authorizationCodesExpiredBeforeMs: nowMs - AUTHORIZATION_CODE_PRUNE_DELAY_MS,
+    hostedSessionsExpiredBeforeMs: nowMs,
   };
 }
 

@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { PostgresAccess, Queryable } from "./postgres/access";
 import { PostgresAccessKeys } from "./postgres/accessKeys";
+import { PostgresAuthorization } from "./postgres/authorization";
 import { PostgresChallenges } from "./postgres/challenges";
 import { ChangeWatchers } from "./postgres/changeWatchers";
 import { PostgresClients } from "./postgres/clients";
@@ -24,17 +25,20 @@ import { PostgresUsers } from "./postgres/users";
 import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
   AccessKeyRecord,
+  AuthorizationCodeRecord,
   ChallengeRecord,
   ChangeEvent,
   ChangeNote,
   ClientPatch,
   CodePurpose,
   CodeRecord,
+  CodeRedemption,
   PruneCounts,
   PruneCutoffs,
   ClientRecord,
   GroupListing,
   GroupRecord,
+  HostedSessionRecord,
   KeyRecord,
   LockoutRecord,
   MfaRecord,
@@ -95,6 +99,7 @@ export class PostgresStore implements Store {
   private readonly codes: PostgresCodes;
   private readonly challenges: PostgresChallenges;
   private readonly accessKeys: PostgresAccessKeys;
+  private readonly authorization: PostgresAuthorization;
   private readonly feed: PostgresFeed;
 
   constructor(options: PostgresStoreOptions) {
@@ -138,6 +143,7 @@ export class PostgresStore implements Store {
     this.codes = new PostgresCodes(access);
     this.challenges = new PostgresChallenges(access);
     this.accessKeys = new PostgresAccessKeys(access);
+    this.authorization = new PostgresAuthorization(access);
     this.feed = new PostgresFeed(access);
   }
 
@@ -447,6 +453,32 @@ export class PostgresStore implements Store {
 
   touchAccessKey(accessKeyId: string, nowMs: number): Promise<void> {
     return this.accessKeys.touch(accessKeyId, nowMs);
+  }
+
+  // the OpenID provider's codes and hosted sessions (./postgres/authorization.ts)
+
+  createAuthorizationCode(code: AuthorizationCodeRecord): Promise<void> {
+    return this.authorization.createCode(code);
+  }
+
+  redeemAuthorizationCode(
+    codeHash: string,
+    nowMs: number,
+    sessionId: string,
+  ): Promise<CodeRedemption> {
+    return this.authorization.redeemCode(codeHash, nowMs, sessionId);
+  }
+
+  createHostedSession(session: HostedSessionRecord): Promise<void> {
+    return this.authorization.createHostedSession(session);
+  }
+
+  getHostedSession(idHash: string, nowMs: number): Promise<HostedSessionRecord | undefined> {
+    return this.authorization.getHostedSession(idHash, nowMs);
+  }
+
+  deleteHostedSession(idHash: string): Promise<boolean> {
+    return this.authorization.deleteHostedSession(idHash);
   }
 
   // internals

@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { SqliteAccess } from "./sqlite/access";
 import { SqliteAccessKeys } from "./sqlite/accessKeys";
+import { SqliteAuthorization } from "./sqlite/authorization";
 import { SqliteChallenges } from "./sqlite/challenges";
 import { SqliteClients } from "./sqlite/clients";
 import { SqliteCodes } from "./sqlite/codes";
@@ -20,6 +21,7 @@ import { SqliteUsers } from "./sqlite/users";
 import { StoreConflictError, StoreUnavailableError, StoreWriteRefusedError } from "./store";
 import type {
   AccessKeyRecord,
+  AuthorizationCodeRecord,
   ChallengeRecord,
   ChangeEvent,
   ChangeKind,
@@ -27,11 +29,13 @@ import type {
   ClientPatch,
   CodePurpose,
   CodeRecord,
+  CodeRedemption,
   PruneCounts,
   PruneCutoffs,
   ClientRecord,
   GroupListing,
   GroupRecord,
+  HostedSessionRecord,
   KeyRecord,
   LockoutRecord,
   MfaRecord,
@@ -92,6 +96,7 @@ export class SqliteStore implements Store {
   private readonly codes: SqliteCodes;
   private readonly challenges: SqliteChallenges;
   private readonly accessKeys: SqliteAccessKeys;
+  private readonly authorization: SqliteAuthorization;
   private readonly feed: SqliteFeed;
 
   constructor(private readonly db: Database.Database) {
@@ -118,6 +123,7 @@ export class SqliteStore implements Store {
     this.codes = new SqliteCodes(access);
     this.challenges = new SqliteChallenges(access);
     this.accessKeys = new SqliteAccessKeys(access);
+    this.authorization = new SqliteAuthorization(access);
     this.feed = new SqliteFeed(access);
   }
 
@@ -416,6 +422,32 @@ export class SqliteStore implements Store {
 
   touchAccessKey(accessKeyId: string, nowMs: number): Promise<void> {
     return this.guard(() => this.accessKeys.touch(accessKeyId, nowMs));
+  }
+
+  // the OpenID provider's codes and hosted sessions (./sqlite/authorization.ts)
+
+  createAuthorizationCode(code: AuthorizationCodeRecord): Promise<void> {
+    return this.guard(() => this.authorization.createCode(code));
+  }
+
+  redeemAuthorizationCode(
+    codeHash: string,
+    nowMs: number,
+    sessionId: string,
+  ): Promise<CodeRedemption> {
+    return this.guard(() => this.authorization.redeemCode(codeHash, nowMs, sessionId));
+  }
+
+  createHostedSession(session: HostedSessionRecord): Promise<void> {
+    return this.guard(() => this.authorization.createHostedSession(session));
+  }
+
+  getHostedSession(idHash: string, nowMs: number): Promise<HostedSessionRecord | undefined> {
+    return this.guard(() => this.authorization.getHostedSession(idHash, nowMs));
+  }
+
+  deleteHostedSession(idHash: string): Promise<boolean> {
+    return this.guard(() => this.authorization.deleteHostedSession(idHash));
   }
 
   // internals

@@ -18,6 +18,17 @@ import { appendChange } from "../store/contract";
 /** The frozen "now" of these tests. */
 const NOW = 1_800_000_000_000;
 const HOUR = 3600 * 1000;
+/** A prune that deleted nothing. */
+const NONE: PruneCounts = {
+  changes: 0,
+  sessions: 0,
+  lockouts: 0,
+  heartbeats: 0,
+  challenges: 0,
+  codes: 0,
+  authorizationCodes: 0,
+  hostedSessions: 0,
+};
 
 let dir: string;
 let store: Store;
@@ -65,7 +76,7 @@ function revocations(now = NOW): RevocationState {
 }
 
 describe("prune cut-offs", () => {
-  it("sessions whose refresh token expired, feed events older than the revocation window plus a margin, idle lockouts, expired challenges and codes", () => {
+  it("sessions whose refresh token expired, feed events older than the revocation window plus a margin, idle lockouts, expired challenges, codes and hosted sessions, authorization codes an hour after expiry", () => {
     expect(pruneCutoffs(NOW, MAX_TOKEN_LIFETIME_MS)).toEqual({
       changesBeforeMs: NOW - MAX_TOKEN_LIFETIME_MS - FEED_PRUNE_MARGIN_MS,
       sessionsExpiredBeforeMs: NOW,
@@ -73,6 +84,8 @@ describe("prune cut-offs", () => {
       heartbeatsBeforeMs: NOW - MAX_TOKEN_LIFETIME_MS - FEED_PRUNE_MARGIN_MS,
       challengesExpiredBeforeMs: NOW,
       codesExpiredBeforeMs: NOW,
+      authorizationCodesExpiredBeforeMs: NOW - HOUR,
+      hostedSessionsExpiredBeforeMs: NOW,
     });
   });
 });
@@ -116,9 +129,7 @@ describe("the prune schedule", () => {
 
     await jest.advanceTimersByTimeAsync(1);
     await s.stop();
-    expect(pruned).toEqual([
-      { changes: 1, sessions: 1, lockouts: 1, heartbeats: 0, challenges: 0, codes: 0 },
-    ]);
+    expect(pruned).toEqual([{ ...NONE, changes: 1, sessions: 1, lockouts: 1 }]);
     expect(await store.getSession(expired.id)).toBeUndefined();
     expect(await store.getSession(live.id)).toEqual(live);
     expect((await store.changesSince(0, 10)).map((event) => event.atMs)).toEqual([feedCutoff]);
@@ -137,9 +148,7 @@ describe("the prune schedule", () => {
     expect(pruned).toEqual([]);
     await jest.advanceTimersByTimeAsync(1);
     await s.stop();
-    expect(pruned).toEqual([
-      { changes: 0, sessions: 1, lockouts: 0, heartbeats: 0, challenges: 0, codes: 0 },
-    ]);
+    expect(pruned).toEqual([{ ...NONE, sessions: 1 }]);
   });
 
   it("0 never prunes", async () => {
@@ -168,6 +177,49 @@ describe("the prune schedule", () => {
     await jest.advanceTimersByTimeAsync(3600_000);
     await s.stop();
     expect(errors).toHaveLength(2);
+  });
+
+  it("keeps an expired authorization code for an hour, so that a late replay is still a reuse; an expired hosted session goes at once", async () => {
+    const code = (codeHash: string, expiresAtMs: number) =>
+      store.createAuthorizationCode({
+        codeHash,
+        clientId: "client",
+        sub: randomUUID(),
+        redirectUri: "https://app.example/cb",
+        codeChallenge: null,
+        scope: "openid",
+        nonce: null,
+        authTimeSeconds: Math.floor(NOW / 1000) - 3600,
+        createdAtMs: expiresAtMs - 300_000,
+        expiresAtMs,
+        redeemedAtMs: null,
+        sessionId: null,
+      });
+    await code("recently-expired", NOW - HOUR);
+    await code("long-expired", NOW - HOUR - 1);
+    expect(
+      (await store.redeemAuthorizationCode("recently-expired", NOW - HOUR - 1, "s1")).outcome,
+    ).toBe("redeemed");
+    const hosted = (idHash: string, expiresAtMs: number) =>
+      store.createHostedSession({
+        idHash,
+        sub: randomUUID(),
+        authTimeSeconds: Math.floor(NOW / 1000) - 3600,
+        createdAtMs: NOW - HOUR,
+        expiresAtMs,
+      });
+    await hosted("expired", NOW - 1);
+    await hosted("live", NOW + 1);
+
+    const counts = await schedule(3600_000, []).runOnce();
+    expect(counts).toEqual({ ...NONE, authorizationCodes: 1, hostedSessions: 1 });
+    expect((await store.redeemAuthorizationCode("recently-expired", NOW, "s2")).outcome).toBe(
+      "reused",
+    );
+    expect((await store.redeemAuthorizationCode("long-expired", NOW, "s3")).outcome).toBe(
+      "missing",
+    );
+    expect(await store.getHostedSession("live", NOW)).toBeDefined();
   });
 
   it("a table of more rows than one batch is pruned whole", async () => {

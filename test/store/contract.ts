@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { StoreConflictError, StoreUnavailableError } from "../../src/store/store";
 import { reserveStoredAttempt } from "../../src/identity/lockout";
 import { userStatus } from "../../src/identity/views";
+import { describeAuthorizationContract } from "./authorizationContract";
 import { lockoutOf } from "./lockouts";
 import type {
   AccessKeyRecord,
@@ -912,6 +913,60 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         });
       });
 
+      it("round-trips the OAuth settings: callback and logout URLs in their order, and the allowed flows", async () => {
+        const hosted = newClient({
+          callbackUrls: [
+            "https://app.example.com/callback?tenant=a&x=%20",
+            "http://localhost:3000/cb",
+            "myapp://signed-in",
+            "https://bücher.example/ünïcode",
+          ],
+          logoutUrls: ["https://app.example.com/", "https://app.example.com/signed-out#done"],
+          allowedOAuthFlows: ["code", "implicit"],
+        });
+        const machine = newClient({
+          secretHash: "secret-hash",
+          allowedOAuthFlows: ["client_credentials"],
+        });
+        for (const client of [hosted, machine]) {
+          await store.createClient(client);
+          expect(await store.getClient(client.clientId)).toEqual(client);
+        }
+        expect(await store.listClients()).toEqual(expect.arrayContaining([hosted, machine]));
+      });
+
+      it("updateClient sets and clears the OAuth settings and leaves those not given", async () => {
+        const client = newClient({
+          callbackUrls: ["https://a.example/cb"],
+          logoutUrls: ["https://a.example/"],
+          allowedOAuthFlows: ["code"],
+        });
+        await store.createClient(client);
+        expect(
+          await store.updateClient(client.clientId, {
+            callbackUrls: ["https://a.example/cb", "https://b.example/cb"],
+            allowedOAuthFlows: ["code", "client_credentials"],
+          }),
+        ).toBe(true);
+        expect(await store.getClient(client.clientId)).toEqual({
+          ...client,
+          callbackUrls: ["https://a.example/cb", "https://b.example/cb"],
+          allowedOAuthFlows: ["code", "client_credentials"],
+        });
+        await store.updateClient(client.clientId, {
+          logoutUrls: [],
+          allowedOAuthFlows: [],
+          name: "renamed",
+        });
+        expect(await store.getClient(client.clientId)).toEqual({
+          ...client,
+          name: "renamed",
+          callbackUrls: ["https://a.example/cb", "https://b.example/cb"],
+          logoutUrls: [],
+          allowedOAuthFlows: [],
+        });
+      });
+
       it("updateClient returns false for an unknown client", async () => {
         expect(await store.updateClient(randomUUID(), { enabled: false })).toBe(false);
       });
@@ -1653,6 +1708,8 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
     });
 
+    describeAuthorizationContract(() => store);
+
     describe("pool settings", () => {
       it("reads back what was set, undefined for an unknown name, and the last value wins", async () => {
         const name = `setting-${randomUUID()}`;
@@ -1673,8 +1730,19 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         heartbeatsBeforeMs: ms,
         challengesExpiredBeforeMs: ms,
         codesExpiredBeforeMs: ms,
+        authorizationCodesExpiredBeforeMs: ms,
+        hostedSessionsExpiredBeforeMs: ms,
       });
-      const none = { changes: 0, sessions: 0, lockouts: 0, heartbeats: 0, challenges: 0, codes: 0 };
+      const none = {
+        changes: 0,
+        sessions: 0,
+        lockouts: 0,
+        heartbeats: 0,
+        challenges: 0,
+        codes: 0,
+        authorizationCodes: 0,
+        hostedSessions: 0,
+      };
 
       it("each table by its own cut-off, and says how many rows went", async () => {
         const subject = randomUUID();
@@ -2137,6 +2205,9 @@ function newClient(overrides: Partial<ClientRecord> = {}): ClientRecord {
     rotateRefreshTokens: false,
     refreshTokenReuseGraceSeconds: 60,
     authSessionValidityMinutes: 3,
+    callbackUrls: [],
+    logoutUrls: [],
+    allowedOAuthFlows: [],
     enabled: true,
     createdAtMs: T0,
     ...overrides,

@@ -134,6 +134,55 @@ describe("PostgresStore on a real server", () => {
       }
     });
 
+    it("an upgrade from version 7 keeps the client_credentials grant of confidential clients only, and no URLs", async () => {
+      const empty = await freshDatabase();
+      await onDatabase(empty, async (client) => {
+        await client.query(
+          "CREATE TABLE schema_migrations " +
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms BIGINT NOT NULL)",
+        );
+        for (const migration of postgresMigrations.filter((m) => m.version <= 7)) {
+          await client.query(migration.sql);
+          await client.query(
+            "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, 0)",
+            [migration.version, migration.name],
+          );
+        }
+        for (const [clientId, secretHash] of [
+          ["old-public", null],
+          ["old-confidential", "secret-hash"],
+        ]) {
+          await client.query(
+            "INSERT INTO clients (client_id, name, secret_hash, allowed_scopes, " +
+              "access_token_validity_seconds, id_token_validity_seconds, " +
+              "refresh_token_validity_seconds, rotate_refresh_tokens, " +
+              "refresh_token_reuse_grace_seconds, enabled, created_at_ms) " +
+              `VALUES ($1, 'old', $2, '["openid"]', 3600, 3600, 86400, false, 0, true, 1)`,
+            [clientId, secretHash],
+          );
+        }
+      });
+      const store = await openPostgresStore({ connectionString: empty.url });
+      try {
+        await store.migrate();
+        expect(await store.getClient("old-public")).toMatchObject({
+          allowedScopes: ["openid"],
+          callbackUrls: [],
+          logoutUrls: [],
+          allowedOAuthFlows: [],
+        });
+        expect(await store.getClient("old-confidential")).toMatchObject({
+          secretHash: "secret-hash",
+          callbackUrls: [],
+          logoutUrls: [],
+          allowedOAuthFlows: ["client_credentials"],
+        });
+      } finally {
+        await store.close();
+        await empty.drop();
+      }
+    });
+
     it("openStore opens postgres:// and postgresql:// URLs with the migrations applied", async () => {
       for (const scheme of ["postgres:", "postgresql:"]) {
         const empty = await freshDatabase();
@@ -225,6 +274,8 @@ describe("PostgresStore on a real server", () => {
       heartbeatsBeforeMs: 0,
       challengesExpiredBeforeMs: 0,
       codesExpiredBeforeMs: 0,
+      authorizationCodesExpiredBeforeMs: 0,
+      hostedSessionsExpiredBeforeMs: 0,
     };
 
     it("one instance at a time: skipped while another holds the prune lock, run once it is free", async () => {
@@ -241,6 +292,8 @@ describe("PostgresStore on a real server", () => {
           heartbeats: 0,
           challenges: 0,
           codes: 0,
+          authorizationCodes: 0,
+          hostedSessions: 0,
         });
       } finally {
         await holder.end();
@@ -313,6 +366,34 @@ describe("PostgresStore on a real server", () => {
         expect(refused[0]).toEqual({ outcome: "not_current", session: winner });
         expect(await a.getSession(session.id)).toEqual(winner);
         expect(winner?.previousRefreshTokenHash).toBe("h0");
+      }
+    });
+
+    it("concurrent exchanges of one authorization code on two instances: exactly one redeems", async () => {
+      for (let round = 0; round < 10; round++) {
+        const codeHash = `code-${randomUUID()}`;
+        await a.createAuthorizationCode({
+          codeHash,
+          clientId: "client",
+          sub: randomUUID(),
+          redirectUri: "https://app.example/cb",
+          codeChallenge: null,
+          scope: "openid",
+          nonce: null,
+          authTimeSeconds: Math.floor(T0 / 1000),
+          createdAtMs: T0,
+          expiresAtMs: T0 + 300_000,
+          redeemedAtMs: null,
+          sessionId: null,
+        });
+        const outcomes = await Promise.all(
+          Array.from({ length: 10 }, (_, index) =>
+            (index % 2 === 0 ? a : b).redeemAuthorizationCode(codeHash, T0 + 1, `s-${index}`),
+          ),
+        );
+        const kinds = outcomes.map((outcome) => outcome.outcome);
+        expect(kinds.filter((kind) => kind === "redeemed")).toHaveLength(1);
+        expect(kinds.filter((kind) => kind === "reused")).toHaveLength(9);
       }
     });
 

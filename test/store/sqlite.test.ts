@@ -129,6 +129,49 @@ describe("SqliteStore on disk", () => {
     }
   });
 
+  it("an upgrade from version 7 keeps the client_credentials grant of confidential clients only, and no URLs", async () => {
+    const file = path.join(dir, "poolgate.db");
+    const old = new Database(file);
+    old.exec(
+      "CREATE TABLE schema_migrations " +
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL) STRICT",
+    );
+    for (const migration of sqliteMigrations.filter((m) => m.version <= 7)) {
+      old.exec(migration.sql);
+      old
+        .prepare("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, 0)")
+        .run(migration.version, migration.name);
+    }
+    const insertClient = old.prepare(
+      "INSERT INTO clients (client_id, name, secret_hash, allowed_scopes, " +
+        "access_token_validity_seconds, id_token_validity_seconds, refresh_token_validity_seconds, " +
+        "rotate_refresh_tokens, refresh_token_reuse_grace_seconds, enabled, created_at_ms) " +
+        "VALUES (?, 'old', ?, '[\"openid\"]', 3600, 3600, 86400, 0, 0, 1, 1)",
+    );
+    insertClient.run("old-public", null);
+    insertClient.run("old-confidential", "secret-hash");
+    old.close();
+
+    const store = openSqliteStore({ path: file });
+    try {
+      await store.migrate();
+      expect(await store.getClient("old-public")).toMatchObject({
+        allowedScopes: ["openid"],
+        callbackUrls: [],
+        logoutUrls: [],
+        allowedOAuthFlows: [],
+      });
+      expect(await store.getClient("old-confidential")).toMatchObject({
+        secretHash: "secret-hash",
+        callbackUrls: [],
+        logoutUrls: [],
+        allowedOAuthFlows: ["client_credentials"],
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("declares migrations in strictly increasing version order", () => {
     const versions = sqliteMigrations.map((migration) => migration.version);
     expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
@@ -227,6 +270,9 @@ describe("SqliteStore outbox under a feed that refuses events", () => {
       rotateRefreshTokens: false,
       refreshTokenReuseGraceSeconds: 0,
       authSessionValidityMinutes: 3,
+      callbackUrls: [],
+      logoutUrls: [],
+      allowedOAuthFlows: [],
       enabled: true,
       createdAtMs: T0,
     });

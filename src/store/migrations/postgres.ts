@@ -227,4 +227,47 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX users_username_c ON users (username COLLATE "C");
     `,
   },
+  {
+    version: 8,
+    name: "OpenID provider: authorization codes, hosted sessions, clients' OAuth settings",
+    // As ./sqlite.ts version 8 (which says why there are no foreign keys and no CHECK on the
+    // flow names).
+    sql: `
+      ALTER TABLE clients
+        ADD COLUMN callback_urls JSONB NOT NULL DEFAULT '[]'
+          CHECK (jsonb_typeof(callback_urls) = 'array'),
+        ADD COLUMN logout_urls JSONB NOT NULL DEFAULT '[]'
+          CHECK (jsonb_typeof(logout_urls) = 'array'),
+        ADD COLUMN allowed_oauth_flows JSONB NOT NULL DEFAULT '[]'
+          CHECK (jsonb_typeof(allowed_oauth_flows) = 'array');
+      -- Confidential clients keep the client_credentials grant they could use before.
+      UPDATE clients SET allowed_oauth_flows = '["client_credentials"]'
+        WHERE secret_hash IS NOT NULL;
+
+      CREATE TABLE authorization_codes (
+        code_hash TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        sub TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        code_challenge TEXT,
+        scope TEXT NOT NULL,
+        nonce TEXT,
+        auth_time_seconds BIGINT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL,
+        redeemed_at_ms BIGINT,
+        session_id TEXT CHECK (session_id IS NULL OR redeemed_at_ms IS NOT NULL)
+      );
+      CREATE INDEX authorization_codes_expires_at_ms ON authorization_codes (expires_at_ms);
+
+      CREATE TABLE hosted_sessions (
+        id_hash TEXT PRIMARY KEY,
+        sub TEXT NOT NULL,
+        auth_time_seconds BIGINT NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL
+      );
+      CREATE INDEX hosted_sessions_expires_at_ms ON hosted_sessions (expires_at_ms);
+    `,
+  },
 ];

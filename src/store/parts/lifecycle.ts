@@ -12,6 +12,10 @@ export interface PruneCutoffs {
   challengesExpiredBeforeMs: number;
   /** One-time codes whose `expiresAtMs` is before this. */
   codesExpiredBeforeMs: number;
+  /** Authorization codes (redeemed or not) whose `expiresAtMs` is before this. */
+  authorizationCodesExpiredBeforeMs: number;
+  /** Hosted sign-in sessions whose `expiresAtMs` is before this. */
+  hostedSessionsExpiredBeforeMs: number;
 }
 
 /** How many rows Store.prune deleted, per table. */
@@ -22,6 +26,8 @@ export interface PruneCounts {
   heartbeats: number;
   challenges: number;
   codes: number;
+  authorizationCodes: number;
+  hostedSessions: number;
 }
 
 /** Opening, closing, readiness probes and pruning: the store as a whole, not one aggregate. */

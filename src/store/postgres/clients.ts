@@ -22,6 +22,9 @@ const CLIENT_COLUMNS = [
   "rotate_refresh_tokens",
   "refresh_token_reuse_grace_seconds",
   "auth_session_validity_minutes",
+  "callback_urls",
+  "logout_urls",
+  "allowed_oauth_flows",
   "enabled",
   "created_at_ms",
 ] as const;
@@ -67,6 +70,9 @@ export class PostgresClients {
     assignments.set("rotate_refresh_tokens", patch.rotateRefreshTokens);
     assignments.set("refresh_token_reuse_grace_seconds", patch.refreshTokenReuseGraceSeconds);
     assignments.set("auth_session_validity_minutes", patch.authSessionValidityMinutes);
+    assignments.set("callback_urls", json(patch.callbackUrls));
+    assignments.set("logout_urls", json(patch.logoutUrls));
+    assignments.set("allowed_oauth_flows", json(patch.allowedOAuthFlows));
     assignments.set("enabled", patch.enabled);
     return this.pg.withNote(change, async (db) => {
       // Nothing to change still answers whether the client exists.

@@ -1,5 +1,6 @@
 import type { PruneCounts, PruneCutoffs } from "../store";
 import type { PostgresAccess } from "./access";
+import { PRUNE_EXPIRED_AUTHORIZATION_CODES, PRUNE_EXPIRED_HOSTED_SESSIONS } from "./authorization";
 import { PRUNE_EXPIRED_CHALLENGES } from "./challenges";
 import { PRUNE_EXPIRED_CODES } from "./codes";
 import { PRUNE_OLD_CHANGES } from "./feed";
@@ -33,6 +34,8 @@ export class PostgresPrune {
         heartbeats: 0,
         challenges: 0,
         codes: 0,
+        authorizationCodes: 0,
+        hostedSessions: 0,
       };
       const work: [keyof PruneCounts, string, number][] = [
         ["changes", PRUNE_OLD_CHANGES, cutoffs.changesBeforeMs],
@@ -41,6 +44,12 @@ export class PostgresPrune {
         ["heartbeats", PRUNE_OLD_HEARTBEATS, cutoffs.heartbeatsBeforeMs],
         ["challenges", PRUNE_EXPIRED_CHALLENGES, cutoffs.challengesExpiredBeforeMs],
         ["codes", PRUNE_EXPIRED_CODES, cutoffs.codesExpiredBeforeMs],
+        [
+          "authorizationCodes",
+          PRUNE_EXPIRED_AUTHORIZATION_CODES,
+          cutoffs.authorizationCodesExpiredBeforeMs,
+        ],
+        ["hostedSessions", PRUNE_EXPIRED_HOSTED_SESSIONS, cutoffs.hostedSessionsExpiredBeforeMs],
       ];
       for (const [table, sql, cutoff] of work) {
         for (;;) {

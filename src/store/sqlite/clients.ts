@@ -13,7 +13,8 @@ type ClientRow = SharedClientRow<number, string>;
 const CLIENT_COLUMNS =
   "client_id, name, secret_hash, secret_sealed, allowed_scopes, access_token_validity_seconds, " +
   "id_token_validity_seconds, refresh_token_validity_seconds, rotate_refresh_tokens, " +
-  "refresh_token_reuse_grace_seconds, auth_session_validity_minutes, enabled, created_at_ms";
+  "refresh_token_reuse_grace_seconds, auth_session_validity_minutes, callback_urls, " +
+  "logout_urls, allowed_oauth_flows, enabled, created_at_ms";
 
 /** SqliteStore's ClientStore (see ../parts/clients.ts). */
 export class SqliteClients {
@@ -69,6 +70,9 @@ export class SqliteClients {
           patch.authSessionValidityMinutes,
           current.authSessionValidityMinutes,
         ),
+        callbackUrls: given(patch.callbackUrls, current.callbackUrls),
+        logoutUrls: given(patch.logoutUrls, current.logoutUrls),
+        allowedOAuthFlows: given(patch.allowedOAuthFlows, current.allowedOAuthFlows),
         enabled: given(patch.enabled, current.enabled),
       };
       this.sql
@@ -82,6 +86,8 @@ export class SqliteClients {
             "rotate_refresh_tokens = @rotate_refresh_tokens, " +
             "refresh_token_reuse_grace_seconds = @refresh_token_reuse_grace_seconds, " +
             "auth_session_validity_minutes = @auth_session_validity_minutes, " +
+            "callback_urls = @callback_urls, logout_urls = @logout_urls, " +
+            "allowed_oauth_flows = @allowed_oauth_flows, " +
             "enabled = @enabled WHERE client_id = @client_id",
         )
         .run(clientToRow(COLUMNS, next));

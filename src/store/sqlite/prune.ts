@@ -1,5 +1,6 @@
 import type { PruneCounts, PruneCutoffs } from "../store";
 import type { SqliteAccess } from "./access";
+import { PRUNE_EXPIRED_AUTHORIZATION_CODES, PRUNE_EXPIRED_HOSTED_SESSIONS } from "./authorization";
 import { PRUNE_EXPIRED_CHALLENGES } from "./challenges";
 import { PRUNE_EXPIRED_CODES } from "./codes";
 import { PRUNE_OLD_CHANGES } from "./feed";
@@ -22,6 +23,8 @@ export class SqlitePrune {
       heartbeats: 0,
       challenges: 0,
       codes: 0,
+      authorizationCodes: 0,
+      hostedSessions: 0,
     };
     const work: [keyof PruneCounts, string, number][] = [
       ["changes", PRUNE_OLD_CHANGES, cutoffs.changesBeforeMs],
@@ -30,6 +33,12 @@ export class SqlitePrune {
       ["heartbeats", PRUNE_OLD_HEARTBEATS, cutoffs.heartbeatsBeforeMs],
       ["challenges", PRUNE_EXPIRED_CHALLENGES, cutoffs.challengesExpiredBeforeMs],
       ["codes", PRUNE_EXPIRED_CODES, cutoffs.codesExpiredBeforeMs],
+      [
+        "authorizationCodes",
+        PRUNE_EXPIRED_AUTHORIZATION_CODES,
+        cutoffs.authorizationCodesExpiredBeforeMs,
+      ],
+      ["hostedSessions", PRUNE_EXPIRED_HOSTED_SESSIONS, cutoffs.hostedSessionsExpiredBeforeMs],
     ];
     // One process writes at a time anyway; short batches, with the event loop (requests)
     // served between them, keep a prune of millions of rows from holding either up.
