@@ -7,7 +7,9 @@ import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "./config";
 import { createSender } from "./delivery/createSender";
 import { isPoolgateError, PoolgateError } from "./errors";
+import { parseOAuthFlows } from "./identity/clients";
 import { UserPool } from "./identity/pool";
+import type { ClientView } from "./identity/views";
 import { createLogger } from "./log";
 import { resolveMasterKey } from "./masterKey";
 import { createGateway } from "./server";
@@ -19,6 +21,12 @@ const USAGE = `Usage: poolgate <command> [options]
   clients create --name N [--secret] [--scopes "a b"] [--rotate-refresh-tokens]
                  [--access-token-validity S] [--id-token-validity S] [--refresh-token-validity S]
                  [--auth-session-validity MINUTES]
+                 [--callback-url URL]... [--logout-url URL]... [--oauth-flows code,implicit]
+      --oauth-flows: code, implicit, client_credentials, comma-separated (default:
+      client_credentials with --secret, none without); code and implicit need a --callback-url
+  clients update ID [--callback-url URL]... [--logout-url URL]... [--oauth-flows F,F]
+                    [--scopes "a b"]
+      a list given replaces the client's list; --callback-url "" or --oauth-flows "" clears it
   clients list | clients disable ID | clients enable ID | clients delete ID
   users create --username U [--password P | --temporary-password P] [--email E]
                [--attribute name=value]... [--group G]... [--suppress-invitation]
@@ -78,6 +86,38 @@ function int(value: string | undefined, name: string): number | undefined {
   if (!/^\d+$/.test(value))
     throw new PoolgateError("BAD_USER_INPUT", `--${name} must be a whole number`);
   return Number(value);
+}
+
+/** A repeatable URL flag's values; an empty value (`--callback-url ""`) stands for none. */
+function urls(values: readonly string[] | undefined): string[] | undefined {
+  return values?.filter((v) => v !== "");
+}
+
+function scopeList(value: string | undefined): string[] | undefined {
+  return value?.split(/\s+/).filter(Boolean);
+}
+
+/** What `clients list` and `clients update` print of a client: never a secret. */
+function clientJson(c: ClientView) {
+  return {
+    clientId: c.clientId,
+    name: c.name,
+    confidential: c.confidential,
+    allowedScopes: c.allowedScopes,
+    callbackUrls: c.callbackUrls,
+    logoutUrls: c.logoutUrls,
+    allowedOAuthFlows: c.allowedOAuthFlows,
+    rotateRefreshTokens: c.rotateRefreshTokens,
+    enabled: c.enabled,
+  };
+}
+
+function clientLine(c: ClientView): string {
+  return (
+    `${c.clientId}  ${c.name}  ${c.allowedScopes.join(" ")}` +
+    (c.allowedOAuthFlows.length > 0 ? `  flows: ${c.allowedOAuthFlows.join(",")}` : "") +
+    (c.callbackUrls.length > 0 ? `  callbacks: ${c.callbackUrls.join(" ")}` : "")
+  );
 }
 
 async function serve(config: Readonly<Config>): Promise<number> {
@@ -140,6 +180,9 @@ function parse(argv: readonly string[]) {
       attribute: { type: "string", multiple: true },
       group: { type: "string", multiple: true },
       description: { type: "string" },
+      "callback-url": { type: "string", multiple: true },
+      "logout-url": { type: "string", multiple: true },
+      "oauth-flows": { type: "string" },
     },
   });
 }
@@ -177,9 +220,13 @@ export async function main(
             {
               name: values.name,
               generateSecret: values.secret,
-              ...(values.scopes !== undefined
-                ? { allowedScopes: values.scopes.split(/\s+/).filter(Boolean) }
-                : {}),
+              allowedScopes: scopeList(values.scopes),
+              callbackUrls: urls(values["callback-url"]),
+              logoutUrls: urls(values["logout-url"]),
+              allowedOAuthFlows:
+                values["oauth-flows"] === undefined
+                  ? undefined
+                  : parseOAuthFlows(values["oauth-flows"]),
               rotateRefreshTokens: values["rotate-refresh-tokens"],
               accessTokenValiditySeconds: int(
                 values["access-token-validity"],
@@ -204,24 +251,38 @@ export async function main(
               clientId: client.clientId,
               ...(clientSecret ? { clientSecret } : {}),
               allowedScopes: client.allowedScopes,
+              callbackUrls: client.callbackUrls,
+              logoutUrls: client.logoutUrls,
+              allowedOAuthFlows: client.allowedOAuthFlows,
             },
           );
           return 0;
         });
+      case "clients update":
+        return await withPool(config, async (pool) => {
+          const clientId = rest[0];
+          if (!clientId)
+            throw new PoolgateError("BAD_USER_INPUT", "usage: poolgate clients update CLIENT_ID");
+          const client = await pool.clients.update(
+            clientId,
+            {
+              callbackUrls: urls(values["callback-url"]),
+              logoutUrls: urls(values["logout-url"]),
+              allowedOAuthFlows:
+                values["oauth-flows"] === undefined
+                  ? undefined
+                  : parseOAuthFlows(values["oauth-flows"]),
+              allowedScopes: scopeList(values.scopes),
+            },
+            Date.now(),
+          );
+          out(clientLine(client), clientJson(client));
+          return 0;
+        });
       case "clients list":
         return await withPool(config, async (pool) => {
-          const clients = (await pool.clients.list()).map((c) => ({
-            clientId: c.clientId,
-            name: c.name,
-            confidential: c.confidential,
-            allowedScopes: c.allowedScopes,
-            rotateRefreshTokens: c.rotateRefreshTokens,
-            enabled: c.enabled,
-          }));
-          out(
-            clients.map((c) => `${c.clientId}  ${c.name}  ${c.allowedScopes.join(" ")}`).join("\n"),
-            clients,
-          );
+          const clients = await pool.clients.list();
+          out(clients.map(clientLine).join("\n"), clients.map(clientJson));
           return 0;
         });
       case "clients disable":

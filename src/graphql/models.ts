@@ -1,4 +1,4 @@
-import type { UserView } from "../identity/views";
+import type { ClientView, UserView } from "../identity/views";
 
 /** What a `User` field resolves from: the user view (no hashes), plus the token's auth_time on `me`. */
 export interface UserModel {
@@ -12,3 +12,6 @@ export interface AssociateSoftwareTokenModel {
   otpauthUri: string;
   session: string | null;
 }
+
+/** What an `AppClient` resolves from: the client view (no secret hash, no sealed secret). */
+export type AppClientModel = ClientView;

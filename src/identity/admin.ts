@@ -8,6 +8,7 @@
  * operator with the store in hand and calls the services directly.
  */
 import { PoolgateError } from "../errors";
+import type { ClientService, CreateClientInput, CreatedClient, UpdateClientInput } from "./clients";
 import type { GroupService, GroupView, NewGroupInput } from "./groups";
 import type { MfaPreferences, MfaService, MfaSettings } from "./mfa";
 import type { RecoveryService } from "./recovery";
@@ -15,7 +16,7 @@ import type { ResourceServerService } from "./resourceServers";
 import { ADMIN_SCOPE } from "./scopes";
 import type { SessionService } from "./sessions";
 import type { AdminCreateUserInput, UserFilter, UserService } from "./users";
-import type { UserView } from "./views";
+import type { ClientView, UserView } from "./views";
 
 /**
  * Who asks, as the front door verified them: a token's scopes; an access key whose signature
@@ -35,6 +36,7 @@ export interface AdminServices {
   mfa: MfaService;
   groups: GroupService;
   resourceServers: ResourceServerService;
+  clients: ClientService;
   now: () => number;
 }
 
@@ -165,5 +167,24 @@ export class AdminOperations {
 
   deleteResourceServer(id: string): Promise<boolean> {
     return this.resourceServers.delete(id);
+  }
+
+  /** ListUserPoolClients: views only, never a secret or its hash. */
+  listClients(): Promise<ClientView[]> {
+    return this.services.clients.list();
+  }
+
+  getClient(clientId: string): Promise<ClientView | undefined> {
+    return this.services.clients.get(clientId);
+  }
+
+  /** CreateUserPoolClient: the secret, if any, is in the result this once. */
+  createClient(input: CreateClientInput): Promise<CreatedClient> {
+    return this.services.clients.create(input, this.now());
+  }
+
+  /** UpdateUserPoolClient for the OAuth settings and the allowed scopes. */
+  updateClient(clientId: string, input: UpdateClientInput): Promise<ClientView> {
+    return this.services.clients.update(clientId, input, this.now());
   }
 }

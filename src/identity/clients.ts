@@ -1,15 +1,17 @@
 /**
  * App clients: public or confidential (a secret stored only as an HMAC), allowed scopes,
- * token and challenge-session lifetimes within Cognito's bounds, and the refresh-rotation flag.
+ * token and challenge-session lifetimes within Cognito's bounds, the refresh-rotation flag,
+ * and the OAuth settings of the hosted sign-in (callback and sign-out URLs, allowed flows).
  */
 import { createHmac, randomBytes, randomInt } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
-import type { ClientRecord, ClientStore } from "../store/store";
+import type { ClientPatch, ClientRecord, ClientStore, OAuthFlow } from "../store/store";
 import { seal, unseal } from "../tokens/sealed";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { ResourceServerService } from "./resourceServers";
 import type { RevocationState } from "./revocations";
+import { validateRedirectUris } from "./redirectUris";
 import { isValidScopeName } from "./scopes";
 import { clientView, type ClientView } from "./views";
 
@@ -33,6 +35,91 @@ export interface CreateClientInput {
   refreshTokenReuseGraceSeconds?: number;
   /** @default 3 (Cognito's default; 3 to 15) */
   authSessionValidityMinutes?: number;
+  /**
+   * Cognito's CallbackURLs: where /oauth2/authorize may send a code or tokens (exact match;
+   * rules in redirectUris.ts). @default [] (no hosted sign-in)
+   */
+  callbackUrls?: readonly string[];
+  /** Cognito's LogoutURLs: where sign-out may send the browser back to. @default [] */
+  logoutUrls?: readonly string[];
+  /**
+   * Cognito's AllowedOAuthFlows. `code` and `implicit` need a callback URL,
+   * `client_credentials` a secret. @default ["client_credentials"] with a secret, [] without
+   */
+  allowedOAuthFlows?: readonly OAuthFlow[];
+}
+
+/**
+ * The settings `update` changes (Cognito's UpdateUserPoolClient for these): a list given
+ * replaces the client's list; one left out stays as it is. `allowedScopes` is Cognito's
+ * AllowedOAuthScopes.
+ */
+export interface UpdateClientInput {
+  callbackUrls?: readonly string[];
+  logoutUrls?: readonly string[];
+  allowedOAuthFlows?: readonly OAuthFlow[];
+  allowedScopes?: readonly string[];
+}
+
+/** Cognito's AllowedOAuthFlows values. */
+export const OAUTH_FLOWS: readonly OAuthFlow[] = ["code", "implicit", "client_credentials"];
+
+function isOAuthFlow(value: string): value is OAuthFlow {
+  return (OAUTH_FLOWS as readonly string[]).includes(value);
+}
+
+/**
+ * Flow names as an operator types them (`code,client_credentials`; empty for none), checked.
+ */
+export function parseOAuthFlows(text: string): OAuthFlow[] {
+  const flows: OAuthFlow[] = [];
+  for (const name of text.split(",").map((f) => f.trim())) {
+    if (name === "") continue;
+    if (!isOAuthFlow(name)) throw unknownFlow(name);
+    flows.push(name);
+  }
+  return flows;
+}
+
+function unknownFlow(name: string): PoolgateError {
+  return new PoolgateError(
+    "BAD_USER_INPUT",
+    `Unknown OAuth flow "${name.slice(0, 40)}": allowedOAuthFlows takes ${OAUTH_FLOWS.join(", ")}`,
+  );
+}
+
+type OAuthSettings = Pick<ClientRecord, "callbackUrls" | "logoutUrls" | "allowedOAuthFlows">;
+
+/** The OAuth settings of a client, checked together (see CreateClientInput). */
+function oauthSettings(
+  input: {
+    callbackUrls: readonly string[];
+    logoutUrls: readonly string[];
+    allowedOAuthFlows: readonly string[];
+  },
+  confidential: boolean,
+): OAuthSettings {
+  const callbackUrls = validateRedirectUris(input.callbackUrls, "callbackUrls");
+  const logoutUrls = validateRedirectUris(input.logoutUrls, "logoutUrls");
+  const allowedOAuthFlows: OAuthFlow[] = [];
+  for (const flow of new Set(input.allowedOAuthFlows)) {
+    if (!isOAuthFlow(flow)) throw unknownFlow(String(flow));
+    allowedOAuthFlows.push(flow);
+  }
+  for (const flow of ["code", "implicit"] as const) {
+    if (allowedOAuthFlows.includes(flow) && callbackUrls.length === 0)
+      throw new PoolgateError(
+        "BAD_USER_INPUT",
+        `The ${flow} flow needs at least one callback URL (callbackUrls)`,
+      );
+  }
+  // Cognito's rule, and RFC 6749 §4.4: only a client that can authenticate gets tokens for itself.
+  if (allowedOAuthFlows.includes("client_credentials") && !confidential)
+    throw new PoolgateError(
+      "BAD_USER_INPUT",
+      "The client_credentials flow needs a client with a secret",
+    );
+  return { callbackUrls, logoutUrls, allowedOAuthFlows };
 }
 
 export interface CreatedClient {
@@ -91,12 +178,18 @@ export class ClientService {
     if (name.length === 0 || name.length > 128 || /\p{Cc}/u.test(name)) {
       throw new PoolgateError("BAD_USER_INPUT", "Client name must be 1 to 128 characters");
     }
-    const allowedScopes = [...new Set(input.allowedScopes ?? ["openid", "email", "profile"])];
-    for (const s of allowedScopes) {
-      if (!isValidScopeName(s))
-        throw new PoolgateError("BAD_USER_INPUT", `Invalid scope name "${s.slice(0, 100)}"`);
-    }
-    await this.resourceServers.assertKnown(allowedScopes);
+    const allowedScopes = await this.validScopes(
+      input.allowedScopes ?? ["openid", "email", "profile"],
+    );
+    const confidential = input.generateSecret === true;
+    const oauth = oauthSettings(
+      {
+        callbackUrls: input.callbackUrls ?? [],
+        logoutUrls: input.logoutUrls ?? [],
+        allowedOAuthFlows: input.allowedOAuthFlows ?? (confidential ? ["client_credentials"] : []),
+      },
+      confidential,
+    );
     const grace = input.refreshTokenReuseGraceSeconds ?? this.defaultReuseGraceSeconds;
     if (!Number.isInteger(grace) || grace < 0 || grace > 3600) {
       throw new PoolgateError(
@@ -105,7 +198,7 @@ export class ClientService {
       );
     }
     const clientId = newClientId();
-    const clientSecret = input.generateSecret ? randomBytes(36).toString("base64url") : undefined;
+    const clientSecret = confidential ? randomBytes(36).toString("base64url") : undefined;
     const client: ClientRecord = {
       clientId,
       name,
@@ -127,14 +220,23 @@ export class ClientService {
         "authSessionValidityMinutes",
         input.authSessionValidityMinutes,
       ),
-      callbackUrls: [],
-      logoutUrls: [],
-      allowedOAuthFlows: clientSecret ? ["client_credentials"] : [],
+      ...oauth,
       enabled: true,
       createdAtMs: nowMs,
     };
     await this.store.createClient(client);
     return { client: clientView(client), clientSecret };
+  }
+
+  /** Allowed scopes, deduplicated: valid names, custom ones defined by a resource server. */
+  private async validScopes(scopes: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(scopes)];
+    for (const s of unique) {
+      if (!isValidScopeName(s))
+        throw new PoolgateError("BAD_USER_INPUT", `Invalid scope name "${s.slice(0, 100)}"`);
+    }
+    await this.resourceServers.assertKnown(unique);
+    return unique;
   }
 
   private hashSecret(clientId: string, secret: string): string {
@@ -260,6 +362,59 @@ export class ClientService {
     );
     this.invalidate(clientId);
     this.revocations.markClientBlocked(clientId, !enabled);
+  }
+
+  /**
+   * Changes a client's callback and sign-out URLs, OAuth flows and allowed scopes under the
+   * rules of `create`, the result checked as a whole (clearing the callback URLs of a client
+   * allowed the code flow is refused). Every instance drops its cached copy.
+   */
+  async update(clientId: string, input: UpdateClientInput, nowMs: number): Promise<ClientView> {
+    if (
+      input.callbackUrls === undefined &&
+      input.logoutUrls === undefined &&
+      input.allowedOAuthFlows === undefined &&
+      input.allowedScopes === undefined
+    ) {
+      throw new PoolgateError(
+        "BAD_USER_INPUT",
+        "Nothing to update: give callbackUrls, logoutUrls, allowedOAuthFlows or allowedScopes",
+      );
+    }
+    const current = await this.require(clientId);
+    // All three OAuth settings are written as checked together, so that two updates racing
+    // each other leave one checked combination, never a mix of both.
+    const patch: ClientPatch = oauthSettings(
+      {
+        callbackUrls: input.callbackUrls ?? current.callbackUrls,
+        logoutUrls: input.logoutUrls ?? current.logoutUrls,
+        allowedOAuthFlows: input.allowedOAuthFlows ?? current.allowedOAuthFlows,
+      },
+      current.secretHash !== null,
+    );
+    if (input.allowedScopes !== undefined)
+      patch.allowedScopes = await this.validScopes(input.allowedScopes);
+    // The change feed has no kind for "settings changed": the note repeats the client's state
+    // (client_unblocked), on which every instance drops its cached copy. A disabled client
+    // needs none: enabling it appends client_unblocked, which drops the copies then.
+    const note = current.enabled
+      ? ({ kind: "client_unblocked", subject: clientId, atMs: nowMs } as const)
+      : undefined;
+    if (!(await this.store.updateClient(clientId, patch, note)))
+      throw new PoolgateError("BAD_USER_INPUT", "No such app client");
+    this.invalidate(clientId);
+    const updated = await this.require(clientId);
+    if (note && !updated.enabled) {
+      // Disabled between our read and our write: its client_blocked came before our
+      // client_unblocked in the feed, which would unblock it on the other instances.
+      await this.store.updateClient(
+        clientId,
+        {},
+        { kind: "client_blocked", subject: clientId, atMs: nowMs },
+      );
+      this.revocations.markClientBlocked(clientId, true);
+    }
+    return clientView(updated);
   }
 
   /** Deleting a client rejects its tokens at once; its refresh tokens fail client authentication. */

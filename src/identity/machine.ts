@@ -31,9 +31,10 @@ export class MachineService {
   ) {}
 
   /**
-   * The client-credentials grant (RFC 6749 §4.4), as Cognito's: confidential clients only,
-   * custom scopes only (default: every custom scope the client is allowed and a resource
-   * server still defines), an access token only, `sub = client_id`.
+   * The client-credentials grant (RFC 6749 §4.4), as Cognito's: confidential clients allowed
+   * the `client_credentials` flow only, custom scopes only (default: every custom scope the
+   * client is allowed and a resource server still defines), an access token only,
+   * `sub = client_id`.
    */
   async clientCredentials(
     client: ClientView,
@@ -43,6 +44,13 @@ export class MachineService {
       throw new PoolgateError(
         "UNAUTHORIZED_CLIENT",
         "Only a client with a secret may use the client credentials grant",
+      );
+    }
+    // Cognito's AllowedOAuthFlows: a client is refused each grant its settings do not name.
+    if (!client.allowedOAuthFlows.includes("client_credentials")) {
+      throw new PoolgateError(
+        "UNAUTHORIZED_CLIENT",
+        "Client is not allowed for the client credentials flow",
       );
     }
     const known = await this.resourceServers.knownScopes();

@@ -250,6 +250,7 @@ export class UserPool {
       mfa: this.mfa,
       groups: this.groups,
       resourceServers: this.resourceServers,
+      clients: this.clients,
       now: this.now,
     });
   }

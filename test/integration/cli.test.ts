@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliJson, runCli } from "../support/processes";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -402,5 +403,136 @@ describe("poolgate CLI round trip", () => {
       // Not even a recognisable fragment of a JWT/JWE.
       expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}/);
     });
+  });
+});
+
+describe("poolgate clients: OAuth settings (DESIGN §13)", () => {
+  let spaId: string;
+
+  it("happy flow: clients create takes repeatable --callback-url / --logout-url and --oauth-flows", async () => {
+    const out = await cliJson(
+      [
+        "clients",
+        "create",
+        "--name",
+        "spa",
+        "--callback-url",
+        "https://app.example.com/callback",
+        "--callback-url",
+        "http://localhost:5173/callback",
+        "--logout-url",
+        "https://app.example.com/",
+        "--oauth-flows",
+        "code",
+      ],
+      env,
+    );
+    expect(out).toMatchObject({
+      callbackUrls: ["https://app.example.com/callback", "http://localhost:5173/callback"],
+      logoutUrls: ["https://app.example.com/"],
+      allowedOAuthFlows: ["code"],
+    });
+    expect(out).not.toHaveProperty("clientSecret");
+    spaId = out.clientId;
+  });
+
+  it("defaults: a client with --secret gets client_credentials, a public one no flow", async () => {
+    const worker = await cliJson(["clients", "create", "--name", "worker", "--secret"], env);
+    expect(worker).toMatchObject({
+      callbackUrls: [],
+      logoutUrls: [],
+      allowedOAuthFlows: ["client_credentials"],
+    });
+    const plain = await cliJson(["clients", "create", "--name", "plain"], env);
+    expect(plain.allowedOAuthFlows).toEqual([]);
+  });
+
+  it("clients list shows the URLs and the flows", async () => {
+    const list = await cliJson<Record<string, unknown>[]>(["clients", "list"], env);
+    expect(list.find((c) => c["clientId"] === spaId)).toMatchObject({
+      name: "spa",
+      callbackUrls: ["https://app.example.com/callback", "http://localhost:5173/callback"],
+      logoutUrls: ["https://app.example.com/"],
+      allowedOAuthFlows: ["code"],
+    });
+    const human = await runCli(["clients", "list"], env);
+    expect(human.stdout).toContain(`${spaId}  spa`);
+    expect(human.stdout).toContain("flows: code");
+  });
+
+  it("happy flow: clients update replaces each list given and keeps the others", async () => {
+    const out = await cliJson(
+      [
+        "clients",
+        "update",
+        spaId,
+        "--callback-url",
+        "https://app.example.com/new",
+        "--oauth-flows",
+        "code,implicit",
+        "--scopes",
+        "openid email",
+      ],
+      env,
+    );
+    expect(out).toMatchObject({
+      clientId: spaId,
+      callbackUrls: ["https://app.example.com/new"],
+      logoutUrls: ["https://app.example.com/"],
+      allowedOAuthFlows: ["code", "implicit"],
+      allowedScopes: ["openid", "email"],
+    });
+  });
+
+  it('clients update --oauth-flows "" and --callback-url "" clear those lists', async () => {
+    const out = await cliJson(
+      ["clients", "update", spaId, "--oauth-flows", "", "--callback-url", ""],
+      env,
+    );
+    expect(out).toMatchObject({
+      callbackUrls: [],
+      logoutUrls: ["https://app.example.com/"],
+      allowedOAuthFlows: [],
+    });
+  });
+
+  it.each([
+    [
+      "a javascript: callback URL (script injection through the redirect)",
+      ["clients", "create", "--name", "x", "--callback-url", "javascript:alert(1)"],
+    ],
+    [
+      "an http: callback URL to a remote host",
+      ["clients", "create", "--name", "x", "--callback-url", "http://app.example.com/cb"],
+    ],
+    ["an unknown flow", ["clients", "create", "--name", "x", "--oauth-flows", "password"]],
+    [
+      "the code flow without a callback URL",
+      ["clients", "create", "--name", "x", "--oauth-flows", "code"],
+    ],
+    [
+      "client_credentials without --secret",
+      ["clients", "create", "--name", "x", "--oauth-flows", "client_credentials"],
+    ],
+    ["clients update with nothing to change", ["clients", "update", "nosuchclient"]],
+    [
+      "clients update of an unknown client",
+      ["clients", "update", "nosuchclient", "--logout-url", ""],
+    ],
+  ])("error flow: %s exits 1 with BAD_USER_INPUT", async (_what, args) => {
+    const before = (await cliJson<unknown[]>(["clients", "list"], env)).length;
+    const run = await runCli([...args, "--json"], env);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).error.code).toBe("BAD_USER_INPUT");
+    expect(await cliJson<unknown[]>(["clients", "list"], env)).toHaveLength(before);
+  });
+
+  it("error flow: clients update without an id exits 1; the help text names the new flags", async () => {
+    const run = await runCli(["clients", "update", "--json"], env);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout).error.code).toBe("BAD_USER_INPUT");
+    const help = await runCli(["--help"], env);
+    for (const flag of ["--callback-url", "--logout-url", "--oauth-flows", "clients update ID"])
+      expect(help.stdout).toContain(flag);
   });
 });

@@ -382,6 +382,43 @@ describe("OAuth 2.0 endpoints", () => {
       expectOAuthError(res, 400, "unauthorized_client");
     });
 
+    it("error flow: a confidential client whose allowedOAuthFlows lack client_credentials is unauthorized_client", async () => {
+      const webApp = await createClient(gw, {
+        generateSecret: true,
+        allowedScopes: ["openid", "orders/read"],
+        callbackUrls: ["https://app.example.com/callback"],
+        allowedOAuthFlows: ["code"],
+      });
+      const basic = await postForm(
+        gw,
+        "/oauth2/token",
+        { grant_type: "client_credentials" },
+        basicAuth(webApp),
+      );
+      expectOAuthError(basic, 400, "unauthorized_client");
+      const post = await postForm(gw, "/oauth2/token", {
+        grant_type: "client_credentials",
+        ...postAuth(webApp),
+      });
+      expectOAuthError(post, 400, "unauthorized_client");
+    });
+
+    it("error flow: taking client_credentials out of a client's flows refuses its next grant", async () => {
+      const worker = await createClient(gw, {
+        generateSecret: true,
+        allowedScopes: ["orders/read"],
+      });
+      expect(await m2mToken(worker)).toEqual(expect.any(String));
+      await gw.pool.clients.update(worker.clientId, { allowedOAuthFlows: [] }, clock.now());
+      const res = await postForm(
+        gw,
+        "/oauth2/token",
+        { grant_type: "client_credentials" },
+        basicAuth(worker),
+      );
+      expectOAuthError(res, 400, "unauthorized_client");
+    });
+
     it("error flow: a wrong secret is 401 invalid_client with a Basic challenge, by either method", async () => {
       const basic = await postForm(
         gw,
@@ -1117,6 +1154,17 @@ describe("OAuth 2.0 endpoints", () => {
 
     it("error flow: a public client is UNAUTHORIZED_CLIENT", async () => {
       expectCode(await grant({ clientId: web.clientId, clientSecret: "" }), "UNAUTHORIZED_CLIENT");
+    });
+
+    it("error flow: a client whose allowedOAuthFlows lack client_credentials is UNAUTHORIZED_CLIENT", async () => {
+      const webApp = await createClient(gw, {
+        generateSecret: true,
+        allowedScopes: ["orders/read"],
+        allowedOAuthFlows: [],
+      });
+      const res = await grant({ clientId: webApp.clientId, clientSecret: webApp.clientSecret });
+      expectCode(res, "UNAUTHORIZED_CLIENT");
+      expect(res.body.data?.["clientCredentials"] ?? null).toBeNull();
     });
 
     it("error flow: a scope that is not allowed, or openid, is INVALID_SCOPE", async () => {

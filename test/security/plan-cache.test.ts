@@ -181,6 +181,10 @@ describe("admin operations without the directives plugin", () => {
     'mutation { adminSetUserPassword(username: "alice", password: "Other-h0rse!!", permanent: true) }',
     'mutation { adminUserGlobalSignOut(username: "alice") }',
     'mutation { adminCreateResourceServer(input: { id: "evil", scopes: ["x"] }) { id } }',
+    "{ adminAppClients { clientId } }",
+    '{ adminAppClient(clientId: "x") { clientId } }',
+    'mutation { adminCreateAppClient(input: { name: "evil", generateSecret: true, allowedOAuthScopes: ["poolgate/admin"] }) { clientSecret } }',
+    'mutation { adminUpdateAppClient(input: { clientId: "x", callbackUrls: ["https://evil.example/cb"] }) { clientId } }',
   ];
 
   test.each(ATTEMPTS)(
@@ -200,6 +204,7 @@ describe("admin operations without the directives plugin", () => {
       const alice = await gw.pool.users.find("alice");
       expect(alice).toMatchObject({ enabled: true });
       expect(await gw.pool.users.find("mallory")).toBeUndefined();
+      expect((await gw.pool.clients.list()).map((c) => c.name)).not.toContain("evil");
       expect(await gw.pool.store.getGroupsForUsers([alice!.sub])).toEqual([[]]);
     },
   );

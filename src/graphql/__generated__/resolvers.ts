@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { UserModel, AssociateSoftwareTokenModel } from '../models';
+import type { UserModel, AppClientModel, AssociateSoftwareTokenModel } from '../models';
 import type { GatewayContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -8,6 +8,7 @@ export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: 
 export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
 export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -17,6 +18,34 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   _FieldSet: { input: string; output: string; }
+};
+
+/**
+ * CreateUserPoolClient. URLs: https:, http: only for localhost / 127.0.0.1 / [::1], or a native
+ * app's scheme (com.example.app:/callback, myapp://callback); no fragment, no user@; at most 100
+ * of at most 1024 characters each.
+ */
+export type AdminCreateAppClientInput = {
+  /** 300 to 86400; default 3600. */
+  accessTokenValiditySeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** Default: [client_credentials] with generateSecret, [] without. */
+  allowedOAuthFlows?: InputMaybe<Array<OAuthFlow>>;
+  /** Default: openid email profile. */
+  allowedOAuthScopes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** 3 to 15; default 3. */
+  authSessionValidityMinutes?: InputMaybe<Scalars['Int']['input']>;
+  /** Default: none. */
+  callbackUrls?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** A confidential client, with a secret (shown once in the result). */
+  generateSecret?: InputMaybe<Scalars['Boolean']['input']>;
+  /** 300 to 86400; default 3600. */
+  idTokenValiditySeconds?: InputMaybe<Scalars['Int']['input']>;
+  /** Default: none. */
+  logoutUrls?: InputMaybe<Array<Scalars['String']['input']>>;
+  name: Scalars['String']['input'];
+  /** 3600 to 315360000; default 30 days. */
+  refreshTokenValiditySeconds?: InputMaybe<Scalars['Int']['input']>;
+  rotateRefreshTokens?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 export type AdminCreateUserInput = {
@@ -33,6 +62,40 @@ export type AdminCreateUserInput = {
    */
   temporaryPassword?: InputMaybe<Scalars['String']['input']>;
   username: Scalars['String']['input'];
+};
+
+/** Each list given replaces the client's list; one left out (or null) stays as it is. */
+export type AdminUpdateAppClientInput = {
+  allowedOAuthFlows?: InputMaybe<Array<OAuthFlow>>;
+  allowedOAuthScopes?: InputMaybe<Array<Scalars['String']['input']>>;
+  callbackUrls?: InputMaybe<Array<Scalars['String']['input']>>;
+  clientId: Scalars['ID']['input'];
+  logoutUrls?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** An app client (Cognito's UserPoolClient). Its secret is shown once, at creation, never here. */
+export type AppClient = {
+  __typename?: 'AppClient';
+  accessTokenValiditySeconds: Scalars['Int']['output'];
+  allowedOAuthFlows: Array<OAuthFlow>;
+  /** Cognito's AllowedOAuthScopes: the scopes the client's tokens may carry. */
+  allowedOAuthScopes: Array<Scalars['String']['output']>;
+  /** How long a challenge session of this client lives (Cognito's AuthSessionValidity). */
+  authSessionValidityMinutes: Scalars['Int']['output'];
+  /** Cognito's CallbackURLs: the redirect_uri values /oauth2/authorize accepts (exact match). */
+  callbackUrls: Array<Scalars['String']['output']>;
+  clientId: Scalars['ID']['output'];
+  /** Has a secret (a confidential client). */
+  confidential: Scalars['Boolean']['output'];
+  /** When the client was created (ISO 8601, UTC). */
+  createdAt: Scalars['String']['output'];
+  enabled: Scalars['Boolean']['output'];
+  idTokenValiditySeconds: Scalars['Int']['output'];
+  /** Cognito's LogoutURLs: where sign-out may send the browser back to (exact match). */
+  logoutUrls: Array<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  refreshTokenValiditySeconds: Scalars['Int']['output'];
+  rotateRefreshTokens: Scalars['Boolean']['output'];
 };
 
 export type AssociateSoftwareTokenResult = {
@@ -149,6 +212,13 @@ export type ConfirmSignUpInput = {
   username: Scalars['String']['input'];
 };
 
+export type CreatedAppClient = {
+  __typename?: 'CreatedAppClient';
+  client: AppClient;
+  /** With generateSecret: the client secret, shown this once and never again; null otherwise. */
+  clientSecret?: Maybe<Scalars['String']['output']>;
+};
+
 export type ForgotPasswordInput = {
   clientId: Scalars['ID']['input'];
   clientSecret?: InputMaybe<Scalars['String']['input']>;
@@ -200,6 +270,8 @@ export type MfaSettings = {
 export type Mutation = {
   __typename?: 'Mutation';
   adminAddUserToGroup: Scalars['Boolean']['output'];
+  /** CreateUserPoolClient: a new app client and, with generateSecret, its secret (shown this once). */
+  adminCreateAppClient: CreatedAppClient;
   adminCreateResourceServer: ResourceServer;
   adminCreateUser: User;
   adminDeleteResourceServer: Scalars['Boolean']['output'];
@@ -213,6 +285,8 @@ export type Mutation = {
   /** AdminSetUserMFAPreference. */
   adminSetUserMfaPreference: Scalars['Boolean']['output'];
   adminSetUserPassword: Scalars['Boolean']['output'];
+  /** UpdateUserPoolClient for the OAuth settings: each list given replaces the client's list. */
+  adminUpdateAppClient: AppClient;
   adminUpdateResourceServer: ResourceServer;
   adminUserGlobalSignOut: Scalars['Boolean']['output'];
   /** AssociateSoftwareToken: a TOTP secret, for the caller (access token) or an MFA_SETUP session. */
@@ -257,6 +331,11 @@ export type Mutation = {
 export type MutationAdminAddUserToGroupArgs = {
   group: Scalars['String']['input'];
   username: Scalars['String']['input'];
+};
+
+
+export type MutationAdminCreateAppClientArgs = {
+  input: AdminCreateAppClientInput;
 };
 
 
@@ -316,6 +395,11 @@ export type MutationAdminSetUserPasswordArgs = {
   password: Scalars['String']['input'];
   permanent?: Scalars['Boolean']['input'];
   username: Scalars['String']['input'];
+};
+
+
+export type MutationAdminUpdateAppClientArgs = {
+  input: AdminUpdateAppClientInput;
 };
 
 
@@ -419,14 +503,32 @@ export type MutationVerifyUserAttributeArgs = {
   code: Scalars['String']['input'];
 };
 
+/** Cognito's AllowedOAuthFlows (its own lowercase names). */
+export type OAuthFlow =
+  /** Client credentials grant (machine to machine); needs a client secret. */
+  | 'client_credentials'
+  /** Authorization code grant (with PKCE for public clients); needs a callback URL. */
+  | 'code'
+  /** Implicit grant (tokens in the redirect); needs a callback URL. Prefer code. */
+  | 'implicit';
+
 export type Query = {
   __typename?: 'Query';
+  /** DescribeUserPoolClient: an app client, or null when there is none (never its secret). */
+  adminAppClient?: Maybe<AppClient>;
+  /** ListUserPoolClients: every app client, oldest first (never a secret). */
+  adminAppClients: Array<AppClient>;
   /** An admin's view of any user. */
   adminGetUser?: Maybe<User>;
   /** Resource servers and the custom scopes they define. */
   adminResourceServers: Array<ResourceServer>;
   /** The caller's ID-token claims as the store has them now (not as the token froze them). */
   me?: Maybe<User>;
+};
+
+
+export type QueryAdminAppClientArgs = {
+  clientId: Scalars['ID']['input'];
 };
 
 
@@ -652,32 +754,37 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  AdminCreateUserInput: AdminCreateUserInput;
+  AdminCreateAppClientInput: AdminCreateAppClientInput;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  AdminCreateUserInput: AdminCreateUserInput;
+  AdminUpdateAppClientInput: AdminUpdateAppClientInput;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AppClient: ResolverTypeWrapper<AppClientModel>;
   AssociateSoftwareTokenResult: ResolverTypeWrapper<AssociateSoftwareTokenModel>;
   Attribute: ResolverTypeWrapper<Attribute>;
   AttributeInput: AttributeInput;
   AuthFlow: AuthFlow;
   AuthFlowResult: ResolverTypeWrapper<AuthFlowResult>;
   AuthenticationResult: ResolverTypeWrapper<AuthenticationResult>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ChallengeName: ChallengeName;
   ChangePasswordInput: ChangePasswordInput;
   ClientCredentialsInput: ClientCredentialsInput;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ClientCredentialsResult: ResolverTypeWrapper<ClientCredentialsResult>;
   CodeDeliveryDetails: ResolverTypeWrapper<CodeDeliveryDetails>;
   ConfirmForgotPasswordInput: ConfirmForgotPasswordInput;
   ConfirmSignUpInput: ConfirmSignUpInput;
+  CreatedAppClient: ResolverTypeWrapper<Omit<CreatedAppClient, 'client'> & { client: ResolversTypes['AppClient'] }>;
   ForgotPasswordInput: ForgotPasswordInput;
   InitiateAuthInput: InitiateAuthInput;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   MessageAction: MessageAction;
   MfaFactor: MfaFactor;
   MfaFactorPreference: MfaFactorPreference;
   MfaPreferenceInput: MfaPreferenceInput;
   MfaSettings: ResolverTypeWrapper<MfaSettings>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  OAuthFlow: OAuthFlow;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefreshInput: RefreshInput;
   ResendConfirmationCodeInput: ResendConfirmationCodeInput;
@@ -696,24 +803,28 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  AdminCreateUserInput: AdminCreateUserInput;
+  AdminCreateAppClientInput: AdminCreateAppClientInput;
+  Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
+  Boolean: Scalars['Boolean']['output'];
+  AdminCreateUserInput: AdminCreateUserInput;
+  AdminUpdateAppClientInput: AdminUpdateAppClientInput;
+  ID: Scalars['ID']['output'];
+  AppClient: AppClientModel;
   AssociateSoftwareTokenResult: AssociateSoftwareTokenModel;
   Attribute: Attribute;
   AttributeInput: AttributeInput;
   AuthFlowResult: AuthFlowResult;
   AuthenticationResult: AuthenticationResult;
-  Int: Scalars['Int']['output'];
   ChangePasswordInput: ChangePasswordInput;
   ClientCredentialsInput: ClientCredentialsInput;
-  ID: Scalars['ID']['output'];
   ClientCredentialsResult: ClientCredentialsResult;
   CodeDeliveryDetails: CodeDeliveryDetails;
   ConfirmForgotPasswordInput: ConfirmForgotPasswordInput;
   ConfirmSignUpInput: ConfirmSignUpInput;
+  CreatedAppClient: Omit<CreatedAppClient, 'client'> & { client: ResolversParentTypes['AppClient'] };
   ForgotPasswordInput: ForgotPasswordInput;
   InitiateAuthInput: InitiateAuthInput;
-  Boolean: Scalars['Boolean']['output'];
   MfaFactorPreference: MfaFactorPreference;
   MfaPreferenceInput: MfaPreferenceInput;
   MfaSettings: MfaSettings;
@@ -731,6 +842,23 @@ export type ResolversParentTypes = {
   User: UserModel;
   VerifySoftwareTokenInput: VerifySoftwareTokenInput;
   VerifySoftwareTokenResult: VerifySoftwareTokenResult;
+};
+
+export type AppClientResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AppClient'] = ResolversParentTypes['AppClient']> = {
+  accessTokenValiditySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  allowedOAuthFlows?: Resolver<Array<ResolversTypes['OAuthFlow']>, ParentType, ContextType>;
+  allowedOAuthScopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  authSessionValidityMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  callbackUrls?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  clientId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  confidential?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  idTokenValiditySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  logoutUrls?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refreshTokenValiditySeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rotateRefreshTokens?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type AssociateSoftwareTokenResultResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AssociateSoftwareTokenResult'] = ResolversParentTypes['AssociateSoftwareTokenResult']> = {
@@ -774,6 +902,11 @@ export type CodeDeliveryDetailsResolvers<ContextType = GatewayContext, ParentTyp
   destination?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type CreatedAppClientResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CreatedAppClient'] = ResolversParentTypes['CreatedAppClient']> = {
+  client?: Resolver<ResolversTypes['AppClient'], ParentType, ContextType>;
+  clientSecret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type MfaSettingsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['MfaSettings'] = ResolversParentTypes['MfaSettings']> = {
   enabled?: Resolver<Array<ResolversTypes['MfaFactor']>, ParentType, ContextType>;
   preferred?: Resolver<Maybe<ResolversTypes['MfaFactor']>, ParentType, ContextType>;
@@ -781,6 +914,7 @@ export type MfaSettingsResolvers<ContextType = GatewayContext, ParentType extend
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   adminAddUserToGroup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminAddUserToGroupArgs, 'group' | 'username'>>;
+  adminCreateAppClient?: Resolver<ResolversTypes['CreatedAppClient'], ParentType, ContextType, RequireFields<MutationAdminCreateAppClientArgs, 'input'>>;
   adminCreateResourceServer?: Resolver<ResolversTypes['ResourceServer'], ParentType, ContextType, RequireFields<MutationAdminCreateResourceServerArgs, 'input'>>;
   adminCreateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationAdminCreateUserArgs, 'input'>>;
   adminDeleteResourceServer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminDeleteResourceServerArgs, 'id'>>;
@@ -792,6 +926,7 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   adminResetUserPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminResetUserPasswordArgs, 'username'>>;
   adminSetUserMfaPreference?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminSetUserMfaPreferenceArgs, 'input' | 'username'>>;
   adminSetUserPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminSetUserPasswordArgs, 'password' | 'permanent' | 'username'>>;
+  adminUpdateAppClient?: Resolver<ResolversTypes['AppClient'], ParentType, ContextType, RequireFields<MutationAdminUpdateAppClientArgs, 'input'>>;
   adminUpdateResourceServer?: Resolver<ResolversTypes['ResourceServer'], ParentType, ContextType, RequireFields<MutationAdminUpdateResourceServerArgs, 'input'>>;
   adminUserGlobalSignOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAdminUserGlobalSignOutArgs, 'username'>>;
   associateSoftwareToken?: Resolver<ResolversTypes['AssociateSoftwareTokenResult'], ParentType, ContextType, Partial<MutationAssociateSoftwareTokenArgs>>;
@@ -816,6 +951,8 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  adminAppClient?: Resolver<Maybe<ResolversTypes['AppClient']>, ParentType, ContextType, RequireFields<QueryAdminAppClientArgs, 'clientId'>>;
+  adminAppClients?: Resolver<Array<ResolversTypes['AppClient']>, ParentType, ContextType>;
   adminGetUser?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryAdminGetUserArgs, 'username'>>;
   adminResourceServers?: Resolver<Array<ResolversTypes['ResourceServer']>, ParentType, ContextType>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
@@ -859,12 +996,14 @@ export type VerifySoftwareTokenResultResolvers<ContextType = GatewayContext, Par
 };
 
 export type Resolvers<ContextType = GatewayContext> = {
+  AppClient?: AppClientResolvers<ContextType>;
   AssociateSoftwareTokenResult?: AssociateSoftwareTokenResultResolvers<ContextType>;
   Attribute?: AttributeResolvers<ContextType>;
   AuthFlowResult?: AuthFlowResultResolvers<ContextType>;
   AuthenticationResult?: AuthenticationResultResolvers<ContextType>;
   ClientCredentialsResult?: ClientCredentialsResultResolvers<ContextType>;
   CodeDeliveryDetails?: CodeDeliveryDetailsResolvers<ContextType>;
+  CreatedAppClient?: CreatedAppClientResolvers<ContextType>;
   MfaSettings?: MfaSettingsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
