@@ -17,7 +17,7 @@ import { SIGNING_ALG } from "../tokens/keyring";
 import { seal, unseal } from "../tokens/sealed";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
-import { grantUserScopes } from "./scopes";
+import { grantUserScopes, USER_ADMIN_SCOPE } from "./scopes";
 import type { AuthenticationResult, SessionService } from "./sessions";
 import type { ClientView } from "./views";
 
@@ -183,7 +183,11 @@ export class AuthorizationService {
     requested: readonly string[] | null,
   ): Promise<string[]> {
     const groups = (await this.d.store.getGroupsForUsers([sub]))[0] ?? [];
-    return grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups);
+    const granted = grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups);
+    // As Cognito's authorize endpoint: aws.cognito.signin.user.admin (the user's own API
+    // operations) only when the request, or by default the client's list, names it.
+    const named = requested ?? client.allowedScopes;
+    return granted.filter((s) => s !== USER_ADMIN_SCOPE || named.includes(USER_ADMIN_SCOPE));
   }
 
   async issueCode(grant: CodeGrant): Promise<string> {
