@@ -210,6 +210,7 @@ describe("OAuth 2.0 endpoints", () => {
           "none",
         ]);
         expect([...doc["grant_types_supported"]].sort()).toEqual([
+          "authorization_code",
           "client_credentials",
           "refresh_token",
         ]);
@@ -508,12 +509,15 @@ describe("OAuth 2.0 endpoints", () => {
       expectOAuthError(res, 400, "invalid_request");
     });
 
-    it("error flow: password and authorization_code grants are unsupported_grant_type", async () => {
-      for (const grant_type of [
-        "password",
-        "authorization_code",
-        "urn:ietf:params:oauth:grant-type:jwt-bearer",
-      ]) {
+    it("error flow: the password and jwt-bearer grants are unsupported_grant_type; authorization_code is unauthorized_client for a client without the code flow", async () => {
+      const code = await postForm(
+        gw,
+        "/oauth2/token",
+        { grant_type: "authorization_code", code: "c" },
+        basicAuth(machine),
+      );
+      expectOAuthError(code, 400, "unauthorized_client");
+      for (const grant_type of ["password", "urn:ietf:params:oauth:grant-type:jwt-bearer"]) {
         const res = await postForm(
           gw,
           "/oauth2/token",
