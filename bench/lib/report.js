@@ -211,6 +211,27 @@ function targetsOf(results) {
       );
     }
   }
+  const s7 = results.sections[7];
+  if (s7?.stacks) {
+    // No target: the ratios to read, poolgate ÷ oidc-provider (CPU: theirs ÷ ours).
+    const by = Object.fromEntries(s7.stacks.map((t) => [t.key, t]));
+    for (const c of s7.concurrency) {
+      const pg = by.pg[`c${c}`];
+      const op = by.oidc[`c${c}`];
+      rows.push([
+        `7. code round trip c=${c} vs oidc-provider (round trips/s)`,
+        x(ratio(pg.rps.median, op.rps.median)),
+        "(reference)",
+        "—",
+      ]);
+      rows.push([
+        `7. code round trip c=${c} vs oidc-provider (CPU: theirs ÷ ours)`,
+        x(ratio(op.cpu.median, pg.cpu.median)),
+        "(reference)",
+        "—",
+      ]);
+    }
+  }
   const h5 = results.sections[5]?.history;
   const base = h5?.rows.find((r) => r.size === 0);
   const largest = h5?.rows[h5.rows.length - 1];
@@ -716,6 +737,48 @@ function section6(s) {
   ].join("\n");
 }
 
+function section7(s) {
+  const by = Object.fromEntries(s.stacks.map((t) => [t.key, t]));
+  const rows = [];
+  for (const c of s.concurrency) {
+    for (const t of s.stacks) {
+      const r = t[`c${c}`];
+      const peer = by.oidc[`c${c}`];
+      rows.push([
+        `${t.name}, c=${c}`,
+        mmm(r.rps, 0),
+        mmm(r.p50, 1),
+        mmm(r.p99, 1),
+        mmm(r.cpu, 0),
+        mmm(r.cores, 2),
+        t.key === "pg" ? x(ratio(r.rps.median, peer.rps.median)) : "",
+        t.key === "pg" ? x(ratio(peer.cpu.median, r.cpu.median)) : "",
+      ]);
+    }
+  }
+  const shape = (t) =>
+    `${t.name}: scope \`${t.scope}\`; the token response has ${t.shape.fields.map((f) => `\`${f}\``).join(", ")}; ID token ${t.shape.idTokenAlg}, ${t.shape.idTokenBytes} bytes, claims ${t.shape.idTokenClaims.join(", ")}; access token ${t.shape.accessToken}, ${t.shape.accessTokenBytes} bytes, scope \`${t.shape.accessScope}\`; refresh token ${t.shape.refreshTokenBytes} characters; cookies sent to the authorization endpoint ${t.cookies.map((k) => `\`${k}\``).join(", ")}.`;
+  return [
+    "One round trip: `GET` the authorization endpoint with the browser's session cookie (a redirect to the callback with a code, no page), then the relying party's `POST` to the token endpoint (`grant_type=authorization_code`, the code, the redirect URI, the PKCE S256 verifier, client_secret_basic). Each connection runs whole round trips back to back (closed loop, bench/lib/codeFlow.js); latency and server CPU are per round trip (two requests). Both providers in each run, in turns; one browser session each, opened before measuring and shared by the connections.",
+    "",
+    table(
+      [
+        "",
+        "round trips/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs each",
+        "cores",
+        "poolgate ÷ oidc-provider",
+        "their CPU ÷ poolgate's",
+      ],
+      rows,
+    ),
+    "",
+    ...s.stacks.map((t) => `- ${shape(t)}`),
+  ].join("\n");
+}
+
 const NOTES = `## What each stack does
 
 - **poolgate**: \`dist/\` of this checkout, \`createGateway\` on a fresh SQLite store, production settings (\`POOLGATE_ENV=production\`: argon2id m=19 MiB t=2 p=1, verifier cache 10 000, introspection off, CSRF prevention, depth/alias/token limits). A query or mutation Apollo Server has answered once is answered again on the prepared-operation path (graphql-js \`execute\` on the document Apollo validated, without Apollo's request pipeline; src/graphql/prepared.ts). Per request: bearer parsing, the verifier (LRU keyed by the token's SHA-256; signature, \`exp\`, \`iss\`, \`token_use\` on a miss), the in-memory revocation checks (client, session, user), a request-scoped logger and DataLoaders, the directive check (\`@authenticated\`), and \`me\` read from the store (user row and groups).
@@ -723,6 +786,7 @@ const NOTES = `## What each stack does
 - **(b) Apollo + jose**: (a) plus \`jose.jwtVerify(token, publicKey, { issuer, algorithms: ["RS256"] })\` in the context function on every request (what most teams hand-roll); the key is in memory (no JWKS fetch); the user from memory.
 - **(c) Yoga + JWT + generic-auth**: GraphQL Yoga 5 on \`node:http\`, \`@graphql-yoga/plugin-jwt\` (jsonwebtoken, RS256, inline public key, issuer checked) and \`@envelop/generic-auth\` in \`protect-granular\` mode with \`@requiresScopes\` on \`me\`; the user from memory.
 - **oidc-provider** (panva): the reference OpenID Provider for Node, default in-memory adapter, one confidential client, JWT access tokens (resource indicators, RS256), an RS256 ID token on refresh (scope \`openid\`), refresh tokens not rotated (poolgate's default). Its refresh token is created through its own models, as an authorization-code flow would leave it.
+- **Authorization code round trip** (section 7): poolgate's \`/oauth2/authorize\` and \`/oauth2/token\` with a confidential app client (a secret, callback \`http://127.0.0.1/cb\`, the code flow, scopes \`openid\` and \`bench/read\`), its hosted session opened once through the sign-in form (\`/login\`, CSRF token and flow, argon2id once). oidc-provider's \`/auth\` and \`/token\` with its confidential client (scopes \`openid\` and \`api:read\`, so its access token is an RS256 JWT for its resource server); devInteractions stay off, and the peer's \`interactions.url\` is a bench-only handler on the same server that answers the login prompt (account \`bench-user\`) and the consent prompt (a Grant of the missing scopes) without a page, once: the session and its grant then let every \`/auth\` answer with the code. What differs: oidc-provider issues a refresh token on a code exchange by default only for \`offline_access\`, which it keeps only with \`prompt=consent\` (an interaction on every authorization), so the peer's \`issueRefreshToken\` also issues one for a code, as poolgate always does; poolgate's refresh token is a JWE and its session a SQLite row, oidc-provider's an opaque handle in its in-memory adapter, as are its codes, grants and sessions (poolgate's codes are rows too); poolgate's ID token carries the user's attributes (Cognito's claims), oidc-provider's only what scope \`openid\` asks for. Both: RS256 with 2048-bit RSA keys, PKCE S256, state, nonce (checked in the ID token), client_secret_basic.
 - **cognito-local** (jagregory): the Cognito emulator (Express, StormDB JSON files), started through its own \`createDefaultServer\` with a silent logger. It keeps passwords in plain text (no hash) and signs with jsonwebtoken synchronously; its REFRESH_TOKEN_AUTH returns ID and access tokens.
 - **Cognito wire API** (section 6): poolgate's \`POST /\` (src/cognito/) and cognito-local's on the same operations and bodies. cognito-local's GetUser decodes the access token without verifying its signature and finds the user by scanning its JSON store; poolgate's verifies the token (through the verifier cache), checks revocation and the \`aws.cognito.signin.user.admin\` scope, and reads the user and its MFA settings. USER_SRP_AUTH (poolgate only; cognito-local has no SRP) is two requests: InitiateAuth (the sealed verifier opened, B = k·v + g^b, a challenge row, the sealed SECRET_BLOCK) and RespondToAuthChallenge (the block opened and spent, the lockout counter, B recomputed from b, the claim checked, tokens issued as after a password).
 - **Ceilings**: jose (the product's copy) signing RS256 with a 2048-bit key and decrypting a dir/A256GCM JWE (the AES key imported once, as poolgate does), and @node-rs/argon2 verifying at poolgate's configured cost, in a process pinned to the server core, with as many operations in flight as the load generator has connections (argon2: one per core of the pinned process, the best rate for a memory-hard hash and what poolgate's hashing gate does; earlier runs used 4 in flight, which thrashes the cache and understated the ceiling by about a third). "A sign-in's whole crypto" is that hash followed by the two signs and the JWE seal of the response: after a 19 MiB hash the signs run on a cold cache and cost about twice what they cost alone.
@@ -789,6 +853,7 @@ function markdown(results) {
   sec(4, "Verifier micro-benchmark (tinybench, one token, sequential)", section4);
   sec(5, "Scale", (x5) => section5(x5, s[1]));
   sec(6, "Cognito wire API and SRP", section6);
+  sec(7, "Authorization code round trip", section7);
   if (results.profiles?.length) {
     out.push(
       "",

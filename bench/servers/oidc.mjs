@@ -1,8 +1,17 @@
 // Peer: oidc-provider (panva), the reference OAuth 2.0 / OpenID Provider for Node.js, on
 // node:http with its default in-memory adapter. One confidential client with the
-// client_credentials and refresh_token grants; access tokens are RS256 JWTs (resource
+// client_credentials, refresh_token and authorization_code grants; access tokens are RS256 JWTs (resource
 // indicators, accessTokenFormat "jwt"); a refresh also returns an RS256 ID token (scope
 // openid), as poolgate's does. Refresh tokens are not rotated (poolgate's default).
+//
+// The authorization-code round trip (section 7): devInteractions stay off; interactions.url
+// points at /interaction/<uid> on this same server, where a bench-only handler completes the
+// login prompt as "bench-user" and the consent prompt with a Grant of exactly what is missing,
+// with no page. That happens once, when the bench opens its session; the session cookie then
+// lets every later /auth answer with the code straight away. A code exchange also issues a
+// refresh token (issueRefreshToken below), as poolgate's always does: oidc-provider's default
+// issues one only for offline_access, which it keeps only with prompt=consent, an interaction
+// on every authorization.
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import { join } from "node:path";
@@ -46,6 +55,10 @@ serveChild(async () => {
         }),
       },
     },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    issueRefreshToken: (_ctx, c, source) =>
+      c.grantTypeAllowed("refresh_token") &&
+      (source.kind === "AuthorizationCode" || source.scopes.has("offline_access")),
     scopes: ["openid", "offline_access", "api:read"],
     rotateRefreshToken: false,
     ttl: {
@@ -57,7 +70,37 @@ serveChild(async () => {
     },
   });
   provider.on("server_error", (_ctx, err) => console.error(err));
-  const server = createServer(provider.callback());
+  const callback = provider.callback();
+  /** The bench's own interaction: no page, the prompt answered at once. */
+  const interact = async (req, res) => {
+    const { prompt, params, session, grantId } = await provider.interactionDetails(req, res);
+    if (prompt.name === "login") {
+      return provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: "bench-user" } },
+        { mergeWithLastSubmission: false },
+      );
+    }
+    if (prompt.name !== "consent") throw new Error(`unexpected prompt ${prompt.name}`);
+    const grant = grantId
+      ? await provider.Grant.find(grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    const missing = prompt.details;
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(" "));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(resource, scopes.join(" "));
+    return provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } });
+  };
+  const server = createServer((req, res) => {
+    if (!req.url.startsWith("/interaction/")) return callback(req, res);
+    interact(req, res).catch((err) => {
+      console.error(err);
+      res.statusCode = 500;
+      res.end(String(err.message));
+    });
+  });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
@@ -67,6 +110,8 @@ serveChild(async () => {
         server.closeAllConnections();
       }),
     commands: {
+      /** The confidential client's credentials (section 7 signs in through it). */
+      client: () => ({ clientId: client.client_id, clientSecret: client.client_secret }),
       /** A refresh token as an authorization-code flow would have left it (not measured). */
       async refreshToken() {
         const sub = "bench-user";

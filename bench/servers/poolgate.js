@@ -113,6 +113,24 @@ serveChild(async () => {
         }
         return names;
       },
+      /**
+       * A confidential app client (its secret) allowed the authorization-code flow back to
+       * `callbackUrl` with `scopes` (section 7's round trip; `setup` made the "bench" resource
+       * server first).
+       */
+      async codeClient({ callbackUrl, scopes }) {
+        const c = await pool.clients.create(
+          {
+            name: "bench-code",
+            generateSecret: true,
+            allowedScopes: scopes,
+            callbackUrls: [callbackUrl],
+            allowedOAuthFlows: ["code"],
+          },
+          now(),
+        );
+        return { clientId: c.client.clientId, clientSecret: c.clientSecret };
+      },
       /** A client created on a store that was filled by direct SQL (section 5). */
       async createClient() {
         const web = await pool.clients.create(
