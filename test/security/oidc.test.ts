@@ -868,6 +868,24 @@ describe("session fixation on the hosted session cookie", () => {
   });
 });
 
+describe("cookie tossing with a look-alike name", () => {
+  it("stops cookie tossing: a second hosted-session cookie spelled with blanks before '=' is counted as the same name", async () => {
+    // The attacker's live session, tossed in front of the victim's own cookie; the cookie
+    // parser trims names, so "name =x" is the same cookie as "name=x" and both are refused.
+    const attacker = await signedInBrowser(user2);
+    const victim = await signedInBrowser(user);
+    const params = query(authorizeParams(spa.clientId, pkce().challenge, { prompt: "none" }));
+    for (const blank of [" ", "\t", "  "]) {
+      const cookie = `${HOSTED}${blank}=${attacker.cookies.get(HOSTED)}; ${HOSTED}=${victim.cookies.get(HOSTED)}`;
+      const answer = await get(`/oauth2/authorize?${params}`, { cookie });
+      expect({ blank, error: new URL(answer.location!).searchParams.get("error") }).toEqual({
+        blank,
+        error: "login_required",
+      });
+    }
+  });
+});
+
 describe("huge or repeated parameters", () => {
   const valid = () => authorizeParams(spa.clientId, pkce().challenge);
 
