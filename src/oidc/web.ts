@@ -34,8 +34,9 @@ const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 export function readCookie(req: IncomingMessage, name: string): string | undefined {
   const header = req.headers.cookie;
   if (header === undefined) return undefined;
-  // Two cookies of one name (a planted one beside ours) are both refused.
-  const count = header.split(";").filter((c) => c.trim().startsWith(`${name}=`)).length;
+  // Two cookies of one name (a planted one beside ours) are both refused. Names are compared
+  // trimmed, as the parser reads them: "name =x" is the same cookie as "name=x".
+  const count = header.split(";").filter((c) => c.split("=", 1)[0]!.trim() === name).length;
   if (count !== 1) return undefined;
   const value = parseCookie(header, { decode: (v) => v })[name];
   return value !== undefined && COOKIE_VALUE.test(value) ? value : undefined;
