@@ -308,8 +308,10 @@ export class SessionService {
     const nowMs = this.d.now();
     const ids = await this.d.store.revokeUserSessions(sub, reason, nowMs);
     for (const id of ids) this.d.revocations.markSessionRevoked(id, nowMs);
-    // The hosted sign-in page's sessions end too: its next authorize asks for the password.
+    // The hosted sign-in page's sessions end too (its next authorize asks for the password),
+    // and so do codes not yet exchanged: none may start a session after this.
     await this.d.store.deleteUserHostedSessions(sub);
+    await this.d.store.deleteUserAuthorizationCodes(sub);
     return ids.length;
   }
 }

@@ -481,6 +481,10 @@ export class PostgresStore implements Store {
     return this.authorization.deleteHostedSession(idHash);
   }
 
+  deleteUserAuthorizationCodes(sub: string): Promise<number> {
+    return this.authorization.deleteUserAuthorizationCodes(sub);
+  }
+
   deleteUserHostedSessions(sub: string): Promise<number> {
     return this.authorization.deleteUserHostedSessions(sub);
   }

@@ -450,6 +450,10 @@ export class SqliteStore implements Store {
     return this.guard(() => this.authorization.deleteHostedSession(idHash));
   }
 
+  deleteUserAuthorizationCodes(sub: string): Promise<number> {
+    return this.guard(() => this.authorization.deleteUserAuthorizationCodes(sub));
+  }
+
   deleteUserHostedSessions(sub: string): Promise<number> {
     return this.guard(() => this.authorization.deleteUserHostedSessions(sub));
   }

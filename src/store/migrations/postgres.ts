@@ -270,6 +270,7 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX hosted_sessions_expires_at_ms ON hosted_sessions (expires_at_ms);
       -- Global sign-out, disabling and password resets end a user's hosted sessions.
       CREATE INDEX hosted_sessions_sub ON hosted_sessions (sub);
+      CREATE INDEX authorization_codes_sub ON authorization_codes (sub);
     `,
   },
 ];

@@ -60,6 +60,8 @@ export interface AuthorizationStore {
     nowMs: number,
     sessionId: string,
   ): Promise<CodeRedemption>;
+  /** Deletes a user's codes not yet exchanged (global sign-out, password reset…) → how many. */
+  deleteUserAuthorizationCodes(sub: string): Promise<number>;
   createHostedSession(session: HostedSessionRecord): Promise<void>;
   /** The session if it exists and `expiresAtMs > nowMs`; undefined otherwise. */
   getHostedSession(idHash: string, nowMs: number): Promise<HostedSessionRecord | undefined>;

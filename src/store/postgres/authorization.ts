@@ -102,6 +102,14 @@ export class PostgresAuthorization {
     return (rowCount ?? 0) > 0;
   }
 
+  async deleteUserAuthorizationCodes(sub: string): Promise<number> {
+    const { rowCount } = await this.pg.query(
+      "DELETE FROM authorization_codes WHERE sub = $1 AND redeemed_at_ms IS NULL",
+      [sub],
+    );
+    return rowCount ?? 0;
+  }
+
   async deleteUserHostedSessions(sub: string): Promise<number> {
     const { rowCount } = await this.pg.query("DELETE FROM hosted_sessions WHERE sub = $1", [sub]);
     return rowCount ?? 0;

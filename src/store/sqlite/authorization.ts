@@ -85,6 +85,12 @@ export class SqliteAuthorization {
     );
   }
 
+  deleteUserAuthorizationCodes(sub: string): number {
+    return this.sql
+      .statement("DELETE FROM authorization_codes WHERE sub = ? AND redeemed_at_ms IS NULL")
+      .run(sub).changes;
+  }
+
   deleteUserHostedSessions(sub: string): number {
     return this.sql.statement("DELETE FROM hosted_sessions WHERE sub = ?").run(sub).changes;
   }
