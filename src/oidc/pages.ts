@@ -382,7 +382,7 @@ function htmlDocument(nonce: string, title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)} · poolgate</title>
 <style nonce="${escapeHtml(nonce)}">${STYLE}${LOCAL_STYLE}</style>
 </head>

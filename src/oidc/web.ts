@@ -105,7 +105,10 @@ const PAGE_HEADERS = {
   "x-content-type-options": "nosniff",
   // Clickjacking: no one may frame these pages (frame-ancestors, and this for old browsers).
   "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
+  // Not no-referrer: under it a browser sends `Origin: null` on the page's own form posts
+  // (Fetch, "serializing a request origin"), which hosted.ts refuses as not this origin.
+  // same-origin still sends no referrer to any other origin.
+  "referrer-policy": "same-origin",
   "cross-origin-opener-policy": "same-origin",
   "cross-origin-resource-policy": "same-origin",
 };
