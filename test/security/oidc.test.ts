@@ -1112,4 +1112,21 @@ describe("requests the flow must refuse", () => {
     expect(stepOf(next.page)).toBe("sign-in");
     expect(codeOf(await gw.gql(ME, {}, access))).toBe("UNAUTHENTICATED");
   });
+
+  it("stops a code outliving global sign-out: a code issued before globalSignOut gives no tokens after it", async () => {
+    const browser = await signedInBrowser();
+    const first = pkce();
+    const used = await codeFrom(browser, first);
+    const tokens = await tokenRequest(exchangeForm(spa.clientId, used, first.verifier));
+    const access = tokens.body["access_token"] as string;
+    // A second code, issued while signed in and not yet exchanged (a stalled tab, a thief).
+    const pending = pkce();
+    const unexchanged = await codeFrom(browser, pending);
+    expect((await gw.gql(`mutation { globalSignOut }`, {}, access)).body.data).toEqual({
+      globalSignOut: true,
+    });
+    const late = await tokenRequest(exchangeForm(spa.clientId, unexchanged, pending.verifier));
+    expect(late.status).toBe(400);
+    expect(late.body["error"]).toBe("invalid_grant");
+  });
 });

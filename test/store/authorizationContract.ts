@@ -98,6 +98,26 @@ export function describeAuthorizationContract(getStore: () => Store): void {
       });
     });
 
+    it("deleteUserAuthorizationCodes deletes one user's codes not yet exchanged, and nothing else", async () => {
+      const store = getStore();
+      const live = newCode();
+      const spent = newCode({ sub: live.sub });
+      const stranger = newCode();
+      for (const code of [live, spent, stranger]) await store.createAuthorizationCode(code);
+      await store.redeemAuthorizationCode(spent.codeHash, T0, randomUUID());
+      expect(await store.deleteUserAuthorizationCodes(live.sub)).toBe(1);
+      expect(await store.redeemAuthorizationCode(live.codeHash, T0, randomUUID())).toEqual({
+        outcome: "missing",
+      });
+      // A spent code stays, so a replay is still recognised as reuse.
+      expect((await store.redeemAuthorizationCode(spent.codeHash, T0, randomUUID())).outcome).toBe(
+        "reused",
+      );
+      expect(
+        (await store.redeemAuthorizationCode(stranger.codeHash, T0, randomUUID())).outcome,
+      ).toBe("redeemed");
+    });
+
     it("error flow: a duplicate code hash is a conflict and leaves the first code as it was", async () => {
       const store = getStore();
       const code = newCode();
