@@ -15,6 +15,8 @@ import {
   type Env,
 } from "./configValues";
 
+import { resolve as resolvePath } from "node:path";
+
 export { ConfigError, type Environment } from "./configValues";
 
 export type { Config, FirstFactor, MfaMode, MfaFactorName, PasswordRule } from "./configShape";
@@ -527,6 +529,25 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     meaning:
       "Longest an SMTP connection, greeting or exchange may take; past it the delivery fails (`CODE_DELIVERY_FAILURE`).",
     parse: int(100, 120_000, 10_000),
+  },
+  {
+    env: "POOLGATE_HOOKS",
+    key: "hooksModule",
+    shown: "empty (no hooks)",
+    meaning:
+      "Path of a JavaScript module (CommonJS or ESM, relative to the working directory) exporting Cognito's triggers by name: `preTokenGeneration`, `userMigration` (docs/hooks.md). Loaded once at start; a missing file or a wrong export stops the start.",
+    parse: (raw) => {
+      const v = (raw ?? "").trim();
+      return v === "" ? undefined : resolvePath(v);
+    },
+  },
+  {
+    env: "POOLGATE_HOOK_TIMEOUT_MS",
+    key: "hookTimeoutMs",
+    shown: "`5000`",
+    meaning:
+      "Longest one hook call may take; past it the operation fails with `UNEXPECTED_LAMBDA` (Cognito's `UnexpectedLambdaException`).",
+    parse: int(10, 60_000, 5_000),
   },
   {
     env: "POOLGATE_EMAIL_VERIFICATION_SUBJECT",

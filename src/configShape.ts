@@ -74,6 +74,10 @@ export interface Config {
   emailFrom: string;
   /** Longest an SMTP connection, greeting or exchange may take before the delivery fails. */
   smtpTimeoutMs: number;
+  /** Absolute path of the hooks module (Cognito's triggers in-process, DESIGN §14); undefined: none. */
+  hooksModule: string | undefined;
+  /** Longest one hook call may take before the operation fails with UNEXPECTED_LAMBDA. */
+  hookTimeoutMs: number;
   /** Message templates, Cognito's placeholders `{####}` (the code) and `{username}`. */
   emailVerificationSubject: string;
   emailVerificationMessage: string;

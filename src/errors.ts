@@ -44,7 +44,12 @@ export type ErrorCode =
    * An authorization code that is unknown, expired, spent, another client's or another
    * redirect URI's, or whose PKCE verifier does not match (RFC 6749's invalid_grant).
    */
-  | "INVALID_GRANT";
+  | "INVALID_GRANT"
+  /**
+   * A hook (DESIGN §14) threw, timed out or answered something it may not (Cognito's
+   * UnexpectedLambdaException); the operation did nothing.
+   */
+  | "UNEXPECTED_LAMBDA";
 
 export class PoolgateError extends Error {
   override readonly name = "PoolgateError";

@@ -18,6 +18,7 @@ import type { PreparedOperations } from "./graphql/prepared";
 import { corsPolicy, isCorsRoute } from "./http/cors";
 import { graphqlEndpoint } from "./http/graphql";
 import { serveLogin } from "./http/login";
+import { Hooks } from "./identity/hooks";
 import { serveAuthorize, type OidcContext } from "./oidc/authorize";
 import { HostedPage } from "./oidc/hosted";
 import { serveLogout } from "./oidc/logout";
@@ -145,12 +146,18 @@ async function startOn(
       { file: master.generatedAt },
       "development master key generated; set POOLGATE_MASTER_KEY in production",
     );
+  const hooks = config.hooksModule
+    ? await Hooks.load(config.hooksModule, config.hookTimeoutMs, logger, (hook, outcome, s) =>
+        metrics.hookCall(hook, outcome, s),
+      )
+    : undefined;
   const pool = await UserPool.open({
     store,
     config,
     masterKey: master.key,
     logger,
     sender: counted(sender, metrics),
+    ...(hooks ? { hooks } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   if (config.metricsToken === undefined && !LOOPBACK.has(config.host))

@@ -93,6 +93,7 @@ const BY_CODE: Record<ErrorCode, { type: string; message?: string; status?: numb
   GROUP_EXISTS: { type: "GroupExistsException" },
   // Only /oauth2/token speaks of authorization codes; Cognito's API never meets one.
   INVALID_GRANT: { type: "NotAuthorizedException" },
+  UNEXPECTED_LAMBDA: { type: "UnexpectedLambdaException" },
 };
 
 /** Any error as Cognito's: a PoolgateError by its code; anything else is internal (masked). */

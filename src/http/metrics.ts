@@ -28,6 +28,8 @@ const ROUTES = new Set([
   "/oauth2/revoke",
   "/oauth2/userInfo",
   "/oauth2/introspect",
+  "/oauth2/authorize",
+  "/logout",
   "/healthz",
   "/readyz",
   "/metrics",
@@ -51,6 +53,8 @@ export interface GatewayMetrics extends AuthEvents {
    * outcome (`success` or Cognito's exception name).
    */
   cognitoOperation(operation: string, outcome: string): void;
+  /** One hook call (POOLGATE_HOOKS): which, how it ended, how long it took. */
+  hookCall(hook: string, outcome: string, seconds: number): void;
   requestStarted(): void;
   requestFinished(pathname: string, method: string | undefined, status: number, s: number): void;
   storeCall: StoreTimer;
@@ -208,6 +212,19 @@ export function createMetrics(
     labelNames: ["kind", "outcome"],
     registers,
   });
+  const hookCalls = new Counter({
+    name: "poolgate_hook_calls_total",
+    help: "Calls of the in-process hooks (POOLGATE_HOOKS), by hook (preTokenGeneration, userMigration) and outcome: success, error (threw, or answered what the trigger may not), timeout.",
+    labelNames: ["hook", "outcome"],
+    registers,
+  });
+  const hookDuration = new Histogram({
+    name: "poolgate_hook_duration_seconds",
+    help: "How long each hook call took, by hook (a timeout counts its whole wait).",
+    labelNames: ["hook"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
   const cognitoOperations = new Counter({
     name: "poolgate_cognito_operations_total",
     help: "Calls of Cognito's wire API (POST /), by operation (those it serves; any other name is `other`) and outcome (success or Cognito's exception name).",
@@ -308,6 +325,10 @@ export function createMetrics(
         operation,
         outcome: outcome === "success" || /^[A-Za-z]{1,64}$/.test(outcome) ? outcome : "other",
       });
+    },
+    hookCall(hook, outcome, seconds) {
+      hookCalls.inc({ hook, outcome });
+      hookDuration.observe({ hook }, seconds);
     },
     message(kind, ok) {
       messages.inc({

@@ -4,6 +4,7 @@ import type { Config } from "../config";
 import type { Store } from "../store/store";
 import type { DerivedSecrets } from "../tokens/secrets";
 import type { ClientService } from "./clients";
+import type { Hooks } from "./hooks";
 import type { UserDirectory } from "./directory";
 import type { KeyService } from "./keys";
 import type { LockoutCounters } from "./lockout";
@@ -29,6 +30,8 @@ export interface IdentityDeps {
   scopeRules: ScopeRules;
   /** Failed-attempt counters: in the store for existing users, in memory for unknown names. */
   lockout: LockoutCounters;
+  /** Cognito's triggers, in-process (POOLGATE_HOOKS); Hooks.none when there are none. */
+  hooks: Hooks;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   now: () => number;
 }

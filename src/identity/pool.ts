@@ -35,6 +35,7 @@ import { ADMIN_SCOPE } from "./scopes";
 import { SessionService } from "./sessions";
 import { SignInService } from "./signIn";
 import { HostedSignIn } from "./hostedSignIn";
+import { Hooks } from "./hooks";
 import { AuthorizationService } from "./authorization";
 import { SoftwareTokenService } from "./softwareTokens";
 import { srpPoolName, SrpVerifiers } from "./srpVerifiers";
@@ -49,6 +50,8 @@ export interface UserPoolOptions {
   /** Where codes and invitations go (delivery/: SMTP, or the log in development). */
   sender: MessageSender;
   now?: () => number;
+  /** Cognito's triggers (POOLGATE_HOOKS), loaded by the caller. @default none */
+  hooks?: Hooks;
   /** Read the store's change feed in the background (off for one-shot CLI commands). @default true */
   backgroundSync?: boolean;
 }
@@ -196,6 +199,7 @@ export class UserPool {
       revocations,
       scopeRules: { groupRestricted: new Map([[ADMIN_SCOPE, config.adminGroup]]) },
       lockout: new LockoutCounters(store, now),
+      hooks: options.hooks ?? Hooks.none(logger),
       now,
     };
     // Stored names follow the configured username rule before anyone looks one up.
