@@ -43,10 +43,14 @@ const fail = (why: string): never => {
   throw new HookAnswerError(why);
 };
 
+/**
+ * A plain object: made by a literal or JSON (its prototype is an Object.prototype, of any
+ * realm: a hook's module may run in another), not a class instance such as a Date or a Map.
+ */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** An object with only the members `allowed` names (a misspelt member is an error, not a no-op). */
