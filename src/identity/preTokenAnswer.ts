@@ -105,6 +105,8 @@ function claimValue(value: unknown, name: string, scalarOnly: boolean): ClaimVal
 
 function claimName(name: string, token: "id" | "access", verb: "add" | "suppress"): void {
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) fail(`a claim name is empty or too long`);
+  // Assigned as a property it would set the claims object's prototype, not a claim.
+  if (name === "__proto__") fail("__proto__ is not a claim name");
   const shown = JSON.stringify(name.slice(0, 64));
   if (name === "scope")
     fail(
