@@ -758,6 +758,33 @@ describe("preTokenGeneration: refusals (security)", () => {
     expect([...browser.cookies.keys()].some((k) => k.includes("hosted"))).toBe(false);
     expect(await liveSessions(gw, user.sub)).toBe(0);
   });
+  it("a hook failing in the implicit flow from a live hosted session shows an error page, not a redirect", async () => {
+    const user = await createUser(gw);
+    const browser = new HostedBrowser(gw.url);
+    const p = pkce();
+    const first = await hostedSignIn(
+      browser,
+      { response_type: "code", code_challenge: p.challenge, code_challenge_method: "S256" },
+      user,
+    );
+    expect(first.left).toBeDefined();
+    hooks.answer(user.username, { throw: "no" });
+    const again = await browser.request(
+      `${gw.url}/oauth2/authorize?${new URLSearchParams({
+        client_id: web.clientId,
+        redirect_uri: CALLBACK,
+        scope: "openid email",
+        state: "st",
+        response_type: "token",
+        nonce: "n",
+      })}`,
+    );
+    expect({ status: again.status, location: again.headers.get("location") }).toEqual({
+      status: 400,
+      location: null,
+    });
+    expect(again.html).toContain("could not be completed");
+  });
 });
 
 describe("preTokenGeneration: timeouts", () => {
