@@ -43,6 +43,11 @@ function oauthErrorOf(err: PoolgateError): OAuthError {
       return new OAuthError("unauthorized_client", err.message);
     case "BAD_USER_INPUT":
       return new OAuthError("invalid_request", err.message);
+    case "UNEXPECTED_LAMBDA":
+      // A pre token generation hook failed or broke a rule: no tokens, nothing stored. Not
+      // server_error (the gateway is well; the operator's hook refused), so clients do not
+      // retry it blindly; poolgate_code says which.
+      return new OAuthError("invalid_request", err.message, 400, {}, err.code);
     case "SERVICE_UNAVAILABLE":
       return new OAuthError("temporarily_unavailable", err.message, 503);
     default:

@@ -8,6 +8,7 @@ import { issueClientAccessToken } from "../tokens/issue";
 import { openRefreshToken } from "../tokens/refresh";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
+import { clientTokenOverrides } from "./preTokenGeneration";
 import type { ResourceServerService } from "./resourceServers";
 import { ADMIN_SCOPE } from "./scopes";
 import type { ClientView } from "./views";
@@ -71,18 +72,25 @@ export class MachineService {
       }
       scopes = [...new Set(requested)];
     }
-    const { accessToken } = await issueClientAccessToken({
+    // A V3_0 event (Cognito calls the trigger for machines only at that version); only its
+    // access token part applies: there is no ID token, and a client has no groups.
+    const overrides = this.d.hooks.has("preTokenGeneration")
+      ? (await clientTokenOverrides(this.d, client, scopes)).accessToken
+      : undefined;
+    const { accessToken, accessClaims } = await issueClientAccessToken({
       issuer: this.d.config.issuer,
       signer: this.d.keys.ring().signingKey(this.d.now()),
       nowSeconds: Math.floor(this.d.now() / 1000),
       client,
       scopes,
+      ...(overrides ? { overrides } : {}),
     });
     return {
       accessToken,
       expiresIn: client.accessTokenValiditySeconds,
       tokenType: "Bearer",
-      scope: scopes.join(" "),
+      // RFC 6749 §5.1: the scopes the token carries, after the hook.
+      scope: accessClaims.scope,
     };
   }
 

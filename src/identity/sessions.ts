@@ -9,8 +9,9 @@ import { issueUserTokens } from "../tokens/issue";
 import { openRefreshToken, sealRefreshToken } from "../tokens/refresh";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
+import { userTokenOverrides, type UserTriggerSource } from "./preTokenGeneration";
 import { refreshUserScopes } from "./scopes";
-import type { ClientView } from "./views";
+import { userStatus, type ClientView } from "./views";
 
 export interface AuthenticationResult {
   accessToken: string;
@@ -38,6 +39,15 @@ export interface SessionStart {
   nonce: string | null;
 }
 
+export interface SessionOptions {
+  /**
+   * What the pre token generation hook is told: the API front doors' sign-ins are
+   * `TokenGeneration_Authentication` (the default), or `_NewPasswordChallenge` when a new
+   * password ended the conversation; the authorization code flow's are `_HostedAuth`.
+   */
+  triggerSource?: UserTriggerSource;
+}
+
 export class SessionService {
   constructor(private readonly d: IdentityDeps) {}
 
@@ -47,7 +57,9 @@ export class SessionService {
 
   /**
    * A new session for a user who has just signed in (identity/signIn.ts decides when): its
-   * refresh token, and ID and access tokens with its id as `origin_jti`.
+   * refresh token, and ID and access tokens with its id as `origin_jti`. The pre token
+   * generation hook runs first, so a hook that fails leaves no session behind; the session
+   * keeps the scopes granted before the hook, which runs again at every refresh (as Cognito's).
    */
   async startSession(
     client: ClientView,
@@ -55,7 +67,24 @@ export class SessionService {
     groups: readonly string[],
     scopes: readonly string[],
     start?: SessionStart,
+    options: SessionOptions = {},
   ): Promise<AuthenticationResult> {
+    const overrides = this.d.hooks.has("preTokenGeneration")
+      ? await userTokenOverrides(this.d, {
+          source: start
+            ? "TokenGeneration_HostedAuth"
+            : (options.triggerSource ?? "TokenGeneration_Authentication"),
+          client,
+          user: {
+            sub: user.sub,
+            username: user.username,
+            attributes: user.attributes,
+            status: userStatus(user),
+          },
+          groups,
+          scopes,
+        })
+      : undefined;
     const nowMs = this.d.now();
     const nowSeconds = Math.floor(nowMs / 1000);
     const sessionId = start?.sessionId ?? randomUUID();
@@ -91,6 +120,7 @@ export class SessionService {
       authTimeSeconds,
       scopes,
       ...(start ? { authorizationCode: { nonce: start.nonce } } : {}),
+      ...(overrides ? { overrides } : {}),
     });
     return {
       accessToken: tokens.accessToken,
@@ -136,14 +166,20 @@ export class SessionService {
       throw new PoolgateError("REFRESH_TOKEN_EXPIRED", "Refresh token has expired");
 
     const presented = this.refreshHash(req.refreshToken);
+    const isCurrent = safeEqual(presented, session.refreshTokenHash);
+    if (!isCurrent && !client.rotateRefreshTokens) throw invalid("hash mismatch");
     let nextRefreshToken: string | undefined;
     let current: SessionRecord = session;
-    if (client.rotateRefreshTokens) {
-      const rotated = await this.rotate(client, session, presented, nowMs);
-      nextRefreshToken = rotated.refreshToken;
-      current = rotated.session;
-    } else if (!safeEqual(presented, session.refreshTokenHash)) {
-      throw invalid("hash mismatch");
+    if (!isCurrent) {
+      // A token this session already rotated away: within the grace period it refreshes
+      // without a new refresh token, after it the family is revoked. Either way nothing is
+      // rotated by it, so settling it before the hook cannot strand the client.
+      ({ session: current, refreshToken: nextRefreshToken } = await this.rotate(
+        client,
+        session,
+        presented,
+        nowMs,
+      ));
     }
 
     // Through the directory: the same copy `me` reads, dropped at once by every change to the
@@ -162,6 +198,26 @@ export class SessionService {
       current.scope.split(" ").filter(Boolean),
       groups,
     );
+    // Cognito runs the trigger again at each refresh, with the session's scopes (not those an
+    // earlier run added). It runs before the rotation is committed: a hook that fails leaves
+    // the presented refresh token current, so the client can simply try again.
+    const overrides = this.d.hooks.has("preTokenGeneration")
+      ? await userTokenOverrides(this.d, {
+          source: "TokenGeneration_RefreshTokens",
+          client,
+          user,
+          groups,
+          scopes,
+        })
+      : undefined;
+    if (isCurrent && client.rotateRefreshTokens) {
+      ({ session: current, refreshToken: nextRefreshToken } = await this.rotate(
+        client,
+        session,
+        presented,
+        nowMs,
+      ));
+    }
     const tokens = await issueUserTokens({
       issuer: this.d.config.issuer,
       signer: this.d.keys.ring().signingKey(this.d.now()),
@@ -176,6 +232,7 @@ export class SessionService {
       sessionId: current.id,
       authTimeSeconds: current.authTimeSeconds,
       scopes,
+      ...(overrides ? { overrides } : {}),
     });
     return {
       accessToken: tokens.accessToken,

@@ -117,12 +117,16 @@ export abstract class SignInEngine<End> {
     this.srp = new SrpSignIn(d, challenges);
   }
 
-  /** The last step: every answer was right, the user is enabled, the lockout count cleared. */
+  /**
+   * The last step: every answer was right, the user is enabled, the lockout count cleared.
+   * `ending` names a conversation that a new password ended (NEW_PASSWORD_REQUIRED).
+   */
   protected abstract finish(
     client: ClientView,
     user: UserRecord,
     requested: readonly string[] | null,
     groups: readonly string[],
+    ending?: "new-password",
   ): Promise<End>;
 
   async initiateAuth(req: InitiateAuthRequest): Promise<FlowResult<End>> {
@@ -449,6 +453,8 @@ export abstract class SignInEngine<End> {
       updated,
       record.requestedScopes,
       await this.afterFirstFactor(updated),
+      undefined,
+      "new-password",
     );
   }
 
@@ -550,10 +556,11 @@ export abstract class SignInEngine<End> {
     requested: readonly string[] | null,
     next: Next,
     spend?: ChallengeRecord,
+    ending?: "new-password",
   ): Promise<FlowResult<End>> {
     if (next.kind === "tokens") {
       if (spend) await this.challenges.spend(spend);
-      return this.tokensFor(client, user, requested, next.groups);
+      return this.tokensFor(client, user, requested, next.groups, ending);
     }
     let codeHash: string | null = null;
     if (next.name === "EMAIL_OTP") {
@@ -587,9 +594,10 @@ export abstract class SignInEngine<End> {
     user: UserRecord,
     requested: readonly string[] | null,
     knownGroups?: readonly string[],
+    ending?: "new-password",
   ): Promise<End> {
     const groups = await this.complete(user, knownGroups);
-    return this.finish(client, user, requested, groups);
+    return this.finish(client, user, requested, groups, ending);
   }
 
   /** Every conversation's last check: the user is still enabled; the lockout count cleared. */
@@ -644,11 +652,18 @@ export class SignInService extends SignInEngine<{ kind: "tokens"; tokens: Authen
     user: UserRecord,
     requested: readonly string[] | null,
     groups: readonly string[],
+    ending?: "new-password",
   ): Promise<{ kind: "tokens"; tokens: AuthenticationResult }> {
     const scopes = grantUserScopes(this.d.scopeRules, client.allowedScopes, requested, groups);
+    const triggerSource =
+      ending === "new-password"
+        ? "TokenGeneration_NewPasswordChallenge"
+        : "TokenGeneration_Authentication";
     return {
       kind: "tokens",
-      tokens: await this.sessions.startSession(client, user, groups, scopes),
+      tokens: await this.sessions.startSession(client, user, groups, scopes, undefined, {
+        triggerSource,
+      }),
     };
   }
 }

@@ -11,6 +11,7 @@ import { isPoolgateError } from "../errors";
 import type { HostedSignedIn } from "../identity/authorization";
 import type { UserPool } from "../identity/pool";
 import type { ClientView } from "../identity/views";
+import { MESSAGES } from "../http/login/messages";
 import { hostedMessagePage } from "./pages";
 import {
   checkAuthorizeRequest,
@@ -145,11 +146,21 @@ export async function serveAuthorize(
     (request.maxAge === undefined ||
       Math.floor(ctx.pool.deps.now() / 1000) - signedIn.authTimeSeconds <= request.maxAge);
   if (signedIn && fresh) {
+    let location: string;
+    try {
+      location = await completeAuthorization(ctx, client, request, signedIn);
+    } catch (err) {
+      // The implicit flow's pre token generation hook refused: shown here, as Cognito's
+      // managed login shows a trigger's failure.
+      if (!isPoolgateError(err) || err.code !== "UNEXPECTED_LAMBDA") throw err;
+      log.info({ code: err.code, detail: err.logDetail }, "authorize refused by a hook");
+      return sendErrorPage(req, res, 400, MESSAGES["UNEXPECTED_LAMBDA"]!);
+    }
     log.info(
       { event: "authorize", clientId: client.clientId },
       "authorized from the hosted session",
     );
-    return sendRedirect(res, await completeAuthorization(ctx, client, request, signedIn), 302);
+    return sendRedirect(res, location, 302);
   }
   if (request.prompt === "none")
     return sendRedirect(

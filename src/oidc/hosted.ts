@@ -212,12 +212,21 @@ export class HostedPage {
     // Signed in: a new hosted session replaces whatever this browser had (never adopt a
     // session id the server did not just make), then back to the client.
     await this.pool.authorization.endHostedSession(readCookie(req, this.names.hosted));
+    let location: string;
+    try {
+      // Before the hosted session: the implicit flow's pre token generation hook may refuse,
+      // and then this browser is not left signed in by a sign-in that gave nothing.
+      location = await completeAuthorization(this.ctx, client, flow.request, outcome.signedIn);
+    } catch (err) {
+      if (!isPoolgateError(err) || err.code !== "UNEXPECTED_LAMBDA") throw err;
+      log.info({ code: err.code, detail: err.logDetail }, "hosted sign-in refused by a hook");
+      return this.refused(req, res, { ...flow, state: { step: "sign-in" } }, secret!, err);
+    }
     const id = await this.pool.authorization.startHostedSession(outcome.signedIn);
     log.info(
       { event: "hosted_sign_in", clientId: client.clientId },
       "signed in at the hosted page",
     );
-    const location = await completeAuthorization(this.ctx, client, flow.request, outcome.signedIn);
     sendRedirect(res, location, 303, [hostedCookie(this.names, id, this.ctx.insecureCookies)]);
   }
 

@@ -7,6 +7,12 @@ import { SignJWT, type JWTPayload } from "jose";
 import type { SigningKey } from "./keyring";
 import { SIGNING_ALG } from "./keyring";
 import { profileClaims, type AccessTokenClaims, type IdTokenClaims } from "./claims";
+import {
+  applyAccessTokenOverrides,
+  applyUserTokenOverrides,
+  type AccessTokenOverrides,
+  type TokenOverrides,
+} from "./overrides";
 
 export interface TokenClient {
   clientId: string;
@@ -33,6 +39,8 @@ export interface UserTokenInput {
   scopes: readonly string[];
   /** The authorization code flow's ID token: the request's nonce, and `at_hash`. */
   authorizationCode?: { nonce: string | null };
+  /** A pre token generation hook's changes, already checked (tokens/overrides.ts). */
+  overrides?: TokenOverrides;
 }
 
 export interface IssuedUserTokens {
@@ -94,6 +102,7 @@ export async function issueUserTokens(input: UserTokenInput): Promise<IssuedUser
     iat: nowSeconds,
     jti: randomUUID(),
   };
+  if (input.overrides) applyUserTokenOverrides(idClaims, accessClaims, input.overrides);
   if (input.authorizationCode) {
     // at_hash needs the signed access token, so the two are signed one after the other.
     const accessToken = await sign(accessClaims, signer);
@@ -115,6 +124,8 @@ export interface ClientTokenInput {
   nowSeconds: number;
   client: TokenClient;
   scopes: readonly string[];
+  /** A pre token generation hook's changes (V3_0), already checked. */
+  overrides?: AccessTokenOverrides;
 }
 
 /** A machine-to-machine access token: `sub = client_id`, no `username`, no `origin_jti`. */
@@ -135,5 +146,6 @@ export async function issueClientAccessToken(
     iat: nowSeconds,
     jti: randomUUID(),
   };
+  if (input.overrides) applyAccessTokenOverrides(accessClaims, input.overrides);
   return { accessToken: await sign(accessClaims, signer), accessClaims };
 }
