@@ -232,6 +232,24 @@ function targetsOf(results) {
       ]);
     }
   }
+  const s8 = results.sections[8];
+  if (s8?.targets) {
+    const by = Object.fromEntries(s8.targets.map((t) => [t.key, t]));
+    const rr = ratio(by.with.rps.median, by.without.rps.median);
+    const rc = ratio(by.with.cpu.median, by.without.cpu.median);
+    rows.push([
+      "8. refresh with a preTokenGeneration hook ÷ without (req/s)",
+      x(rr),
+      "≥ 0.97×",
+      verdict(rr, 0.97),
+    ]);
+    rows.push([
+      "8. refresh with a preTokenGeneration hook ÷ without (CPU/request)",
+      x(rc),
+      "≤ 1.03×",
+      !Number.isFinite(rc) ? "—" : rc <= 1.03 ? "met" : "**missed**",
+    ]);
+  }
   const h5 = results.sections[5]?.history;
   const base = h5?.rows.find((r) => r.size === 0);
   const largest = h5?.rows[h5.rows.length - 1];
@@ -779,6 +797,35 @@ function section7(s) {
   ].join("\n");
 }
 
+function section8(s) {
+  const by = Object.fromEntries(s.targets.map((t) => [t.key, t]));
+  const rows = s.targets.map((t) => [
+    t.name,
+    mmm(t.rps, 0),
+    mmm(t.p50, 1),
+    mmm(t.p99, 1),
+    mmm(t.cpu, 0),
+    t.key === "with" ? x(ratio(t.rps.median, by.without.rps.median)) : "",
+    t.key === "with" ? x(ratio(t.cpu.median, by.without.cpu.median)) : "",
+  ]);
+  return [
+    `Refresh on \`/oauth2/token\` (c=${s.connections}) on two gateways alike but for \`POOLGATE_HOOKS\`: one with bench/servers/hooks/pretoken.cjs (Cognito's V2_0 event; a \`tenant_id\` claim in both tokens and a scope added to the access token, checked in the token before measuring), one without. Measured in alternating order in each run.`,
+    "",
+    table(
+      [
+        "",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs/req",
+        "with ÷ without (req/s)",
+        "with ÷ without (CPU)",
+      ],
+      rows,
+    ),
+  ].join("\n");
+}
+
 const NOTES = `## What each stack does
 
 - **poolgate**: \`dist/\` of this checkout, \`createGateway\` on a fresh SQLite store, production settings (\`POOLGATE_ENV=production\`: argon2id m=19 MiB t=2 p=1, verifier cache 10 000, introspection off, CSRF prevention, depth/alias/token limits). A query or mutation Apollo Server has answered once is answered again on the prepared-operation path (graphql-js \`execute\` on the document Apollo validated, without Apollo's request pipeline; src/graphql/prepared.ts). Per request: bearer parsing, the verifier (LRU keyed by the token's SHA-256; signature, \`exp\`, \`iss\`, \`token_use\` on a miss), the in-memory revocation checks (client, session, user), a request-scoped logger and DataLoaders, the directive check (\`@authenticated\`), and \`me\` read from the store (user row and groups).
@@ -854,6 +901,7 @@ function markdown(results) {
   sec(5, "Scale", (x5) => section5(x5, s[1]));
   sec(6, "Cognito wire API and SRP", section6);
   sec(7, "Authorization code round trip", section7);
+  sec(8, "In-process hook on refresh", section8);
   if (results.profiles?.length) {
     out.push(
       "",
