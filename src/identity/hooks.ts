@@ -70,9 +70,9 @@ export class Hooks {
     observe?: HookObserver,
   ): Promise<Hooks> {
     if (!existsSync(path)) throw new HookLoadError(`POOLGATE_HOOKS: no file at ${path}`);
-    let exports: Record<string, unknown>;
+    let loaded: Record<string, unknown>;
     try {
-      exports = await importModule(path);
+      loaded = await importModule(path);
     } catch (err) {
       throw new HookLoadError(
         `POOLGATE_HOOKS: ${path} failed to load: ${err instanceof Error ? err.message : String(err)}`,
@@ -80,12 +80,12 @@ export class Hooks {
     }
     // An ESM module's default export, or CommonJS's module.exports, may hold the functions.
     const fallback =
-      typeof exports["default"] === "object" && exports["default"] !== null
-        ? (exports["default"] as Record<string, unknown>)
+      typeof loaded["default"] === "object" && loaded["default"] !== null
+        ? (loaded["default"] as Record<string, unknown>)
         : {};
     const functions = new Map<HookName, HookFunction>();
     for (const name of HOOK_NAMES) {
-      const value = exports[name] ?? fallback[name];
+      const value = loaded[name] ?? fallback[name];
       if (value === undefined) continue;
       if (typeof value !== "function")
         throw new HookLoadError(`POOLGATE_HOOKS: the export ${name} of ${path} is not a function`);
