@@ -440,11 +440,14 @@ describe("userMigration: Cognito's rules for the hook's answer", () => {
 
   it("error flow: two concurrent sign-ins of one unknown name make one user, and neither is a 5xx", async () => {
     const username = `ok-race-${Date.now()}`;
+    const calls = await metricOf(gw, CALLS);
     const both = await Promise.all(
       [0, 1].map(() => initiate(gw, client, { username, password: "Race-pa55!" })),
     );
     for (const step of both) expect(step.res.status).toBeLessThan(500);
     expect(both.map(outcomeOf)).toEqual(["TOKENS", "TOKENS"]);
+    // Both asked the hook (the name had no user for either): one insert lost, and signed in as the winner.
+    expect(await metricOf(gw, CALLS)).toBe(calls + 2);
     expect(
       await gw.pool.users.list({ field: "username", op: "=", value: username }, undefined, 10),
     ).toHaveLength(1);
