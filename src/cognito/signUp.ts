@@ -64,7 +64,9 @@ const forgotPassword: Operation = async (input, ctx) => {
   const { clientId, username } = clientIdAndName(input);
   await clientFor(ctx, clientId, username, optionalString(input, "SecretHash", 128));
   return {
-    CodeDeliveryDetails: codeDeliveryDetails(await ctx.pool.recovery.forgotPassword(username)),
+    CodeDeliveryDetails: codeDeliveryDetails(
+      await ctx.pool.recovery.forgotPassword(username, clientId),
+    ),
   };
 };
 

@@ -214,7 +214,7 @@ export function createMetrics(
   });
   const hookCalls = new Counter({
     name: "poolgate_hook_calls_total",
-    help: "Calls of the in-process hooks (POOLGATE_HOOKS), by hook (preTokenGeneration, userMigration) and outcome: success, error (threw, or answered what the trigger may not), timeout.",
+    help: "Calls of the in-process hooks (POOLGATE_HOOKS), by hook (preTokenGeneration, userMigration) and outcome: success, refused (userMigration threw: Cognito's way to say no such user), error (threw, or answered what the trigger may not), timeout.",
     labelNames: ["hook", "outcome"],
     registers,
   });

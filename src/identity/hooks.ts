@@ -21,8 +21,11 @@ export type HookName = (typeof HOOK_NAMES)[number];
 
 type HookFunction = (event: Record<string, unknown>) => unknown;
 
-/** How each call ended, for /metrics: `success`, `error` (threw or bad answer), `timeout`. */
-export type HookOutcome = "success" | "error" | "timeout";
+/**
+ * How each call ended, for /metrics: `success`, `refused` (threw where the trigger's throw is
+ * its way to say no: userMigration's "Bad password"), `error` (threw or bad answer), `timeout`.
+ */
+export type HookOutcome = "success" | "refused" | "error" | "timeout";
 
 export interface HookObserver {
   (hook: HookName, outcome: HookOutcome, seconds: number): void;
@@ -106,11 +109,14 @@ export class Hooks {
    * Calls a hook with `event` and reads its answer (the event object it returned, as
    * Cognito's Lambdas return theirs) with `read`, which throws HookAnswerError for an answer
    * the trigger may not give: then, as for a throw or a timeout, UNEXPECTED_LAMBDA.
+   * `refused`, when given, is what a throw of the hook itself means instead (a refusal, not a
+   * failure): Cognito's migration Lambda says "no such user" by failing (identity/migration.ts).
    */
   async call<T>(
     name: HookName,
     event: Record<string, unknown>,
     read: (answer: Record<string, unknown>) => T,
+    refused?: () => T,
   ): Promise<T> {
     const fn = this.functions.get(name);
     if (!fn) throw new Error(`hook ${name} is not loaded`);
@@ -121,7 +127,15 @@ export class Hooks {
     });
     let outcome: HookOutcome = "error";
     try {
-      const answer = await Promise.race([Promise.resolve().then(() => fn(event)), timeout]);
+      let answer: unknown;
+      try {
+        answer = await Promise.race([Promise.resolve().then(() => fn(event)), timeout]);
+      } catch (err) {
+        if (refused === undefined) throw err;
+        outcome = "refused";
+        this.logger.info({ hook: name, err: errorSummary(err) }, "hook refused: it threw");
+        return refused();
+      }
       if (answer === "timeout") {
         outcome = "timeout";
         throw unexpected(name, `timed out after ${this.timeoutMs} ms`);

@@ -18,6 +18,7 @@ import type { CodePurpose, UserRecord } from "../store/store";
 import type { AfterAnswer } from "./afterAnswer";
 import { CodeHasher, madeUpDestination, newCode, sendOrUndo } from "./codes";
 import type { IdentityDeps } from "./deps";
+import { UserMigration } from "./migration";
 import { assertPasswordPolicy } from "./passwords";
 import type { SessionService } from "./sessions";
 import { storedPassword } from "./storedPassword";
@@ -51,6 +52,7 @@ function hasVerifiedEmail(user: UserRecord): boolean {
 
 export class RecoveryService {
   private readonly codes: CodeHasher;
+  private readonly migration: UserMigration;
 
   constructor(
     private readonly d: IdentityDeps,
@@ -61,6 +63,7 @@ export class RecoveryService {
     private readonly afterAnswer: AfterAnswer,
   ) {
     this.codes = new CodeHasher(d.secrets.storageHashKey);
+    this.migration = new UserMigration(d);
   }
 
   private get recoveryByEmail(): boolean {
@@ -82,7 +85,8 @@ export class RecoveryService {
 
   // ── ForgotPassword ──────────────────────────────────────────────────────────────────────
 
-  async forgotPassword(rawUsername: string): Promise<CodeDeliveryDetails> {
+  /** `clientId`: the app client asking, for the userMigration hook's event (identity/migration.ts). */
+  async forgotPassword(rawUsername: string, clientId = ""): Promise<CodeDeliveryDetails> {
     if (!this.recoveryByEmail)
       throw new PoolgateError(
         "NOT_AUTHORIZED",
@@ -91,7 +95,10 @@ export class RecoveryService {
     const username = canonicalUsername(rawUsername, this.d.config.usernameCaseSensitive);
     if (username === undefined) return delivered(this.madeUpDestination(rawUsername.slice(0, 256)));
     await this.limit(`forgot-request:${username}`);
-    const user = await this.d.store.getUserByUsername(username);
+    // A name no user has may be one the userMigration hook knows: it runs before the answer.
+    const user =
+      (await this.d.store.getUserByUsername(username)) ??
+      (await this.migration.forgotPassword(username, clientId));
     // Codes go only to a verified address of a user who may sign in at all; a user with a
     // temporary password can only answer NEW_PASSWORD_REQUIRED with it (DESIGN §11).
     const eligible =

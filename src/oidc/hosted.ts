@@ -349,12 +349,12 @@ export class HostedPage {
       case "forgot": {
         const username = field(form, "username");
         if (username === "") throw badInput(MESSAGES["ENTER_USERNAME"]!);
-        const sent = await this.pool.recovery.forgotPassword(username);
+        const sent = await this.pool.recovery.forgotPassword(username, client.clientId);
         return { kind: "step", state: { step: "reset", username, destination: sent.destination } };
       }
       case "reset": {
         if (submitted === "resend") {
-          const sent = await this.pool.recovery.forgotPassword(state.username);
+          const sent = await this.pool.recovery.forgotPassword(state.username, client.clientId);
           return {
             kind: "step",
             state: { ...state, destination: sent.destination },

@@ -19,7 +19,7 @@ type RecoveryMutations =
 export const recoveryMutations: Pick<MutationResolvers<GatewayContext>, RecoveryMutations> = {
   async forgotPassword(_parent, { input }, ctx) {
     await ctx.pool.clients.authenticate(input.clientId, input.clientSecret);
-    return ctx.pool.recovery.forgotPassword(input.username);
+    return ctx.pool.recovery.forgotPassword(input.username, input.clientId);
   },
   async confirmForgotPassword(_parent, { input }, ctx) {
     await ctx.pool.clients.authenticate(input.clientId, input.clientSecret);

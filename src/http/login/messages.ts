@@ -42,8 +42,9 @@ export const MESSAGES: Readonly<Record<string, string>> = {
   CHALLENGE_REQUIRED: "Your account needs another sign-in step. Reload the page and sign in again.",
   SOFTWARE_TOKEN_MFA_NOT_FOUND: "Your authenticator app is not set up. Please sign in again.",
   MFA_METHOD_NOT_FOUND: "That sign-in method is not available for your account.",
-  UNEXPECTED_LAMBDA:
-    "Sign-in could not be completed: a check this service runs before issuing your session failed. Try again later, or contact the application's support.",
+  // A hook (POOLGATE_HOOKS) failed: nothing was done; the operator's log says why.
+  UNEXPECTED_LAMBDA: "Sign-in could not be completed right now. Try again later.",
+  "forgot:UNEXPECTED_LAMBDA": "Password reset could not be started right now. Try again later.",
   // The page's own.
   UNSUPPORTED_CHALLENGE: "This sign-in step is not supported by this page.",
   ENTER_USERNAME: "Enter your username.",
