@@ -64,7 +64,7 @@ const verifiers: Verifier[] = [];
 
 /** A verifier of `base`'s tokens following the feed at `feedBase` (default: the same gateway). */
 export function feedVerifier(
-  gw: TestGateway,
+  gw: { url: string; config: { issuer: string } },
   client: FeedClient,
   feed: Partial<RevocationFeedOptions> & { feedBase?: string } = {},
   options: Partial<VerifierOptions> = {},
