@@ -24,10 +24,12 @@ import { HostedPage } from "./oidc/hosted";
 import { serveLogout } from "./oidc/logout";
 import { createMetrics, serveMetrics, timed, type GatewayMetrics } from "./http/metrics";
 import { oauth2Routes } from "./http/oauth2";
+import { revocationStreams, type RevocationStreamOptions } from "./http/revocations";
 import { jwksBody, openidConfiguration } from "./http/oidc";
 import { sendGraphQLError, sendJson } from "./http/respond";
 import { requestPath } from "./http/target";
-import { UserPool } from "./identity/pool";
+import { MAX_TOKEN_LIFETIME_MS, UserPool } from "./identity/pool";
+import { RevocationFeed } from "./identity/revocationFeed";
 import { createLogger, errorSummary, lazyChild } from "./log";
 import { resolveMasterKey } from "./masterKey";
 import { openStore, storeTimeouts } from "./store/open";
@@ -49,6 +51,8 @@ export interface GatewayOptions {
    * outside the gateway's list, so the prepared path stays off and they see every request.
    */
   apolloPlugins?: readonly ApolloServerPlugin<GatewayContext>[];
+  /** GET /revocations: heartbeat interval and stream limit (tests, embedding). */
+  revocationStreams?: RevocationStreamOptions;
 }
 
 export interface Gateway {
@@ -181,6 +185,15 @@ async function startOn(
   };
   const hosted = new HostedPage(oidc);
   const cognito = cognitoApi(pool, config, metrics);
+  // Started by the first GET /revocations: a gateway nobody streams from reads no more feed.
+  const feed = new RevocationFeed(pool.store, {
+    windowMs: MAX_TOKEN_LIFETIME_MS,
+    syncIntervalMs: config.syncIntervalMs,
+    pullTimeoutMs: config.databaseQueryTimeoutMs,
+    now: pool.deps.now,
+    onSyncError: (err) => logger.error({ err: errorSummary(err) }, "revocation feed sync failed"),
+  });
+  const streams = revocationStreams(pool, feed, options.revocationStreams);
   const cors = corsPolicy(config.corsOrigins);
   const serveGraphQL = graphqlEndpoint({
     apollo,
@@ -272,6 +285,9 @@ async function startOn(
         case "/logout":
           await serveLogout(oidc, req, res, url, log);
           break;
+        case "/revocations":
+          await streams.serve(req, res, log);
+          break;
         case "/":
           // Cognito's JSON wire API (POST with X-Amz-Target); nothing else lives at the root.
           if (req.method === "POST") await cognito(req, res, log);
@@ -352,6 +368,9 @@ async function startOn(
       stopped ??= (async () => {
         // 1. No new connections; idle keep-alive connections close now.
         draining = true;
+        // Revocation streams never finish by themselves: they end now, and readers reconnect
+        // (to another instance) resuming where they were.
+        streams.closeAll();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         // 2. In-flight requests finish until the drain deadline; each answer closes its
@@ -392,6 +411,7 @@ async function startOn(
         await closed;
         // 3. Then the GraphQL server, the background sync, the mail transport and the store.
         await apollo.stop();
+        await feed.stop();
         await pool.close();
         await ownSender?.close();
         await store.close();

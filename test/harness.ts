@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../src/config";
 import { createLogger } from "../src/log";
-import { createGateway, type Gateway } from "../src/server";
+import { createGateway, type Gateway, type GatewayOptions } from "../src/server";
 import type { UserPool } from "../src/identity/pool";
 import { codeIn, startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from "./support/smtp";
 
@@ -67,6 +67,8 @@ export interface StartOptions {
    * `false`: none, and POOLGATE_SMTP_URL is left as the environment has it.
    */
   smtp?: false | TestSmtpOptions;
+  /** GET /revocations: heartbeat interval and stream limit. */
+  revocationStreams?: GatewayOptions["revocationStreams"];
 }
 
 /**
@@ -112,6 +114,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       config,
       logger: createLogger(config),
       ...(options.clock ? { now: options.clock.now } : {}),
+      ...(options.revocationStreams ? { revocationStreams: options.revocationStreams } : {}),
     });
   } catch (err) {
     await smtp?.close();

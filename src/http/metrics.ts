@@ -34,6 +34,7 @@ const ROUTES = new Set([
   "/readyz",
   "/metrics",
   "/login",
+  "/revocations",
   // Cognito's JSON wire API.
   "/",
 ]);

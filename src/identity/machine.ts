@@ -10,7 +10,7 @@ import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
 import { clientTokenOverrides } from "./preTokenGeneration";
 import type { ResourceServerService } from "./resourceServers";
-import { ADMIN_SCOPE } from "./scopes";
+import { ADMIN_SCOPE, REVOCATIONS_SCOPE } from "./scopes";
 import type { ClientView } from "./views";
 
 export interface ClientCredentialsResult {
@@ -59,7 +59,7 @@ export class MachineService {
     let scopes: string[];
     if (requested === null || requested === undefined || requested.length === 0) {
       // Admin power is never granted by default: whoever holds the secret must ask for it.
-      scopes = allowed.filter((s) => s !== ADMIN_SCOPE);
+      scopes = allowed.filter((s) => s !== ADMIN_SCOPE && s !== REVOCATIONS_SCOPE);
       if (scopes.length === 0)
         throw new PoolgateError("INVALID_SCOPE", "The client is allowed no custom scope");
     } else {

@@ -1,6 +1,6 @@
 /**
  * Resource servers and their custom scopes (`identifier/scope`), as in Cognito. `poolgate`
- * is reserved: it defines the built-in `poolgate/admin` scope.
+ * is reserved: it defines the built-in `poolgate/admin` and `poolgate/revocations` scopes.
  */
 import { PoolgateError } from "../errors";
 import {
@@ -8,7 +8,7 @@ import {
   type ResourceServerRecord,
   type ResourceServerStore,
 } from "../store/store";
-import { ADMIN_SCOPE, OIDC_SCOPES, USER_ADMIN_SCOPE } from "./scopes";
+import { ADMIN_SCOPE, OIDC_SCOPES, REVOCATIONS_SCOPE, USER_ADMIN_SCOPE } from "./scopes";
 
 /** RFC 6749 scope-token characters; the identifier may contain "/" (URLs), a scope name may not. */
 const IDENTIFIER = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/;
@@ -104,7 +104,12 @@ export class ResourceServerService {
     // off that path; this instance's own changes drop it at once.
     const nowMs = this.now();
     if (this.known && nowMs - this.known.atMs < KNOWN_SCOPES_TTL_MS) return this.known.scopes;
-    const scopes = new Set<string>([...OIDC_SCOPES, USER_ADMIN_SCOPE, ADMIN_SCOPE]);
+    const scopes = new Set<string>([
+      ...OIDC_SCOPES,
+      USER_ADMIN_SCOPE,
+      ADMIN_SCOPE,
+      REVOCATIONS_SCOPE,
+    ]);
     for (const rs of await this.store.listResourceServers())
       for (const s of rs.scopes) scopes.add(`${rs.id}/${s}`);
     this.known = { scopes, atMs: nowMs };

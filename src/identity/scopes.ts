@@ -7,6 +7,11 @@ import { PoolgateError } from "../errors";
 
 export const USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin";
 export const ADMIN_SCOPE = "poolgate/admin";
+/**
+ * Reading the revocation feed (GET /revocations, DESIGN §15): who is revoked or blocked. Like
+ * ADMIN_SCOPE, only a client created with it in its allowed scopes gets it, and only by asking.
+ */
+export const REVOCATIONS_SCOPE = "poolgate/revocations";
 export const OIDC_SCOPES = ["openid", "email", "phone", "profile"] as const;
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/; // RFC 6749 §3.3 scope-token

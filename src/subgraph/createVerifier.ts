@@ -13,7 +13,13 @@ import {
   type IntrospectionOptions,
   type IntrospectionStats,
 } from "./introspection";
+import { createTokenProvider } from "./createTokenProvider";
 import { RemoteJwks, type RemoteJwksStats } from "./remoteJwks";
+import {
+  RevocationFeedClient,
+  type RevocationFeedOptions,
+  type RevocationFeedStats,
+} from "./revocationFeed";
 
 export interface VerifierOptions {
   /** The gateway's POOLGATE_ISSUER: tokens must carry exactly this `iss`. */
@@ -52,6 +58,12 @@ export interface VerifierOptions {
   jwksMaxStaleMs?: number;
   /** Check every token with the gateway's introspection endpoint, cached briefly. @default null (signature only) */
   introspection?: IntrospectionOptions | null;
+  /**
+   * Follow the gateway's revocation feed (GET /revocations) and refuse revoked tokens from an
+   * in-memory set, with no call per request (docs/federation.md "Revocation at subgraphs").
+   * Call `close()` to stop it. @default null (signature only)
+   */
+  revocations?: RevocationFeedOptions | null;
   /** @default Date.now */
   nowMs?: () => number;
 }
@@ -60,6 +72,7 @@ export interface VerifierStats {
   tokens: { hits: number; misses: number; size: number };
   jwks: RemoteJwksStats;
   introspection: IntrospectionStats | null;
+  revocations: RevocationFeedStats | null;
 }
 
 export interface Verifier {
@@ -70,6 +83,8 @@ export interface Verifier {
    */
   verify(token: string): Promise<AccessTokenClaims>;
   stats(): VerifierStats;
+  /** Stops the revocation feed, if any; the verifier then fails closed as the feed goes stale. */
+  close(): Promise<void>;
 }
 
 function option(name: string, value: unknown, min: number, max: number, fallback: number): number {
@@ -165,10 +180,50 @@ export function createVerifier(options: VerifierOptions): Verifier {
     );
   }
 
+  let feed: RevocationFeedClient | null = null;
+  const ro = options.revocations;
+  if (ro !== undefined && ro !== null) {
+    if (
+      typeof ro.clientId !== "string" ||
+      ro.clientId === "" ||
+      typeof ro.clientSecret !== "string" ||
+      ro.clientSecret === ""
+    ) {
+      throw new TypeError("createVerifier: revocations needs clientId and clientSecret");
+    }
+    option("revocations.maxStalenessSeconds", ro.maxStalenessSeconds, 1, 3600, 30);
+    option("revocations.reconnectInitialDelayMs", ro.reconnectInitialDelayMs, 1, 60_000, 250);
+    option("revocations.reconnectMaxDelayMs", ro.reconnectMaxDelayMs, 1, 600_000, 10_000);
+    const tokenEndpoint = url(
+      "revocations.tokenEndpoint",
+      ro.tokenEndpoint ?? `${issuer}/oauth2/token`,
+    ).toString();
+    const tokens = createTokenProvider({
+      tokenEndpoint,
+      clientId: ro.clientId,
+      clientSecret: ro.clientSecret,
+      scopes: ["poolgate/revocations"],
+      timeoutMs,
+      nowMs,
+    });
+    feed = new RevocationFeedClient(
+      url("revocations.endpoint", ro.endpoint ?? `${issuer}/revocations`),
+      tokens,
+      { ...ro, timeoutMs },
+      nowMs,
+      () => jwks.expire(),
+    );
+  }
+
   return {
     async verify(token) {
       // Local checks first: nothing unsigned or foreign ever reaches the gateway.
       const claims = await local.verify(token);
+      if (feed) {
+        // Only until the first stream has synced: afterwards a Map lookup, no await.
+        if (!feed.synced) await feed.ready(timeoutMs);
+        feed.check(claims);
+      }
       if (introspection) await introspection.check(token);
       return claims;
     },
@@ -177,7 +232,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
         tokens: local.stats(),
         jwks: jwks.stats(),
         introspection: introspection?.stats() ?? null,
+        revocations: feed?.stats() ?? null,
       };
+    },
+    async close() {
+      await feed?.close();
     },
   };
 }

@@ -10,6 +10,13 @@ export {
   type VerifierStats,
 } from "./createVerifier";
 export type { IntrospectionOptions, IntrospectionStats } from "./introspection";
+export type { RevocationFeedOptions, RevocationFeedStats } from "./revocationFeed";
+export {
+  createTokenProvider,
+  type TokenProvider,
+  type TokenProviderOptions,
+  type TokenProviderStats,
+} from "./createTokenProvider";
 export type { RemoteJwksStats } from "./remoteJwks";
 export {
   createAuthContext,

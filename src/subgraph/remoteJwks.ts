@@ -81,6 +81,11 @@ export class RemoteJwks {
     return this.keys.get(kid);
   }
 
+  /** The gateway's keys changed (revocation feed): refresh on next use, cooldown permitting. */
+  expire(): void {
+    this.freshForMs = 0;
+  }
+
   stats(): RemoteJwksStats {
     return { requests: this.requests, failures: this.failures, keys: this.keys.size };
   }

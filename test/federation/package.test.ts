@@ -57,6 +57,7 @@ describe('the "poolgate" package from another package', () => {
         "authDirectives",
         "authDirectivesTypeDefs",
         "createAuthContext",
+        "createTokenProvider",
         "createVerifier",
       ],
       internal: "ERR_PACKAGE_PATH_NOT_EXPORTED",
