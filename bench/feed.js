@@ -15,7 +15,8 @@
 //   node bench/feed.js        (requires `npm run build`)
 //
 // Environment: BENCH_REVOCATIONS (default 50), BENCH_POLL_MS (default 1), BENCH_OPS (default
-// 200000), BENCH_BATCHES (default 7), BENCH_LIVE (default 100000). Not part of `npm run bench`.
+// 200000), BENCH_BATCHES (default 7), BENCH_LIVE (default 100000), BENCH_JSON_OUT (a file
+// for the figures as JSON: `npm run bench` runs this as its section 9, bench/sections/feed.js).
 "use strict";
 const { execFile, spawn } = require("node:child_process");
 const { randomBytes, randomUUID } = require("node:crypto");
@@ -243,6 +244,18 @@ async function main() {
     console.log(
       `| feed on, ${LIVE} revoked sessions held | ${full.toFixed(0)} | ${(full / off).toFixed(2)} |`,
     );
+    if (process.env.BENCH_JSON_OUT)
+      require("node:fs").writeFileSync(
+        process.env.BENCH_JSON_OUT,
+        JSON.stringify({
+          revocations: REVOCATIONS,
+          propagationMs: p,
+          nsPerVerify: { off, on, full },
+          live: LIVE,
+          heapMiB,
+          snapshotMiB: standIn.bytes / 1024 / 1024,
+        }),
+      );
     console.log(
       `\nMemory for ${LIVE} live revoked sessions: ${heapMiB.toFixed(1)} MiB of heap ` +
         `(${((heapMiB * 1024 * 1024) / LIVE).toFixed(0)} B each); snapshot on the wire ` +

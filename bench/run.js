@@ -8,7 +8,8 @@
 //   npm run bench -- --sections=1,4     some sections (1 request, 2 issuance, 3 sign-in,
 //                                       4 verifier, 5 scale, 6 Cognito wire API and SRP,
 //                                       7 authorization-code round trip, 8 the cost of
-//                                       an in-process hook on refresh); prints only
+//                                       an in-process hook on refresh, 9 the revocation
+//                                       feed at a subgraph); prints only
 //   npm run bench -- --propagation      also bench/propagation.js (PostgreSQL)
 //   npm run bench -- --runs=5 --seconds=5 --write --no-write --profile --no-profile
 //   node bench/run.js verifier | enumeration   (the two original benchmarks alone)
@@ -110,7 +111,7 @@ async function main() {
     progress: (msg) => console.log(msg),
   };
   if (ctx.load.runs < 3) ctx.warn("fewer than 3 runs: min/median/max are not meaningful");
-  const all = [1, 2, 3, 4, 5, 6, 7, 8];
+  const all = [1, 2, 3, 4, 5, 6, 7, 8, 9];
   const sections = args.enumerationOnly ? [3] : (args.sections ?? all);
   if (args.enumerationOnly) ctx.load.runs = 0;
   const machine = {
@@ -149,6 +150,7 @@ async function main() {
     6: ["Cognito wire API and SRP", "./sections/cognitoWire"],
     7: ["Authorization code round trip", "./sections/authCode"],
     8: ["In-process hook on refresh", "./sections/hooks"],
+    9: ["Revocation feed at a subgraph", "./sections/feed"],
   };
   for (const n of sections) {
     const [title, file] = runners[n];
@@ -163,7 +165,7 @@ async function main() {
     results.timings[n] = (performance.now() - s0) / 1000;
   }
   if (args.propagation) {
-    console.log("\n9. Revocation propagation (PostgreSQL, bench/propagation.js)");
+    console.log("\n10. Revocation propagation (PostgreSQL, bench/propagation.js)");
     const s0 = performance.now();
     const r = spawnSync(process.execPath, [join(__dirname, "propagation.js")], {
       env: { ...process.env, BENCH_REVOCATIONS: process.env.BENCH_REVOCATIONS ?? "50" },

@@ -250,6 +250,30 @@ function targetsOf(results) {
       !Number.isFinite(rc) ? "—" : rc <= 1.03 ? "met" : "**missed**",
     ]);
   }
+  const s9 = results.sections[9];
+  if (s9?.nsPerVerify) {
+    const on = ratio(s9.nsPerVerify.on, s9.nsPerVerify.off);
+    const full = ratio(s9.nsPerVerify.full, s9.nsPerVerify.off);
+    const within = (v, t) => (!Number.isFinite(v) ? "—" : v <= t ? "met" : "**missed**");
+    rows.push([
+      "9. verify() with the revocation feed ÷ without",
+      x(on),
+      "≤ 1.05×",
+      within(on, 1.05),
+    ]);
+    rows.push([
+      `9. verify() with the feed holding ${s9.live.toLocaleString("en-US")} revocations ÷ without`,
+      x(full),
+      "≤ 1.05×",
+      within(full, 1.05),
+    ]);
+    rows.push([
+      "9. revocation → subgraph rejects, max (ms)",
+      s9.propagationMs.max.toFixed(0),
+      "≤ 1000",
+      within(s9.propagationMs.max, 1000),
+    ]);
+  }
   const h5 = results.sections[5]?.history;
   const base = h5?.rows.find((r) => r.size === 0);
   const largest = h5?.rows[h5.rows.length - 1];
@@ -826,6 +850,35 @@ function section8(s) {
   ].join("\n");
 }
 
+function section9(s) {
+  return [
+    "bench/feed.js: a `poolgate serve` process (SQLite, default `POOLGATE_SYNC_INTERVAL_MS`) and, in the bench's process, the library's verifier following its `GET /revocations` with a client-credentials token (`poolgate/revocations`).",
+    "",
+    table(
+      ["", ""],
+      [
+        [
+          `revoke response → verifier rejects (${s.revocations} revocations)`,
+          `median ${s.propagationMs.median.toFixed(0)} ms, p90 ${s.propagationMs.p90.toFixed(0)} ms, max ${s.propagationMs.max.toFixed(0)} ms`,
+        ],
+        ["verify() of a cached token, feed off", `${s.nsPerVerify.off.toFixed(0)} ns`],
+        [
+          "verify() of a cached token, feed on",
+          `${s.nsPerVerify.on.toFixed(0)} ns (${x(ratio(s.nsPerVerify.on, s.nsPerVerify.off))})`,
+        ],
+        [
+          `verify(), feed on, ${s.live.toLocaleString("en-US")} revoked sessions held`,
+          `${s.nsPerVerify.full.toFixed(0)} ns (${x(ratio(s.nsPerVerify.full, s.nsPerVerify.off))})`,
+        ],
+        [
+          `memory for ${s.live.toLocaleString("en-US")} live revocations`,
+          `${s.heapMiB.toFixed(1)} MiB of heap; snapshot ${s.snapshotMiB.toFixed(1)} MiB on the wire`,
+        ],
+      ],
+    ),
+  ].join("\n");
+}
+
 const NOTES = `## What each stack does
 
 - **poolgate**: \`dist/\` of this checkout, \`createGateway\` on a fresh SQLite store, production settings (\`POOLGATE_ENV=production\`: argon2id m=19 MiB t=2 p=1, verifier cache 10 000, introspection off, CSRF prevention, depth/alias/token limits). A query or mutation Apollo Server has answered once is answered again on the prepared-operation path (graphql-js \`execute\` on the document Apollo validated, without Apollo's request pipeline; src/graphql/prepared.ts). Per request: bearer parsing, the verifier (LRU keyed by the token's SHA-256; signature, \`exp\`, \`iss\`, \`token_use\` on a miss), the in-memory revocation checks (client, session, user), a request-scoped logger and DataLoaders, the directive check (\`@authenticated\`), and \`me\` read from the store (user row and groups).
@@ -902,6 +955,7 @@ function markdown(results) {
   sec(6, "Cognito wire API and SRP", section6);
   sec(7, "Authorization code round trip", section7);
   sec(8, "In-process hook on refresh", section8);
+  sec(9, "Revocation feed at a subgraph", section9);
   if (results.profiles?.length) {
     out.push(
       "",
