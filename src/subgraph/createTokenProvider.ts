@@ -6,6 +6,7 @@
  * exponential backoff and jitter, then a clear error. The revocation feed of the verifier
  * uses one; a subgraph calling other services can use its own.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { PoolgateError } from "../errors";
 
 export interface TokenProviderOptions {
@@ -46,6 +47,11 @@ export interface TokenProvider {
   getToken(): Promise<string>;
   /** Forgets the cached token (a resource server answered 401 to it). */
   invalidate(): void;
+  /**
+   * Aborts the token request in flight and its retry sleeps, so nothing is left waiting;
+   * getToken then throws SERVICE_UNAVAILABLE.
+   */
+  close(): void;
   stats(): TokenProviderStats;
 }
 
@@ -97,6 +103,12 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   let pending: Promise<Cached> | undefined;
   let requests = 0;
   let failures = 0;
+  const closing = new AbortController();
+  const closed = () =>
+    new PoolgateError(
+      "SERVICE_UNAVAILABLE",
+      `Token provider for ${endpoint.origin}${endpoint.pathname} closed`,
+    );
 
   async function requestOnce(): Promise<Cached> {
     requests++;
@@ -111,7 +123,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
           accept: "application/json",
         },
         body: form,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([closing.signal, AbortSignal.timeout(timeoutMs)]),
       });
     } catch (err) {
       const name = err instanceof Error ? err.name : typeof err;
@@ -148,13 +160,15 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         // Exponential backoff with "equal jitter": half the delay fixed, half random, so
         // many services restarted together do not hammer the endpoint in step.
         const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempt - 1));
-        await new Promise((resolve) =>
-          setTimeout(resolve, delay / 2 + (Math.random() * delay) / 2),
-        );
+        await sleep(delay / 2 + (Math.random() * delay) / 2, undefined, {
+          signal: closing.signal,
+        }).catch(() => undefined);
       }
+      if (closing.signal.aborted) throw closed();
       try {
         return await requestOnce();
       } catch (err) {
+        if (closing.signal.aborted) throw closed();
         failures++;
         last = err instanceof Error ? err.message : String(err);
         if (err instanceof Refused)
@@ -179,6 +193,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
 
   return {
     async getToken() {
+      if (closing.signal.aborted) throw closed();
       const at = now();
       if (cached && at < cached.expiresAtMs) {
         if (at >= cached.renewAtMs) {
@@ -194,6 +209,9 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     },
     stats() {
       return { requests, failures };
+    },
+    close() {
+      closing.abort();
     },
   };
 }

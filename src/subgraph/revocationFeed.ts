@@ -163,8 +163,10 @@ export class RevocationFeedClient implements FeedCheck {
     };
   }
 
+  /** Stops the feed and its token provider (owned by the feed); settles once nothing runs. */
   async close(): Promise<void> {
     this.closed = true;
+    this.tokens.close();
     this.abort?.abort();
     this.sleeper?.wake();
     await this.running;
@@ -241,11 +243,22 @@ export class RevocationFeedClient implements FeedCheck {
         () => this.onHeartbeat(),
       );
       const decoder = new TextDecoder();
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      // Node's fetch (undici) holds the request's AbortController only weakly: once the
+      // Request has been garbage-collected, aborting `signal` no longer reaches the body, and
+      // a read on a silent stream would wait forever (close() hung so after long runs). The
+      // reader is cancelled here instead, which ends the pending read and the connection.
+      const reader = response.body.getReader();
+      const cancel = () => void reader.cancel(abort.signal.reason).catch(() => undefined);
+      if (abort.signal.aborted) cancel();
+      else abort.signal.addEventListener("abort", cancel, { once: true });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || abort.signal.aborted) break;
         touch();
-        parser.push(decoder.decode(chunk, { stream: true }));
+        parser.push(decoder.decode(value, { stream: true }));
       }
-      return synced;
+      // Cut off by close() or the idle watchdog: a failure, as when the read threw.
+      return synced && !abort.signal.aborted;
     } finally {
       clearTimeout(idle);
       this.abort = undefined;

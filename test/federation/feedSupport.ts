@@ -3,6 +3,10 @@
  * allowed `poolgate/revocations`), a verifier following a gateway's feed, a raw SSE reader
  * for the wire format, and "eventually rejected" in the vocabulary of the rules checked.
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import {
   createVerifier,
   PoolgateError,
@@ -189,4 +193,61 @@ export async function openStream(
 
 export function dataOf(e: SseEvent): Record<string, unknown> {
   return JSON.parse(e.data) as Record<string, unknown>;
+}
+
+/**
+ * A stand-in gateway: a token endpoint, and a feed that syncs an empty set and then stays
+ * silent, its connection open. `stopListening` closes the listener only, as a server going away
+ * would, leaving that connection to the client.
+ */
+export interface StandInFeed {
+  base: string;
+  stopListening(): void;
+  close(): Promise<void>;
+}
+
+export async function standInFeed(): Promise<StandInFeed> {
+  const server: Server = createServer((req, res) => {
+    if (req.url === "/oauth2/token") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ access_token: "x", token_type: "Bearer", expires_in: 3600 }));
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write('event: reset\ndata: {}\n\nid: 1\nevent: synced\ndata: {"heartbeatSeconds":15}\n\n');
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stopListening: () => void server.close(),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Full garbage collections, as long runs of a busy subgraph bring about. */
+export async function collectGarbage(): Promise<void> {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Resolves with "settled" once `promise` settles, or "still pending" after `ms` (a bound, not a timing). */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    promise.then(
+      () => "settled",
+      () => "settled",
+    ),
+    new Promise<string>((r) => (timer = setTimeout(() => r("still pending"), ms))),
+  ]);
+  clearTimeout(timer);
+  return outcome;
 }

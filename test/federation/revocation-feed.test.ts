@@ -20,6 +20,7 @@ import { startTcpProxy, type TcpProxy } from "../support/tcpProxy";
 import {
   clientToken,
   closeVerifiers,
+  collectGarbage,
   createFeedClient,
   dataOf,
   expectRejected,
@@ -27,6 +28,8 @@ import {
   feedVerifier,
   openStream,
   outcome,
+  settlesWithin,
+  standInFeed,
   type FeedClient,
 } from "./feedSupport";
 
@@ -381,6 +384,34 @@ describe("createVerifier({ revocations }): faults", () => {
     const verifier = feedVerifier(gw, feedClient);
     await expectSynced(verifier);
     await verifier.close();
+    expect(verifier.stats().revocations!.connected).toBe(false);
+  });
+
+  it("close() settles after garbage collection, with the stream silent and its server gone", async () => {
+    // Node's fetch holds its AbortController weakly: after a GC, aborting the fetch's signal
+    // no longer ended the read, and close() waited forever (bench/feed.js never exited).
+    const standIn = await standInFeed();
+    const stub = { url: standIn.base, config: { issuer: standIn.base } };
+    const verifier = feedVerifier(stub, { clientId: "x", clientSecret: "y" });
+    try {
+      await expectSynced(verifier);
+      await collectGarbage();
+      standIn.stopListening();
+      expect(await settlesWithin(verifier.close(), 10_000)).toBe("settled");
+    } finally {
+      await standIn.close();
+    }
+  });
+
+  it("close() settles while the token request is retried against an endpoint refusing connections", async () => {
+    const port = await freePort();
+    const verifier = feedVerifier(
+      { url: `http://127.0.0.1:${port}`, config: { issuer: gw.config.issuer } },
+      feedClient,
+      { endpoint: `${gw.url}/revocations` },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await settlesWithin(verifier.close(), 10_000)).toBe("settled");
     expect(verifier.stats().revocations!.connected).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createTokenProvider, PoolgateError } from "../../src/index";
 import { SseParser, type SseEvent } from "../../src/subgraph/sse";
 import { startGateway, type TestGateway } from "../harness";
-import { createFeedClient } from "./feedSupport";
+import { createFeedClient, settlesWithin } from "./feedSupport";
 
 interface Endpoint {
   url: string;
@@ -168,6 +168,26 @@ describe("createTokenProvider", () => {
       initialBackoffMs: 5,
       maxAttempts: 2,
     });
+    await expect(provider.getToken()).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+  });
+
+  it("error flow: close() ends a getToken waiting out its retry backoff against an endpoint refusing connections", async () => {
+    const e = await endpoint();
+    const url = e.url;
+    await e.close();
+    endpoints.splice(endpoints.indexOf(e), 1);
+    const provider = createTokenProvider({
+      tokenEndpoint: url,
+      ...CLIENT,
+      initialBackoffMs: 60_000,
+      maxBackoffMs: 60_000,
+    });
+    const token = provider.getToken().catch((x: unknown) => x);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(provider.stats().failures).toBeGreaterThanOrEqual(1);
+    provider.close();
+    expect(await settlesWithin(token, 10_000)).toBe("settled");
+    expect(await token).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
     await expect(provider.getToken()).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE" });
   });
 
