@@ -17,7 +17,7 @@ function runChild(command, args, { env, timeoutMs }) {
     const child = spawn(command, args, { env, stdio: ["ignore", "inherit", "inherit"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
-    child.on("close", (status) => {
+    child.on("exit", (status) => {
       clearTimeout(timer);
       resolve({ status });
     });
