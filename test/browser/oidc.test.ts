@@ -12,7 +12,7 @@
  * This suite fails, never skips, when Chromium is missing.
  */
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { build, stop as stopEsbuild } from "esbuild";
 import type { Browser, Page } from "playwright-core";
@@ -21,21 +21,12 @@ import { createClient, createUser, signInAs, startGateway, type TestGateway } fr
 import { launchChromium, watchedPage, type WatchedPage } from "../support/chromium";
 import { enrollTotp, stepAlignedClock } from "../support/flows";
 import type { Settled, SignedInUser, SpaConfig, SpaPage } from "./oidc/entry";
+import { freePort } from "../support/ports";
 
 const HOSTED_COOKIE = "__Host-poolgate-hosted";
 const SCOPE = "openid email profile";
 
 /** The gateway's issuer must name its port before it listens: take a free one first. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The SPA's bundle, built once per run. */
 async function bundleSpa(): Promise<string> {

@@ -6,8 +6,6 @@
  * connection cut mid-stream, a gateway restart, a stalled stream (fail closed, then recovery).
  * Two instances on PostgreSQL: test/federation/revocation-feed-pg.test.ts.
  */
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import {
   createClient,
   createUser,
@@ -32,6 +30,7 @@ import {
   standInFeed,
   type FeedClient,
 } from "./feedSupport";
+import { freePort } from "../support/ports";
 
 const GLOBAL_SIGN_OUT = `mutation { globalSignOut }`;
 
@@ -415,14 +414,3 @@ describe("createVerifier({ revocations }): faults", () => {
     expect(verifier.stats().revocations!.connected).toBe(false);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -6,22 +6,10 @@
  * every ID token (signature through the JWKS, iss, aud, nonce, at_hash? — it checks what the
  * specification asks of a code-flow ID token), so a wrong claim fails here, not in our asserts.
  */
-import { createServer } from "node:net";
 import * as client from "openid-client";
 import { claimsOf, createClient, createUser, startGateway, type TestGateway } from "../harness";
 import { alertOf, HostedBrowser, stepOf } from "../support/hostedBrowser";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      server.close(() => resolve(address.port));
-    });
-  });
-}
+import { freePort } from "../support/ports";
 
 const CALLBACK = "https://app.example.com/callback";
 const SIGNED_OUT = "https://app.example.com/signed-out";

@@ -9,7 +9,6 @@
  * library refuses plain-HTTP servers unless told otherwise (`allowInsecureRequests`); the
  * gateway runs on loopback http here, TLS being the reverse proxy's job in production.
  */
-import { createServer } from "node:net";
 import * as client from "openid-client";
 import {
   claimsOf,
@@ -19,20 +18,9 @@ import {
   startGateway,
   type TestGateway,
 } from "../harness";
+import { freePort } from "../support/ports";
 
 type Client = { clientId: string; clientSecret: string | undefined };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 /**
  * How openid-client surfaces a refusal: a ResponseBodyError carrying the RFC 6749 body, or,
