@@ -217,4 +217,4 @@ async function run(ctx) {
   }
 }
 
-module.exports = { run };
+module.exports = { run, expectOk, basic, FORM };
