@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench — poolgate side by side with the stacks a user would otherwise pick and with
-// the crypto ceilings of this machine, measured in one run, as ratios (issue 7). No
-// thresholds: it reports. Needs `npm run build`; installs bench/peers on first use.
+// the crypto ceilings and floors of this machine, measured in one run, as ratios. The targets
+// (issue 7, revised by issue 19) are printed as met/missed rows; nothing fails on a miss.
+// Needs `npm run build`; installs bench/peers on first use.
 //
 //   npm run bench                       every section, 3 runs each; writes docs/benchmarks.md
 //   npm run bench -- --quick            shorter runs, smaller scale test; prints only
@@ -9,7 +10,8 @@
 //                                       4 verifier, 5 scale, 6 Cognito wire API and SRP,
 //                                       7 authorization-code round trip, 8 the cost of
 //                                       an in-process hook on refresh, 9 the revocation
-//                                       feed at a subgraph); prints only
+//                                       feed at a subgraph, 10 signing algorithms ES256 and
+//                                       EdDSA, 11 `me` during a sign-in storm); prints only
 //   npm run bench -- --propagation      also bench/propagation.js (PostgreSQL)
 //   npm run bench -- --runs=5 --seconds=5 --write --no-write --profile --no-profile
 //   node bench/run.js verifier | enumeration   (the two original benchmarks alone)
@@ -61,7 +63,7 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
     console.log(
-      require("node:fs").readFileSync(__filename, "utf8").split("\n").slice(1, 18).join("\n"),
+      require("node:fs").readFileSync(__filename, "utf8").split("\n").slice(1, 22).join("\n"),
     );
     return;
   }
@@ -111,7 +113,7 @@ async function main() {
     progress: (msg) => console.log(msg),
   };
   if (ctx.load.runs < 3) ctx.warn("fewer than 3 runs: min/median/max are not meaningful");
-  const all = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const all = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const sections = args.enumerationOnly ? [3] : (args.sections ?? all);
   if (args.enumerationOnly) ctx.load.runs = 0;
   const machine = {
@@ -151,6 +153,8 @@ async function main() {
     7: ["Authorization code round trip", "./sections/authCode"],
     8: ["In-process hook on refresh", "./sections/hooks"],
     9: ["Revocation feed at a subgraph", "./sections/feed"],
+    10: ["Signing algorithms", "./sections/signingAlg"],
+    11: ["`me` during a sign-in storm", "./sections/meStorm"],
   };
   for (const n of sections) {
     const [title, file] = runners[n];
@@ -165,7 +169,7 @@ async function main() {
     results.timings[n] = (performance.now() - s0) / 1000;
   }
   if (args.propagation) {
-    console.log("\n10. Revocation propagation (PostgreSQL, bench/propagation.js)");
+    console.log("\nRevocation propagation (PostgreSQL, bench/propagation.js)");
     const s0 = performance.now();
     const r = spawnSync(process.execPath, [join(__dirname, "propagation.js")], {
       env: { ...process.env, BENCH_REVOCATIONS: process.env.BENCH_REVOCATIONS ?? "50" },

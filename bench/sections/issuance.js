@@ -1,6 +1,8 @@
 // Section 2 — token issuance: poolgate's refresh (GraphQL and /oauth2/token) and
-// client-credentials grant versus oidc-provider, cognito-local's REFRESH_TOKEN_AUTH, and the
-// crypto ceiling (the signing work one response needs, measured alone on the same core).
+// client-credentials grant versus the node:http floor (bench/servers/floor.js: the same crypto
+// behind a bare server; the targets since issue 19), oidc-provider, cognito-local's
+// REFRESH_TOKEN_AUTH, and the crypto ceiling (the signing work one response needs, measured
+// alone on the same core).
 "use strict";
 const { join } = require("node:path");
 const { serverGroup, startServer } = require("../lib/proc");
@@ -217,4 +219,4 @@ async function run(ctx) {
   }
 }
 
-module.exports = { run };
+module.exports = { run, expectOk, basic, FORM };

@@ -1,18 +1,17 @@
 // Section 3 — sign-in (USER_PASSWORD_AUTH) at concurrency 1 and 10 versus the argon2id
-// ceiling at the configured cost, `me` latency while a sign-in storm runs, cognito-local's
-// USER_PASSWORD_AUTH (which stores passwords in plain text: no hash at all), and the
-// unknown-user vs wrong-password timing comparison (no user enumeration by timing). On a second
+// ceiling at the configured cost, cognito-local's USER_PASSWORD_AUTH (which stores passwords
+// in plain text: no hash at all), and the unknown-user vs wrong-password timing comparison (no user enumeration by timing). On a second
 // gateway with MFA OPTIONAL (./signinMfa.js): a sign-in with a TOTP second factor against one
-// without, and forgotPassword's response time for a known and an unknown user.
+// without, and forgotPassword's response time for a known and an unknown user. (`me` during a
+// sign-in storm is section 11, ./meStorm.js.)
 "use strict";
 const { join } = require("node:path");
 const { randomBytes } = require("node:crypto");
 const { performance } = require("node:perf_hooks");
 const { serverGroup, startServer } = require("../lib/proc");
 const { startPoolgate, gql, post, PASSWORD, SERVERS } = require("../lib/fixture");
-const { measureLoad, autocannonRun, waitIdle } = require("../lib/load");
+const { measureLoad } = require("../lib/load");
 const { summary } = require("../lib/stats");
-const { QUERY } = require("./request");
 const cognito = require("../lib/cognito");
 const { startMfaBench } = require("./signinMfa");
 
@@ -24,26 +23,6 @@ const USERS = 10;
 function rotating(bodies) {
   let n = 0;
   return [{ setupRequest: (req) => ({ ...req, body: bodies[n++ % bodies.length] }) }];
-}
-
-async function meLatency(url, token, seconds, rate) {
-  const r = await autocannonRun({
-    url,
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: gql(QUERY),
-    connections: 2,
-    overallRate: rate,
-    duration: seconds,
-    timeout: 10,
-  });
-  return {
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    max: r.latency.max,
-    ok: r["2xx"],
-    bad: r.non2xx + r.errors + r.timeouts,
-  };
 }
 
 async function enumeration(ctx, poolgate, setup, tries) {
@@ -82,7 +61,7 @@ async function run(ctx) {
   try {
     const poolgate = await start(startPoolgate());
     const ceiling = await start(startServer(join(SERVERS, "ceiling.js")));
-    // USERS for the storm, then one per enumeration attempt (each fails once at most).
+    // USERS for the c=1 and c=10 rows, then one per enumeration attempt (each fails once at most).
     const setup = await poolgate.call("setup", { users: USERS + tries, password: PASSWORD });
     const token = setup.sessions[0].accessToken;
     const bodies = setup.users
@@ -131,12 +110,8 @@ async function run(ctx) {
       ceiling: [],
       fullCeiling: [],
       cognito: [],
-      meAlone: [],
-      meStorm: [],
-      stormRps: [],
       mfa: { plain: { c1: [], c10: [] }, totp: { c1: [], c10: [] } },
     };
-    const meRate = 200;
     for (let i = 0; i < runs; i++) {
       // The best concurrency for a memory-hard hash is one job per core: more only thrash the
       // cache (measured: 4 at once on one core gave ~20 % fewer hashes/s). poolgate gates its
@@ -171,26 +146,6 @@ async function run(ctx) {
           `  3. poolgate signIn c=${String(connections).padEnd(20)} run ${i + 1}: ${r.rps.toFixed(1)} req/s, p99 ${r.p99} ms`,
         );
       }
-      // `me` at a fixed rate, alone and then during a sign-in storm (c=10).
-      await waitIdle(poolgate);
-      out.meAlone.push(await meLatency(`${poolgate.url}/graphql`, token, seconds, meRate));
-      await waitIdle(poolgate);
-      const storm = measureLoad(
-        {
-          url: `${poolgate.url}/graphql`,
-          headers: { "content-type": "application/json" },
-          requests: rotating(bodies),
-          server: poolgate,
-        },
-        { connections: 10, seconds: seconds + 0.5, warmupSeconds: 0 },
-      );
-      await new Promise((r) => setTimeout(r, 250));
-      const during = await meLatency(`${poolgate.url}/graphql`, token, seconds, meRate);
-      out.meStorm.push(during);
-      out.stormRps.push((await storm).rps);
-      ctx.progress(
-        `  3. me p99 alone / during storm          run ${i + 1}: ${out.meAlone[i].p99} ms / ${during.p99} ms (${meRate} req/s)`,
-      );
       if (cognitoLocal) {
         const r = await measureLoad(
           {
@@ -248,7 +203,6 @@ async function run(ctx) {
     });
     const result = {
       params,
-      meRate,
       ceiling: {
         rps: S(out.ceiling, (c) => c.opsPerSecond),
         cpu: S(out.ceiling, (c) => c.cpuUsPerOp),
@@ -260,18 +214,6 @@ async function run(ctx) {
       c1: load(out.c1),
       c10: load(out.c10),
       cognito: out.cognito.length ? load(out.cognito) : null,
-      meAlone: {
-        p50: S(out.meAlone, (r) => r.p50),
-        p99: S(out.meAlone, (r) => r.p99),
-        max: S(out.meAlone, (r) => r.max),
-      },
-      meStorm: {
-        p50: S(out.meStorm, (r) => r.p50),
-        p99: S(out.meStorm, (r) => r.p99),
-        max: S(out.meStorm, (r) => r.max),
-        bad: out.meStorm.reduce((a, r) => a + r.bad, 0),
-      },
-      stormRps: summary(out.stormRps),
     };
     if (mfa && out.mfa.totp.c1.length > 0) {
       // (b − a) ÷ a per run, paired: the TOTP step's share of a password sign-in.
@@ -314,4 +256,4 @@ async function run(ctx) {
   }
 }
 
-module.exports = { run };
+module.exports = { run, rotating, SIGN_IN, USERS };

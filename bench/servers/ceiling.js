@@ -121,6 +121,15 @@ serveChild(async () => {
       srp.modPowN((AValue * vu) % srp.SRP_N, b);
     },
     /**
+     * An SRP sign-in's whole crypto (issue 19): the three modexps, then what the answer carries,
+     * as "a sign-in's whole crypto" above: the ID + access token signs and the refresh token's
+     * JWE seal.
+     */
+    srpSignin: async () => {
+      ops.srpModexp();
+      await Promise.all([sign(), sign(), seal()]);
+    },
+    /**
      * An SRP sign-in's math as poolgate's two steps call it (identity/srpSignIn.ts): at
      * InitiateAuth srpServerStart (B = k·v + g^b); at RespondToAuthChallenge srpServerStart again
      * with the kept b (B is recomputed, not carried), then srpServerVerify (u, v^u, (A·v^u)^b,

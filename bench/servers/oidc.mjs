@@ -3,6 +3,9 @@
 // client_credentials, refresh_token and authorization_code grants; access tokens are RS256 JWTs (resource
 // indicators, accessTokenFormat "jwt"); a refresh also returns an RS256 ID token (scope
 // openid), as poolgate's does. Refresh tokens are not rotated (poolgate's default).
+// BENCH_SIGNING_ALG (default RS256; section 10: ES256 or EdDSA) is the algorithm of the key in
+// BENCH_PRIVATE_JWK and of both tokens (the client's id_token_signed_response_alg and the
+// resource server's JWT access-token format).
 //
 // The authorization-code round trip (section 7): devInteractions stay off; interactions.url
 // points at /interaction/<uid> on this same server, where a bench-only handler completes the
@@ -24,6 +27,7 @@ const peerImport = (name) => import(createRequire(join(PEERS, "package.json")).r
 serveChild(async () => {
   const { default: Provider } = await peerImport("oidc-provider");
   const jwk = JSON.parse(process.env.BENCH_PRIVATE_JWK);
+  const alg = process.env.BENCH_SIGNING_ALG ?? "RS256";
   const RESOURCE = "urn:bench:api";
   const client = {
     client_id: "bench",
@@ -32,10 +36,11 @@ serveChild(async () => {
     redirect_uris: ["http://127.0.0.1/cb"],
     response_types: ["code"],
     scope: "openid offline_access api:read",
+    id_token_signed_response_alg: alg,
   };
   const provider = new Provider("http://127.0.0.1", {
     clients: [client],
-    jwks: { keys: [{ ...jwk, alg: "RS256", use: "sig", kid: "bench" }] },
+    jwks: { keys: [{ ...jwk, alg, use: "sig", kid: "bench" }] },
     findAccount: (_ctx, sub) => ({
       accountId: sub,
       claims: () => ({ sub, email: `${sub}@example.com`, email_verified: true }),
@@ -51,7 +56,7 @@ serveChild(async () => {
           scope: "api:read",
           accessTokenFormat: "jwt",
           accessTokenTTL: 3600,
-          jwt: { sign: { alg: "RS256" } },
+          jwt: { sign: { alg } },
         }),
       },
     },
