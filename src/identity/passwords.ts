@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
+import { hashWorkersSupported, HashWorkers, type Argon2Options } from "./hashWorkers";
 
 // Algorithm.Argon2id; the package exports it as an ambient const enum, unusable under isolatedModules.
 const ARGON2ID = 2;
@@ -21,7 +22,7 @@ export interface PasswordHashCost {
  * At most `limit` hashes run at once; the rest wait their turn. More concurrent hashes than
  * cores only makes each slower and crowds out the event loop (measured: `me` p99 during a
  * sign-in storm falls from 29 ms to 12 ms with the limit), so authenticated requests keep
- * flowing while sign-ins queue.
+ * flowing while sign-ins queue. Used where hashing threads cannot lower their own priority.
  */
 class Gate {
   private running = 0;
@@ -42,30 +43,46 @@ class Gate {
   }
 }
 
+/** Where hashes run: low-priority worker threads on Linux, libuv's pool (gated) elsewhere. */
+interface Argon2Runner {
+  hash(password: string, options: Argon2Options): Promise<string>;
+  verify(encoded: string, password: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+function threadPoolRunner(): Argon2Runner {
+  const gate = new Gate(Math.max(1, availableParallelism()));
+  return {
+    hash: (password, options) => gate.run(() => hash(password, options)),
+    verify: (encoded, password) => gate.run(() => verify(encoded, password)),
+    close: async () => {},
+  };
+}
+
 export class PasswordHasher {
   /** A hash of a random password, verified for unknown users so they cost the same work. */
   private dummy: Promise<string> | undefined;
-  private readonly gate = new Gate(Math.max(1, availableParallelism()));
+  private readonly runner: Argon2Runner = hashWorkersSupported
+    ? new HashWorkers()
+    : threadPoolRunner();
   /** Counts verifications (including dummy ones), for tests and metrics. */
   verifications = 0;
 
   constructor(private readonly cost: PasswordHashCost) {}
 
   hash(password: string): Promise<string> {
-    return this.gate.run(() =>
-      hash(password, {
-        algorithm: ARGON2ID,
-        memoryCost: this.cost.memoryKib,
-        timeCost: this.cost.iterations,
-        parallelism: 1,
-      }),
-    );
+    return this.runner.hash(password, {
+      algorithm: ARGON2ID,
+      memoryCost: this.cost.memoryKib,
+      timeCost: this.cost.iterations,
+      parallelism: 1,
+    });
   }
 
   async verify(encoded: string, password: string): Promise<boolean> {
     this.verifications++;
     try {
-      return await this.gate.run(() => verify(encoded, password));
+      return await this.runner.verify(encoded, password);
     } catch {
       // A corrupt stored hash is a failed sign-in, not a crash.
       return false;
@@ -77,6 +94,11 @@ export class PasswordHasher {
     this.dummy ??= this.hash(`dummy-${Math.random()}-${Date.now()}`);
     await this.verify(await this.dummy, password);
     return false;
+  }
+
+  /** Stops the hashing threads (the pool's close). */
+  close(): Promise<void> {
+    return this.runner.close();
   }
 
   /** True when a stored hash is cheaper than the configured cost. */

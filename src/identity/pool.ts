@@ -294,6 +294,7 @@ export class UserPool {
 
   async close(): Promise<void> {
     await Promise.all([this.revocations.stop(), this.pruning?.stop(), this.afterAnswer.drain()]);
+    await this.d.hasher.close();
   }
 
   get deps(): IdentityDeps {
