@@ -29,6 +29,37 @@ async function expectOk(name, url, init, pick) {
   if (!ok) throw new Error(`${name}: unexpected answer ${res.status} ${text.slice(0, 300)}`);
 }
 
+const claimsOf = (jwt) => {
+  const { iat, exp, jti, ...rest } = JSON.parse(Buffer.from(jwt.split(".")[1], "base64url"));
+  return rest;
+};
+
+/** The claims of a poolgate refresh's two tokens and of a client-credentials token. */
+async function poolgateClaims(url, setup, refreshToken) {
+  const token = async (headers, body) => {
+    const res = await fetch(`${url}/oauth2/token`, { method: "POST", headers, body });
+    if (res.status !== 200) throw new Error(`poolgate /oauth2/token: ${res.status}`);
+    return res.json();
+  };
+  const refreshed = await token(
+    FORM,
+    new URLSearchParams({
+      grant_type: "refresh_token",
+      client_id: setup.webClientId,
+      refresh_token: refreshToken,
+    }).toString(),
+  );
+  const granted = await token(
+    { ...FORM, authorization: basic(setup.svcClientId, setup.svcSecret) },
+    "grant_type=client_credentials",
+  );
+  return {
+    access: claimsOf(refreshed.access_token),
+    id: claimsOf(refreshed.id_token),
+    client: claimsOf(granted.access_token),
+  };
+}
+
 async function run(ctx) {
   const { runs, seconds, warmupSeconds } = ctx.load;
   const connections = ctx.load.issuanceConnections;
@@ -49,6 +80,8 @@ async function run(ctx) {
     const ceiling = await start(startServer(join(SERVERS, "ceiling.js")));
     const floor = await start(startServer(join(SERVERS, "floor.js")));
     const floorRt = await floor.call("refreshToken");
+    // The floor signs the claim sets poolgate's tokens carry, so both sign the same bytes.
+    await floor.call("claims", await poolgateClaims(poolgate.url, setup, refreshToken));
 
     let cognitoLocal;
     let cognitoSetup;

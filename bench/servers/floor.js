@@ -1,7 +1,10 @@
 // The issuance floor: a bare node:http server that does the crypto of one response and
 // nothing else — no store, no client or session checks, no metrics, no logs. POST /token
 // with a form body: grant_type=refresh_token decrypts the refresh token (dir + A256GCM, key
-// imported once) and signs two RS256 tokens; grant_type=client_credentials signs one. It
+// imported once) and signs two RS256 tokens; grant_type=client_credentials signs one. The
+// `claims` command gives it the claim sets poolgate's own tokens carry (section 2 reads them
+// off a real refresh and grant), so both sign the same bytes: the same crypto over the same
+// tokens, not over shorter ones. It
 // shows how close to the crypto ceiling any node:http server on this machine can get, so
 // poolgate's ratio to the ceiling can be read against what is reachable at all.
 "use strict";
@@ -30,18 +33,21 @@ serveChild(async () => {
     new jose.SignJWT({ ...claims, iat: now(), exp: now() + 3600, jti: randomUUID() })
       .setProtectedHeader({ alg: "RS256", kid: "floor", typ: "JWT" })
       .sign(privateKey);
+  // Until told otherwise, small claim sets; section 2 replaces them with poolgate's.
+  let claims = {
+    access: { sub: "u", token_use: "access", scope: "openid email" },
+    id: { sub: "u", token_use: "id", aud: "c", email: "u@example.com" },
+    client: { sub: "c", token_use: "access", scope: "bench/read" },
+  };
   const issue = async (form) => {
     if (form.get("grant_type") === "client_credentials") {
-      return { access_token: await sign({ sub: "c", token_use: "access", scope: "bench/read" }) };
+      return { access_token: await sign(claims.client) };
     }
     await jose.compactDecrypt(form.get("refresh_token"), aes, {
       keyManagementAlgorithms: ["dir"],
       contentEncryptionAlgorithms: ["A256GCM"],
     });
-    const [access_token, id_token] = await Promise.all([
-      sign({ sub: "u", token_use: "access", scope: "openid email" }),
-      sign({ sub: "u", token_use: "id", aud: "c", email: "u@example.com" }),
-    ]);
+    const [access_token, id_token] = await Promise.all([sign(claims.access), sign(claims.id)]);
     return { access_token, id_token };
   };
   const server = createServer((req, res) => {
@@ -65,7 +71,13 @@ serveChild(async () => {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     refreshToken,
-    commands: { refreshToken: () => refreshToken },
+    commands: {
+      refreshToken: () => refreshToken,
+      /** { access, id, client }: claim sets to sign from now on (iat, exp, jti fresh each time). */
+      claims: (given) => {
+        claims = given;
+      },
+    },
     stop: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
