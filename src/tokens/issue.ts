@@ -1,11 +1,10 @@
 /**
- * Mints ID and access tokens (RS256 JWS). Pure: the signer, the clock and every input come
+ * Mints ID and access tokens (JWS in the signing key's own algorithm: RS256, ES256 or EdDSA). Pure: the signer, the clock and every input come
  * in as arguments.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { SignJWT, type JWTPayload } from "jose";
 import type { SigningKey } from "./keyring";
-import { SIGNING_ALG } from "./keyring";
 import { profileClaims, type AccessTokenClaims, type IdTokenClaims } from "./claims";
 import {
   applyAccessTokenOverrides,
@@ -52,7 +51,7 @@ export interface IssuedUserTokens {
 
 async function sign(payload: JWTPayload, signer: SigningKey): Promise<string> {
   return new SignJWT(payload)
-    .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: "JWT" })
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "JWT" })
     .sign(signer.privateKey);
 }
 
