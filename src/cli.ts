@@ -404,13 +404,14 @@ export async function main(
             activeFrom: new Date(k.createdAtMs).toISOString(),
             expiresAt: k.expiresAtMs === null ? null : new Date(k.expiresAtMs).toISOString(),
           }));
-          out(keys.map((k) => `${k.kid}  ${k.status}  ${k.activeFrom}`).join("\n"), keys);
+          out(keys.map((k) => `${k.kid}  ${k.alg}  ${k.status}  ${k.activeFrom}`).join("\n"), keys);
           return 0;
         });
       case "keys rotate":
         return await withPool(config, async (pool) => {
           const now = Date.now();
-          const kid = await pool.keys.rotate(now);
+          // A changed POOLGATE_SIGNING_ALGORITHM already rotated when the pool opened: once is enough.
+          const kid = pool.keys.rotatedAtOpen ?? (await pool.keys.rotate(now));
           const activeFrom = new Date(now + config.keyActivationDelaySeconds * 1000).toISOString();
           out(`new signing key: ${kid} (published now, signs from ${activeFrom})`, {
             kid,

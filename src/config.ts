@@ -11,11 +11,13 @@ import {
   environmentOf,
   int,
   isDev,
+  oneOf,
   template,
   type Env,
 } from "./configValues";
 
 import { resolve as resolvePath } from "node:path";
+import { SIGNING_ALGORITHMS } from "./tokens/algorithms";
 
 export { ConfigError, type Environment } from "./configValues";
 
@@ -314,6 +316,14 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     meaning:
       "How long `keys rotate` publishes a new key in the JWKS before it signs, so remote verifiers know it first (longer than their refetch cooldown).",
     parse: int(0, 3600, 60),
+  },
+  {
+    env: "POOLGATE_SIGNING_ALGORITHM",
+    key: "signingAlgorithm",
+    shown: "`RS256`",
+    meaning:
+      "Algorithm of new signing keys: `RS256` (RSA 2048, as Cognito), `ES256` (P-256) or `EdDSA` (Ed25519). A start with another value than the current key's rotates to a new key, as `keys rotate` does.",
+    parse: oneOf(SIGNING_ALGORITHMS, "RS256"),
   },
   {
     env: "POOLGATE_CORS_ORIGINS",

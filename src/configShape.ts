@@ -3,6 +3,7 @@
  * choose from. src/config.ts reads the environment into it.
  */
 import type { Environment } from "./configValues";
+import type { SigningAlgorithm } from "./tokens/algorithms";
 
 export interface Config {
   environment: Environment;
@@ -43,6 +44,8 @@ export interface Config {
   pruneIntervalSeconds: number;
   keyRotationGraceSeconds: number;
   keyActivationDelaySeconds: number;
+  /** The JWS algorithm of new signing keys: RS256 (RSA 2048, Cognito's), ES256 (P-256) or EdDSA (Ed25519). */
+  signingAlgorithm: SigningAlgorithm;
   /** Browser origins allowed to call the API with credentials; `["*"]`: any origin, never with credentials (development only). */
   corsOrigins: readonly string[];
   /** The app client of the hosted /login page; undefined: the page takes `?client_id=`. */

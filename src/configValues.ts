@@ -82,3 +82,15 @@ export function template(fallback: string, needs: readonly string[] = []) {
     return v;
   };
 }
+
+/** One of a closed set of names, exactly as written (empty: `fallback`). */
+export function oneOf<T extends string>(choices: readonly T[], fallback: T) {
+  return (raw: string | undefined, _env: Env, name: string): T => {
+    const v = (raw ?? "").trim();
+    if (v === "") return fallback;
+    const choice = choices.find((c) => c === v);
+    if (choice === undefined)
+      return bad(name, `must be one of ${choices.join(", ")}, got "${v.slice(0, 40)}"`);
+    return choice;
+  };
+}

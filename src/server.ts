@@ -257,7 +257,8 @@ async function startOn(
             "content-type": "application/json",
             "cache-control": "public, max-age=300",
           });
-          res.end(JSON.stringify(openidConfiguration(config.issuer, scopes)));
+          const algorithms = pool.keys.ring().algorithms(pool.deps.now());
+          res.end(JSON.stringify(openidConfiguration(config.issuer, scopes, algorithms)));
           break;
         }
         case "/healthz":

@@ -5,6 +5,8 @@ import { STANDARD_ATTRIBUTES } from "../tokens/claims";
 export function openidConfiguration(
   issuer: string,
   scopes: readonly string[],
+  /** The algorithms of the ring's live keys: during an algorithm change, the old and the new. */
+  signingAlgorithms: readonly string[],
 ): Record<string, unknown> {
   return {
     issuer,
@@ -22,7 +24,7 @@ export function openidConfiguration(
     code_challenge_methods_supported: ["S256"],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ["public"],
-    id_token_signing_alg_values_supported: ["RS256"],
+    id_token_signing_alg_values_supported: [...signingAlgorithms],
     token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
     revocation_endpoint_auth_methods_supported: [
       "client_secret_basic",

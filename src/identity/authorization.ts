@@ -13,7 +13,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import { PoolgateError } from "../errors";
-import { SIGNING_ALG } from "../tokens/keyring";
+import { algorithmOfKey, ONLY, type SigningAlgorithm } from "../tokens/algorithms";
 import { seal, unseal } from "../tokens/sealed";
 import { safeEqual, storageHash } from "../tokens/secrets";
 import type { IdentityDeps } from "./deps";
@@ -159,10 +159,14 @@ export class AuthorizationService {
     if (token.length > 8192) return undefined;
     try {
       const { kid, alg } = decodeProtectedHeader(token);
-      if (alg !== SIGNING_ALG || typeof kid !== "string") return undefined;
+      if (typeof alg !== "string" || typeof kid !== "string") return undefined;
       const key = this.d.keys.ring().verificationKey(kid, this.d.now());
-      if (!key) return undefined;
-      const { payload } = await compactVerify(token, key, { algorithms: [SIGNING_ALG] });
+      // The key's own algorithm only (no RS256-key-with-ES256-header confusion, no none, no HMAC).
+      const keyAlg = key && algorithmOfKey(key);
+      if (!key || keyAlg !== alg) return undefined;
+      const { payload } = await compactVerify(token, key, {
+        algorithms: ONLY[keyAlg] as SigningAlgorithm[],
+      });
       const claims: unknown = JSON.parse(Buffer.from(payload).toString("utf8"));
       if (typeof claims !== "object" || claims === null) return undefined;
       const { iss, sub, aud, token_use } = claims as Record<string, unknown>;

@@ -159,6 +159,7 @@ export class UserPool {
       secrets.keyEncryptionKey,
       config.keyRotationGraceSeconds * 1000,
       config.keyActivationDelaySeconds * 1000,
+      config.signingAlgorithm,
     );
     const resourceServers = new ResourceServerService(store, now);
     const directory = new UserDirectory(store, config.tokenCacheSize, now);

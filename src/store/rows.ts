@@ -3,6 +3,7 @@
  * value differently (booleans: 0/1 vs boolean; JSON: text vs JSONB, which pg parses), the
  * mapper takes the store's ColumnCodec, so the mapping itself is written once.
  */
+import type { SigningAlgorithm } from "../tokens/algorithms";
 import type {
   AccessKeyRecord,
   AuthorizationCodeRecord,
@@ -111,7 +112,7 @@ export type SessionRow = {
 
 export type KeyRow = {
   kid: string;
-  alg: "RS256";
+  alg: SigningAlgorithm;
   public_jwk: string;
   private_jwk_encrypted: string;
   created_at_ms: number;

@@ -1,12 +1,13 @@
 /**
  * The verifier a subgraph uses to trust poolgate's access tokens: the gateway's own checks
- * (AccessTokenVerifier: RS256 only, known `kid`, signature, `exp`/`nbf`, `iss`,
+ * (AccessTokenVerifier: an `alg` the JWKS key named by `kid` is for, signature, `exp`/`nbf`, `iss`,
  * `token_use: access`, required claims, the client allow-list, no `jku`/`x5u`/`jwk`/`x5c`/
  * `crit`) against the gateway's JWKS, plus optional revocation checking by introspection.
  * Every option is validated here, at start-up, with a message naming it.
  */
 import type { AccessTokenClaims } from "../tokens/claims";
 import { AccessTokenVerifier } from "../tokens/verify";
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "../tokens/algorithms";
 import {
   IntrospectionCheck,
   MAX_INTROSPECTION_TTL_SECONDS,
@@ -31,7 +32,13 @@ export interface VerifierOptions {
    * `aud`, as in Cognito). Required: `null` accepts every client of the issuer, and says so.
    */
   clientIds: string | readonly string[] | null;
-  /** Only `["RS256"]` is accepted: the gateway signs with nothing else. @default ["RS256"] */
+  /**
+   * The algorithms to accept, a non-empty subset of `["RS256", "ES256", "EdDSA"]` (what the
+   * gateway can sign with; anything else, `none` and HMAC included, throws at start-up). A
+   * token's `alg` must in any case be the `alg` of the JWKS key its `kid` names, so the
+   * default accepts exactly the algorithms the gateway's JWKS declares; a list narrows that.
+   * @default ["RS256", "ES256", "EdDSA"] (in effect: those of the JWKS's keys)
+   */
   algorithms?: readonly string[];
   /** Tolerance for `exp`/`nbf`, 0 to 300. @default 0 */
   clockSkewSeconds?: number;
@@ -124,10 +131,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   if (clientIds !== null && (clientIds.length === 0 || clientIds.some((c) => c === ""))) {
     throw new TypeError("createVerifier: clientIds must name at least one client, or be null");
   }
-  const algorithms = options.algorithms ?? ["RS256"];
-  if (algorithms.length === 0 || algorithms.some((a) => a !== "RS256")) {
+  const algorithms = options.algorithms ?? SIGNING_ALGORITHMS;
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    algorithms.some((a) => !SIGNING_ALGORITHMS.includes(a as SigningAlgorithm))
+  ) {
     throw new TypeError(
-      'createVerifier: algorithms may only be ["RS256"] (what poolgate signs with)',
+      'createVerifier: algorithms must be a non-empty subset of ["RS256", "ES256", "EdDSA"] (what poolgate signs with)',
     );
   }
   const timeoutMs = option("timeoutMs", options.timeoutMs, 1, 60_000, 5000);
@@ -144,6 +155,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const local = new AccessTokenVerifier({
     issuer,
     keys: (kid) => jwks.key(kid),
+    algorithms: algorithms as readonly SigningAlgorithm[],
     clientIds,
     clockSkewSeconds: option("clockSkewSeconds", options.clockSkewSeconds, 0, 300, 0),
     cacheSize: option("cacheSize", options.cacheSize, 0, 1_000_000, 10000),

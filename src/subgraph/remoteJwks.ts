@@ -17,10 +17,13 @@
  *   tokens that were verifiable a moment ago) for at most `maxStaleMs` past the set's
  *   freshness, then none does: a cache that cannot be refreshed is not trusted forever. The
  *   refresh is tried again after every cooldown.
- * - Only RSA signature keys for RS256 are imported, from their public parts only; `x5u`,
- *   `x5c` and other indirections are never followed, and redirects are refused.
+ * - Only signature keys of what poolgate signs with are imported (RSA for RS256, EC P-256 for
+ *   ES256, OKP Ed25519 for EdDSA; a declared `alg` must agree with the key type), from their
+ *   public parts only; `x5u`, `x5c` and other indirections are never followed, and redirects
+ *   are refused. The imported key carries its algorithm, which a token's `alg` must match.
  */
 import { importJWK, type CryptoKey } from "jose";
+import { algorithmOfJwk, publicMembers } from "../tokens/algorithms";
 import { fetchWithRetry } from "./fetchWithRetry";
 
 export interface RemoteJwksOptions {
@@ -47,7 +50,6 @@ export interface RemoteJwksStats {
 }
 
 const EMPTY_RETRY_MS = 1000;
-const SIGNING_ALG = "RS256";
 
 export class RemoteJwks {
   private keys = new Map<string, CryptoKey>();
@@ -156,14 +158,14 @@ async function importSigningKey(
   jwk: unknown,
 ): Promise<{ kid: string; key: CryptoKey } | undefined> {
   if (typeof jwk !== "object" || jwk === null) return undefined;
-  const { kty, kid, alg, use, n, e } = jwk as Record<string, unknown>;
-  if (kty !== "RSA" || typeof kid !== "string" || typeof n !== "string" || typeof e !== "string")
-    return undefined;
-  if ((alg !== undefined && alg !== SIGNING_ALG) || (use !== undefined && use !== "sig"))
+  const members = jwk as Record<string, unknown>;
+  const { kid, use } = members;
+  const alg = algorithmOfJwk(members);
+  if (alg === undefined || typeof kid !== "string" || (use !== undefined && use !== "sig"))
     return undefined;
   try {
-    // Public parts only: a JWKS that leaked a private exponent still yields a public key.
-    const key = await importJWK({ kty, n, e }, SIGNING_ALG);
+    // Public parts only: a JWKS that leaked a private member still yields a public key.
+    const key = await importJWK(publicMembers(alg, members), alg);
     return key instanceof Uint8Array ? undefined : { kid, key };
   } catch {
     return undefined;

@@ -1,11 +1,10 @@
 /**
- * Mints ID and access tokens (RS256 JWS). Pure: the signer, the clock and every input come
- * in as arguments.
+ * Mints ID and access tokens (JWS in the signing key's own algorithm: RS256, ES256 or EdDSA).
+ * Pure: the signer, the clock and every input come in as arguments.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { CompactSign } from "jose";
 import type { SigningKey } from "./keyring";
-import { SIGNING_ALG } from "./keyring";
 import { profileClaims, type AccessTokenClaims, type IdTokenClaims } from "./claims";
 import {
   applyAccessTokenOverrides,
@@ -53,23 +52,27 @@ export interface IssuedUserTokens {
 const encoder = new TextEncoder();
 
 /**
- * A compact JWS of the claims as they are. jose's CompactSign rather than SignJWT: the claims
- * are built here from checked values, and SignJWT's deep copy and claim checks of them were a
- * measurable part of an issuance's non-crypto work (issue 19).
+ * A compact JWS of the claims as they are, in the signing key's own algorithm. jose's
+ * CompactSign rather than SignJWT: the claims are built here from checked values, and
+ * SignJWT's deep copy and claim checks of them were a measurable part of an issuance's
+ * non-crypto work (issue 19).
  */
 async function sign(payload: object, signer: SigningKey): Promise<string> {
   return new CompactSign(encoder.encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: "JWT" })
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "JWT" })
     .sign(signer.privateKey);
 }
 
-/** OpenID Connect Core §3.1.3.6: the left half of SHA-256 of the token's ASCII, base64url. */
-export function accessTokenHash(accessToken: string): string {
-  return createHash("sha256")
+/**
+ * OpenID Connect Core §3.1.3.6: the left half of the hash of the token's ASCII, base64url,
+ * with the hash of the ID token's `alg`: SHA-256 for RS256 and ES256; SHA-512 for EdDSA over
+ * Ed25519 (the curve's own hash, as OpenID providers and relying parties compute it).
+ */
+export function accessTokenHash(accessToken: string, alg: SigningKey["alg"] = "RS256"): string {
+  const digest = createHash(alg === "EdDSA" ? "sha512" : "sha256")
     .update(accessToken, "ascii")
-    .digest()
-    .subarray(0, 16)
-    .toString("base64url");
+    .digest();
+  return digest.subarray(0, digest.length / 2).toString("base64url");
 }
 
 /** The ID and access token of one authentication event (a sign-in or a refresh). */
@@ -115,7 +118,7 @@ export async function issueUserTokens(input: UserTokenInput): Promise<IssuedUser
     const accessToken = await sign(accessClaims, signer);
     const { nonce } = input.authorizationCode;
     if (nonce !== null) idClaims.nonce = nonce;
-    idClaims.at_hash = accessTokenHash(accessToken);
+    idClaims.at_hash = accessTokenHash(accessToken, signer.alg);
     return { idToken: await sign(idClaims, signer), accessToken, accessClaims, idClaims };
   }
   const [accessToken, idToken] = await Promise.all([

@@ -1,7 +1,9 @@
 /**
- * The signing key ring: RSA 2048 keys with a `kid` (the RFC 7638 thumbprint), private parts
- * sealed with a key derived from the master key. Pure: records come in as arguments and go
- * out as values; persisting them is the caller's business.
+ * The signing key ring: RS256 (RSA 2048), ES256 (P-256) or EdDSA (Ed25519) keys with a `kid`
+ * (the RFC 7638 thumbprint), private parts sealed with a key derived from the master key. Each
+ * key keeps its own algorithm, so a ring may hold several while a change of algorithm rotates
+ * through. Pure: records come in as arguments and go out as values; persisting them is the
+ * caller's business.
  */
 import {
   calculateJwkThumbprint,
@@ -14,11 +16,18 @@ import {
   type JSONWebKeySet,
   type JWK,
 } from "jose";
+import {
+  DEFAULT_SIGNING_ALGORITHM,
+  isSigningAlgorithm,
+  publicMembers,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+} from "./algorithms";
 
 /** What the store keeps of a key (structurally a subset of the store's KeyRecord). */
 export interface SealedKey {
   kid: string;
-  alg: "RS256";
+  alg: SigningAlgorithm;
   publicJwk: string;
   privateJwkEncrypted: string;
   status: "active" | "retired";
@@ -28,21 +37,22 @@ export interface SealedKey {
 
 export interface SigningKey {
   kid: string;
+  alg: SigningAlgorithm;
   privateKey: CryptoKey;
 }
-
-export const SIGNING_ALG = "RS256" as const;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Generates a new RSA 2048 key and seals its private part. */
+/** Generates a new key of `alg` (RSA 2048, P-256 or Ed25519) and seals its private part. */
 export async function createSealedKey(
   keyEncryptionKey: Uint8Array,
   nowMs: number,
+  alg: SigningAlgorithm = DEFAULT_SIGNING_ALGORITHM,
 ): Promise<SealedKey> {
-  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, {
-    modulusLength: 2048,
+  const { publicKey, privateKey } = await generateKeyPair(alg, {
+    ...(alg === "RS256" ? { modulusLength: 2048 } : {}),
+    ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}),
     extractable: true,
   });
   const publicJwk = await exportJWK(publicKey);
@@ -53,8 +63,8 @@ export async function createSealedKey(
     .encrypt(keyEncryptionKey);
   return {
     kid,
-    alg: SIGNING_ALG,
-    publicJwk: JSON.stringify({ ...publicJwk, kid, alg: SIGNING_ALG, use: "sig" }),
+    alg,
+    publicJwk: JSON.stringify({ ...publicMembers(alg, publicJwk), kid, alg, use: "sig" }),
     privateJwkEncrypted: sealed,
     status: "active",
     createdAtMs: nowMs,
@@ -69,6 +79,7 @@ interface Signer extends SigningKey {
 
 interface VerificationKey {
   key: CryptoKey;
+  alg: SigningAlgorithm;
   /** The key stops verifying and leaves the JWKS at this time; null: no end set. */
   expiresAtMs: number | null;
   jwk: JWK;
@@ -110,26 +121,23 @@ export class KeyRing {
 
     const verificationKeys = new Map<string, VerificationKey>();
     for (const record of live) {
-      const jwk = JSON.parse(record.publicJwk) as JWK;
+      const alg = algorithmOfRecord(record);
+      // Only the public members are imported and published, whatever the stored JWK holds.
+      const jwk = publicMembers(alg, JSON.parse(record.publicJwk) as JWK);
       verificationKeys.set(record.kid, {
-        key: (await importJWK(jwk, SIGNING_ALG)) as CryptoKey,
+        key: (await importJWK(jwk, alg)) as CryptoKey,
+        alg,
         expiresAtMs: record.expiresAtMs,
-        jwk: {
-          kty: jwk.kty,
-          kid: record.kid,
-          alg: SIGNING_ALG,
-          use: "sig",
-          n: jwk.n,
-          e: jwk.e,
-        } as JWK,
+        jwk: { ...jwk, kid: record.kid, alg, use: "sig" },
       });
     }
     const signers: Signer[] = [];
     for (const record of candidates) {
+      const alg = algorithmOfRecord(record);
       const { plaintext } = await compactDecrypt(record.privateJwkEncrypted, keyEncryptionKey);
       const privateJwk = JSON.parse(decoder.decode(plaintext)) as JWK;
-      const privateKey = (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey;
-      signers.push({ kid: record.kid, privateKey, activeFromMs: record.createdAtMs });
+      const privateKey = (await importJWK(privateJwk, alg)) as CryptoKey;
+      signers.push({ kid: record.kid, alg, privateKey, activeFromMs: record.createdAtMs });
     }
     return new KeyRing(signers, verificationKeys);
   }
@@ -141,10 +149,23 @@ export class KeyRing {
     );
   }
 
-  /** The public key of `kid`, unless it is unknown or past its `expiresAtMs` at `nowMs`. */
+  /**
+   * The public key of `kid`, unless it is unknown or past its `expiresAtMs` at `nowMs`. The
+   * key's algorithm is the key's own (algorithmOfKey): a token must carry that `alg`.
+   */
   verificationKey(kid: string, nowMs: number): CryptoKey | undefined {
     const entry = this.verificationKeys.get(kid);
     return entry === undefined || expired(entry.expiresAtMs, nowMs) ? undefined : entry.key;
+  }
+
+  /**
+   * The algorithms of the keys that verify at `nowMs`, in SIGNING_ALGORITHMS order: what
+   * discovery advertises (`id_token_signing_alg_values_supported`).
+   */
+  algorithms(nowMs: number): SigningAlgorithm[] {
+    const held = new Set<SigningAlgorithm>();
+    for (const [, entry] of this.live(nowMs)) held.add(entry.alg);
+    return SIGNING_ALGORITHMS.filter((alg) => held.has(alg));
   }
 
   /** The kids that verify at `nowMs`. */
@@ -178,6 +199,15 @@ export class KeyRing {
       if (!expired(pair[1].expiresAtMs, nowMs)) yield pair;
     }
   }
+}
+
+/** A stored key of an algorithm this version cannot use stops the start, like a wrong master key. */
+function algorithmOfRecord(record: SealedKey): SigningAlgorithm {
+  const alg: unknown = record.alg;
+  if (!isSigningAlgorithm(alg)) {
+    throw new Error(`signing key ${record.kid} has an unsupported algorithm "${String(alg)}"`);
+  }
+  return alg;
 }
 
 /** DESIGN §7: a retired key verifies until, not at, its `expiresAtMs`. */

@@ -3,8 +3,9 @@
  * library that subgraphs import. Pure apart from an LRU of verified tokens: keys come in
  * through a resolver, time through a clock.
  *
- * Order of checks: size and shape before any crypto; the header allow-list (RS256 only,
- * a known `kid`, no `jku`/`x5u`/`jwk`/`x5c`/`crit`) before the signature; then signature,
+ * Order of checks: size and shape before any crypto; the header allow-list (an `alg` among
+ * `algorithms`, no `jku`/`x5u`/`jwk`/`x5c`/`crit`, a known `kid` whose key is of exactly that
+ * `alg`) before the signature; then signature,
  * `exp`/`nbf`/`iss`, and `token_use`. Every failure is the same UNAUTHENTICATED error to the
  * caller; the reason goes to the log only (a malformed token and a bad signature must look
  * alike from outside).
@@ -14,13 +15,25 @@ import { decodeProtectedHeader, jwtVerify, errors as joseErrors, type CryptoKey 
 import { LRUCache } from "lru-cache";
 import { PoolgateError } from "../errors";
 import type { AccessTokenClaims } from "./claims";
-import { SIGNING_ALG } from "./keyring";
+import {
+  algorithmOfKey,
+  isSigningAlgorithm,
+  ONLY,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+} from "./algorithms";
 
 export type KeyResolver = (kid: string) => CryptoKey | undefined | Promise<CryptoKey | undefined>;
 
 export interface AccessTokenVerifierOptions {
   issuer: string;
   keys: KeyResolver;
+  /**
+   * The `alg`s accepted at all, checked before any key lookup; a token's `alg` must also be
+   * that of the key its `kid` names, so only the algorithms of the keys `keys` resolves ever
+   * verify. @default ["RS256", "ES256", "EdDSA"]
+   */
+  algorithms?: readonly SigningAlgorithm[];
   /** Tolerance for exp/nbf. @default 0 */
   clockSkewSeconds?: number;
   /** Longer tokens are rejected before any parsing. @default 8192 */
@@ -98,6 +111,7 @@ export class AccessTokenVerifier {
   private readonly maxBytes: number;
   private readonly now: () => number;
   private readonly clientIds: ReadonlySet<string> | null;
+  private readonly algorithms: ReadonlySet<string>;
   private hits = 0;
   private misses = 0;
 
@@ -106,6 +120,7 @@ export class AccessTokenVerifier {
     this.maxBytes = options.maxTokenBytes ?? 8192;
     this.now = options.nowMs ?? Date.now;
     this.clientIds = options.clientIds ? new Set(options.clientIds) : null;
+    this.algorithms = new Set(options.algorithms ?? SIGNING_ALGORITHMS);
     const size = options.cacheSize ?? 10000;
     this.cache = size > 0 ? new LRUCache({ max: size }) : undefined;
   }
@@ -149,18 +164,23 @@ export class AccessTokenVerifier {
     } catch {
       throw new TokenRejectedError("malformed");
     }
-    if (header["alg"] !== SIGNING_ALG) throw new TokenRejectedError("alg_not_allowed");
+    const alg = header["alg"];
+    if (!isSigningAlgorithm(alg) || !this.algorithms.has(alg))
+      throw new TokenRejectedError("alg_not_allowed");
     if (FORBIDDEN_HEADERS.some((h) => h in header))
       throw new TokenRejectedError("header_not_allowed");
     const kid = header["kid"];
     if (typeof kid !== "string") throw new TokenRejectedError("unknown_kid");
     const key = await this.options.keys(kid);
     if (!key) throw new TokenRejectedError("unknown_kid");
+    // RFC 8725 §3.1: the key decides the algorithm, never the header (an ES256 header on an
+    // RSA kid, an RS256 header on an Ed25519 kid…).
+    if (algorithmOfKey(key) !== alg) throw new TokenRejectedError("alg_not_allowed");
 
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, key, {
-        algorithms: [SIGNING_ALG],
+        algorithms: ONLY[alg] as SigningAlgorithm[],
         issuer: this.options.issuer,
         clockTolerance: this.skew,
         currentDate: new Date(nowSeconds * 1000),

@@ -4,7 +4,9 @@
  * `kid`s, timeouts, and revocation through introspection with a short, bounded cache. A
  * stand-in between verifier and gateway counts requests and plays outages.
  */
-import { generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import { GraphQLError } from "graphql";
 import { principalFromClaims } from "../../src/subgraph/bearer";
 import {
@@ -372,7 +374,10 @@ describe("createVerifier: revocation through introspection", () => {
 describe("createVerifier: options are checked at start-up", () => {
   const base = { issuer: "http://localhost:4000", clientIds: null };
   it.each<[string, Record<string, unknown>]>([
-    ["an algorithm other than RS256", { algorithms: ["RS256", "HS256"] }],
+    ["an algorithm other than RS256, ES256 and EdDSA", { algorithms: ["RS256", "HS256"] }],
+    ["alg none", { algorithms: ["none"] }],
+    ["ES384 (poolgate signs with P-256 only)", { algorithms: ["ES256", "ES384"] }],
+    ["a string instead of a list", { algorithms: "RS256" }],
     ["no algorithm", { algorithms: [] }],
     ["no clientIds (null must be explicit)", { clientIds: undefined }],
     ["an empty clientIds list", { clientIds: [] }],
@@ -387,8 +392,105 @@ describe("createVerifier: options are checked at start-up", () => {
     expect(() => createVerifier({ ...base, ...extra } as VerifierOptions)).toThrow(TypeError);
   });
 
-  it('accepts algorithms: ["RS256"]', () => {
-    expect(() => createVerifier({ ...base, algorithms: ["RS256"] })).not.toThrow();
+  it.each([[["RS256"]], [["ES256"]], [["EdDSA"]], [["RS256", "ES256", "EdDSA"]]])(
+    "accepts algorithms: %j",
+    (algorithms) => {
+      expect(() => createVerifier({ ...base, algorithms })).not.toThrow();
+    },
+  );
+});
+
+describe("createVerifier: the JWKS keys it imports (issue 19)", () => {
+  const issuer = "https://issuer.test";
+  let server: Server;
+  let jwksUri: string;
+  const privateKeys: Record<string, CryptoKey> = {};
+
+  const accessToken = (alg: string, kid: string) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({
+      sub: "user-1",
+      client_id: "client-1",
+      token_use: "access",
+      scope: "openid",
+      auth_time: now,
+      jti: "jti-1",
+    })
+      .setProtectedHeader({ alg, kid, typ: "JWT" })
+      .setIssuer(issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(privateKeys[kid]!);
+  };
+
+  beforeAll(async () => {
+    const keys: Record<string, unknown>[] = [];
+    const add = async (kid: string, alg: string, published: Record<string, unknown>) => {
+      const pair = await generateKeyPair(alg, { extractable: true });
+      privateKeys[kid] = pair.privateKey;
+      keys.push({ ...(await exportJWK(pair.publicKey)), kid, use: "sig", ...published });
+      return pair;
+    };
+    await add("rsa", "RS256", { alg: "RS256" });
+    // A leaked private member must not matter: only x and y are imported.
+    const ec = await add("ec", "ES256", { alg: "ES256" });
+    Object.assign(keys[keys.length - 1]!, { d: (await exportJWK(ec.privateKey)).d });
+    await add("ed", "EdDSA", {}); // no alg member: the key type decides
+    await add("mislabelled", "ES256", { alg: "RS256" }); // an EC key declared RS256
+    await add("p384", "ES384", { alg: "ES384" }); // a curve poolgate never signs with
+    await add("enc", "RS256", { alg: "RS256", use: "enc" }); // not a signature key
+    server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("imports RSA, EC P-256 and OKP Ed25519 signature keys and accepts a token of each under its own alg", async () => {
+    const verifier = createVerifier({ issuer, jwksUri, clientIds: null });
+    for (const [alg, kid] of [
+      ["RS256", "rsa"],
+      ["ES256", "ec"],
+      ["EdDSA", "ed"],
+    ] as const) {
+      await expect(verifier.verify(await accessToken(alg, kid))).resolves.toMatchObject({
+        sub: "user-1",
+      });
+    }
+    expect(verifier.stats().jwks.keys).toBe(3);
+  });
+
+  it("ignores an EC key declared RS256, a P-384 key and an encryption key", async () => {
+    const verifier = createVerifier({ issuer, jwksUri, clientIds: null });
+    for (const [alg, kid] of [
+      ["ES256", "mislabelled"],
+      ["ES384", "p384"],
+      ["RS256", "enc"],
+    ] as const) {
+      expect(await outcome(verifier, await accessToken(alg, kid))).toBe("UNAUTHENTICATED");
+    }
+  });
+
+  it("stops algorithm confusion: an ES256 header on the RSA kid, an RS256 header on the EC kid", async () => {
+    const verifier = createVerifier({ issuer, jwksUri, clientIds: null });
+    const forged = async (alg: string, kid: string, signWith: string) =>
+      new SignJWT({ sub: "user-1", client_id: "c", token_use: "access", scope: "openid" })
+        .setProtectedHeader({ alg, kid, typ: "JWT" })
+        .setIssuer(issuer)
+        .setIssuedAt()
+        .setExpirationTime("10m")
+        .sign(privateKeys[signWith]!);
+    expect(await outcome(verifier, await forged("ES256", "rsa", "ec"))).toBe("UNAUTHENTICATED");
+    expect(await outcome(verifier, await forged("RS256", "ec", "rsa"))).toBe("UNAUTHENTICATED");
+  });
+
+  it("a verifier restricted to ES256 refuses the JWKS's genuine RS256 and EdDSA tokens", async () => {
+    const verifier = createVerifier({ issuer, jwksUri, clientIds: null, algorithms: ["ES256"] });
+    expect(await outcome(verifier, await accessToken("RS256", "rsa"))).toBe("UNAUTHENTICATED");
+    expect(await outcome(verifier, await accessToken("EdDSA", "ed"))).toBe("UNAUTHENTICATED");
+    await expect(verifier.verify(await accessToken("ES256", "ec"))).resolves.toBeDefined();
   });
 });
 

@@ -3,7 +3,9 @@
  * generated at test time; every rejection must look the same from outside.
  */
 import { createHmac, generateKeyPairSync } from "node:crypto";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import type { SigningAlgorithm } from "../../src/tokens/algorithms";
+import { createSealedKey, KeyRing } from "../../src/tokens/keyring";
 import {
   TokenRejectedError,
   AccessTokenVerifier,
@@ -219,5 +221,123 @@ describe("access-token verifier", () => {
       nowMs: () => nowMs,
     });
     expect(await rejection(await sign(claims()), strict)).toBe("client_not_allowed");
+  });
+});
+
+describe("a key ring of several algorithms (issue 19)", () => {
+  const kek = new Uint8Array(32).fill(7);
+  let ring: KeyRing;
+  /** The ring's own private keys, by algorithm: an attacker who had one still gets nowhere else. */
+  const privateKeys: Partial<Record<SigningAlgorithm, { kid: string; key: CryptoKey }>> = {};
+  const publicJwks: Partial<Record<SigningAlgorithm, JWK>> = {};
+  let ringVerifier: AccessTokenVerifier;
+
+  const signAs = (alg: string, kid: string, key: CryptoKey) =>
+    new SignJWT(claims()).setProtectedHeader({ alg, kid, typ: "JWT" }).sign(key);
+
+  beforeAll(async () => {
+    // The ring holds RS256 and ES256 keys (a change of algorithm under way), no EdDSA key.
+    const records = [
+      await createSealedKey(kek, nowMs - 2000, "RS256"),
+      await createSealedKey(kek, nowMs - 1000, "ES256"),
+    ];
+    ring = await KeyRing.open(records, kek, nowMs);
+    for (const record of records) {
+      const signer = (await KeyRing.open([record], kek, nowMs)).signingKey(nowMs);
+      privateKeys[record.alg] = { kid: signer.kid, key: signer.privateKey };
+      publicJwks[record.alg] = JSON.parse(record.publicJwk) as JWK;
+    }
+    ringVerifier = new AccessTokenVerifier({
+      issuer: ISSUER,
+      keys: (kid) => ring.verificationKey(kid, nowMs),
+      cacheSize: 0,
+      nowMs: () => nowMs,
+    });
+  });
+
+  it("happy flow: accepts a token of each algorithm the ring holds, under its own kid", async () => {
+    for (const alg of ["RS256", "ES256"] as const) {
+      const { kid, key } = privateKeys[alg]!;
+      await expect(ringVerifier.verify(await signAs(alg, kid, key))).resolves.toMatchObject({
+        sub: "user-1",
+      });
+    }
+    expect(ring.algorithms(nowMs)).toEqual(["RS256", "ES256"]);
+  });
+
+  it("stops algorithm confusion: an ES256 header on an RSA kid", async () => {
+    // Signed with the ring's own EC key, so the signature is genuine for ES256: only the
+    // pairing of the kid's key with the header's alg can refuse it.
+    const ec = privateKeys.ES256!;
+    const rsa = privateKeys.RS256!;
+    expect(await rejection(await signAs("ES256", rsa.kid, ec.key), ringVerifier)).toBe(
+      "alg_not_allowed",
+    );
+    // And the other way round: an RS256 header on the EC kid, signed with the RSA key.
+    expect(await rejection(await signAs("RS256", ec.kid, rsa.key), ringVerifier)).toBe(
+      "alg_not_allowed",
+    );
+  });
+
+  it("stops alg none", async () => {
+    for (const { kid } of Object.values(privateKeys)) {
+      const unsigned = `${b64({ alg: "none", kid })}.${b64(claims())}.${b64("x")}`;
+      expect(await rejection(unsigned, ringVerifier)).toBe("alg_not_allowed");
+      const empty = `${b64({ alg: "none", kid })}.${b64(claims())}.`;
+      expect(await rejection(empty, ringVerifier)).toBe("malformed");
+    }
+  });
+
+  it("stops an HS256 token keyed with the public key", async () => {
+    for (const alg of ["RS256", "ES256"] as const) {
+      const { kid } = privateKeys[alg]!;
+      const jwk = publicJwks[alg]!;
+      // The public JWK as published, and its raw coordinates, each tried as the HMAC secret.
+      for (const secret of [JSON.stringify(jwk), String(jwk.x ?? jwk.n)]) {
+        const input = `${b64({ alg: "HS256", kid })}.${b64(claims())}`;
+        const sig = createHmac("sha256", secret).update(input).digest("base64url");
+        expect(await rejection(`${input}.${sig}`, ringVerifier)).toBe("alg_not_allowed");
+      }
+    }
+  });
+
+  it("stops a key of an algorithm the ring does not hold", async () => {
+    const ed = await generateKeyPair("EdDSA");
+    // An Ed25519 token under a ring kid: the kid's key is not Ed25519.
+    for (const { kid } of Object.values(privateKeys)) {
+      expect(await rejection(await signAs("EdDSA", kid, ed.privateKey), ringVerifier)).toBe(
+        "alg_not_allowed",
+      );
+    }
+    // Under a kid of its own: no such key in the ring.
+    expect(await rejection(await signAs("EdDSA", "kid-ed", ed.privateKey), ringVerifier)).toBe(
+      "unknown_kid",
+    );
+    // Algorithms poolgate never signs with are refused before any key lookup.
+    const es384 = await generateKeyPair("ES384");
+    const lookups = keyLookups;
+    expect(await rejection(await signAs("ES384", "kid-x", es384.privateKey), verifier)).toBe(
+      "alg_not_allowed",
+    );
+    expect(keyLookups).toBe(lookups);
+    // A verifier restricted to RS256 refuses the ring's genuine ES256 token.
+    const rsaOnly = new AccessTokenVerifier({
+      issuer: ISSUER,
+      keys: (kid) => ring.verificationKey(kid, nowMs),
+      algorithms: ["RS256"],
+      cacheSize: 0,
+      nowMs: () => nowMs,
+    });
+    const ec = privateKeys.ES256!;
+    expect(await rejection(await signAs("ES256", ec.kid, ec.key), rsaOnly)).toBe("alg_not_allowed");
+  });
+
+  it("publishes each key's own public members only", () => {
+    const keys = ring.jwks(nowMs).keys;
+    const byAlg = Object.fromEntries(keys.map((k) => [k.alg, Object.keys(k).sort()]));
+    expect(byAlg).toEqual({
+      RS256: ["alg", "e", "kid", "kty", "n", "use"],
+      ES256: ["alg", "crv", "kid", "kty", "use", "x", "y"],
+    });
   });
 });

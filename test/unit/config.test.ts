@@ -34,6 +34,12 @@ describe("loadConfig", () => {
     ).toBe("https://auth.example.test");
   });
 
+  it("happy flow: POOLGATE_SIGNING_ALGORITHM is RS256 by default, and ES256 or EdDSA when set", () => {
+    expect(loadConfig({}).signingAlgorithm).toBe("RS256");
+    expect(loadConfig({ POOLGATE_SIGNING_ALGORITHM: "ES256" }).signingAlgorithm).toBe("ES256");
+    expect(loadConfig({ POOLGATE_SIGNING_ALGORITHM: " EdDSA " }).signingAlgorithm).toBe("EdDSA");
+  });
+
   it("happy flow: an empty environment gives the documented development defaults", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
@@ -190,6 +196,22 @@ describe("loadConfig", () => {
         "POOLGATE_MASTER_KEY",
       ],
       ["an unknown log level", { POOLGATE_LOG_LEVEL: "loud" }, "POOLGATE_LOG_LEVEL"],
+      [
+        "HS256 as signing algorithm",
+        { POOLGATE_SIGNING_ALGORITHM: "HS256" },
+        "POOLGATE_SIGNING_ALGORITHM",
+      ],
+      [
+        "none as signing algorithm",
+        { POOLGATE_SIGNING_ALGORITHM: "none" },
+        "POOLGATE_SIGNING_ALGORITHM",
+      ],
+      [
+        "ES384 as signing algorithm",
+        { POOLGATE_SIGNING_ALGORITHM: "ES384" },
+        "POOLGATE_SIGNING_ALGORITHM",
+      ],
+      ["a lower-case es256", { POOLGATE_SIGNING_ALGORITHM: "es256" }, "POOLGATE_SIGNING_ALGORITHM"],
       ["a boolean that is not one", { POOLGATE_SELF_SIGN_UP: "maybe" }, "POOLGATE_SELF_SIGN_UP"],
       [
         "an unknown password rule",

@@ -1,8 +1,10 @@
+import type { SigningAlgorithm } from "../../tokens/algorithms";
 import type { ChangeNote } from "./feed";
 
 export interface KeyRecord {
   kid: string;
-  alg: "RS256";
+  /** Each key keeps its own algorithm (text in both stores: no migration for issue 19). */
+  alg: SigningAlgorithm;
   /** Public JWK as JSON text. */
   publicJwk: string;
   /** Private JWK, encrypted with the master key (compact JWE). */
