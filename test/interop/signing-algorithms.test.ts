@@ -12,6 +12,7 @@ import type { Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import { calculateJwkThumbprint, createRemoteJWKSet, jwtVerify, type JWK } from "jose";
 import * as client from "openid-client";
+import { createHash, randomBytes } from "node:crypto";
 import { createVerifier } from "../../src/index";
 import {
   claimsOf,
@@ -23,7 +24,10 @@ import {
   startGateway,
   type TestGateway,
 } from "../harness";
+import { HostedBrowser, stepOf } from "../support/hostedBrowser";
 import { freePort } from "../support/ports";
+
+const CALLBACK = "https://app.example.com/callback";
 
 const plainFetcher: Fetcher = {
   async fetch(uri: string) {
@@ -43,6 +47,7 @@ describe.each(["ES256", "EdDSA"] as const)("POOLGATE_SIGNING_ALGORITHM=%s", (alg
   let gw: TestGateway;
   let issuer: string;
   let web: { clientId: string; clientSecret: string | undefined };
+  let codeClient: { clientId: string; clientSecret: string | undefined };
   let user: { sub: string; username: string; password: string };
 
   beforeAll(async () => {
@@ -57,6 +62,11 @@ describe.each(["ES256", "EdDSA"] as const)("POOLGATE_SIGNING_ALGORITHM=%s", (alg
       },
     });
     web = await createClient(gw, { allowedScopes: ["openid", "email", "profile"] });
+    codeClient = await createClient(gw, {
+      allowedScopes: ["openid", "email"],
+      callbackUrls: [CALLBACK],
+      allowedOAuthFlows: ["code"],
+    });
     user = await createUser(gw, { attributes: { email: `${alg.toLowerCase()}@example.com` } });
   });
   afterAll(() => gw.close());
@@ -147,5 +157,53 @@ describe.each(["ES256", "EdDSA"] as const)("POOLGATE_SIGNING_ALGORITHM=%s", (alg
       code: "UNAUTHENTICATED",
     });
     expect(claimsOf(tokens.accessToken)["client_id"]).toBe(web.clientId);
+  });
+
+  it(`the code flow's ID token is ${alg}, verifies, and carries at_hash with ${alg}'s hash (${alg === "EdDSA" ? "SHA-512" : "SHA-256"})`, async () => {
+    const verifier = randomBytes(32).toString("base64url");
+    const browser = new HostedBrowser(gw.url);
+    const first = await browser.follow(
+      `${gw.url}/oauth2/authorize?${new URLSearchParams({
+        client_id: codeClient.clientId,
+        redirect_uri: CALLBACK,
+        response_type: "code",
+        scope: "openid email",
+        state: "st",
+        nonce: "n-1",
+        code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+        code_challenge_method: "S256",
+      })}`,
+    );
+    expect(stepOf(first.page)).toBe("sign-in");
+    const done = await browser.submit(first.page, "sign-in", {
+      username: user.username,
+      password: user.password,
+    });
+    const code = new URL(done.left!).searchParams.get("code")!;
+    const res = await fetch(`${gw.url}/oauth2/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        client_id: codeClient.clientId,
+        code,
+        redirect_uri: CALLBACK,
+        code_verifier: verifier,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id_token: string; access_token: string };
+    const jwks = createRemoteJWKSet(new URL(`${gw.url}/.well-known/jwks.json`));
+    const { payload, protectedHeader } = await jwtVerify(body.id_token, jwks, {
+      issuer,
+      audience: codeClient.clientId,
+      algorithms: [alg],
+    });
+    expect(protectedHeader.alg).toBe(alg);
+    expect(payload["nonce"]).toBe("n-1");
+    const digest = createHash(alg === "EdDSA" ? "sha512" : "sha256")
+      .update(body.access_token, "ascii")
+      .digest();
+    expect(payload["at_hash"]).toBe(digest.subarray(0, digest.length / 2).toString("base64url"));
   });
 });
