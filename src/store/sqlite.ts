@@ -15,6 +15,7 @@ import { SqliteLockouts } from "./sqlite/lockouts";
 import { SqliteMfa } from "./sqlite/mfa";
 import { SqlitePrune } from "./sqlite/prune";
 import { SqliteResourceServers } from "./sqlite/resourceServers";
+import { WalCheckpointer } from "./sqlite/checkpointer";
 import { SqliteSessions } from "./sqlite/sessions";
 import { SqliteSettings } from "./sqlite/settings";
 import { SqliteUsers } from "./sqlite/users";
@@ -63,7 +64,8 @@ export function openSqliteStore(options: { path: string }): SqliteStore {
     db.pragma("foreign_keys = ON");
     // Safe with WAL: a power loss may drop the last commits but never corrupts the file.
     db.pragma("synchronous = NORMAL");
-    return new SqliteStore(db);
+    const inMemory = options.path === ":memory:" || options.path === "";
+    return new SqliteStore(db, inMemory ? undefined : WalCheckpointer.start(db, options.path));
   } catch (err) {
     throw translateSqliteError(err);
   }
@@ -99,7 +101,11 @@ export class SqliteStore implements Store {
   private readonly authorization: SqliteAuthorization;
   private readonly feed: SqliteFeed;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** Checkpoints the WAL from a worker thread (./sqlite/checkpointer.ts); none in memory. */
+    private readonly checkpointer?: WalCheckpointer,
+  ) {
     const access: SqliteAccess = {
       statement: <Row>(sql: string) => this.statement<Row>(sql),
       exec: (sql) => this.db.exec(sql),
@@ -133,10 +139,10 @@ export class SqliteStore implements Store {
     return this.guard(() => this.lifecycle.migrate());
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
     this.statements.clear();
-    return Promise.resolve();
   }
 
   ping(): Promise<void> {

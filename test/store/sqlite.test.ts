@@ -37,6 +37,27 @@ describe("SqliteStore on disk", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("stops checkpoint stalls on the event loop: the store's connection never checkpoints, a worker copies the WAL back", async () => {
+    const file = path.join(dir, "poolgate.db");
+    const store = openSqliteStore({ path: file });
+    await store.migrate();
+    const db = (store as unknown as { db: Database.Database }).db;
+    expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+    const before = fs.statSync(file).size;
+    // Far more than the 1000 pages at which SQLite would checkpoint inside a commit.
+    for (let i = 0; i < 300; i++) await store.setPoolSetting(`s${i}`, "x".repeat(16_000));
+    // Every page written so far is in the WAL until the worker copies it into the file.
+    const deadline = Date.now() + 20_000;
+    while (fs.statSync(file).size <= before + 4_000_000 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(fs.statSync(file).size).toBeGreaterThan(before + 4_000_000);
+    expect(await store.getPoolSetting("s299")).toBe("x".repeat(16_000));
+    await store.close();
+    // The last connection to close (the worker's closes first) removes the WAL.
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+
   it("creates the database file in a directory that does not exist yet", async () => {
     const file = path.join(dir, "nested", "data", "poolgate.db");
     const store = openSqliteStore({ path: file });
