@@ -23,4 +23,16 @@ function mmm(s, digits) {
   return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 }
 
-module.exports = { summary, fmt, mmm };
+/** Summaries of measureLoad results (bench/lib/load.js), one per figure a section reports. */
+function loadSummary(results) {
+  const S = (f) => summary(results.map(f));
+  return {
+    rps: S((r) => r.rps),
+    p50: S((r) => r.p50),
+    p99: S((r) => r.p99),
+    cpu: S((r) => r.cpuUsPerReq),
+    cores: S((r) => r.cpuCores),
+  };
+}
+
+module.exports = { summary, loadSummary, fmt, mmm };

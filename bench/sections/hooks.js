@@ -7,7 +7,7 @@ const { join } = require("node:path");
 const { serverGroup } = require("../lib/proc");
 const { startPoolgate, PASSWORD, SERVERS } = require("../lib/fixture");
 const { measureLoad } = require("../lib/load");
-const { summary } = require("../lib/stats");
+const { loadSummary } = require("../lib/stats");
 
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
@@ -66,16 +66,12 @@ async function run(ctx) {
         );
       }
     }
-    const S = (arr, f) => summary(arr.map(f));
     return {
       connections,
       targets: targets.map((t) => ({
         key: t.key,
         name: t.name,
-        rps: S(results[t.key], (r) => r.rps),
-        p50: S(results[t.key], (r) => r.p50),
-        p99: S(results[t.key], (r) => r.p99),
-        cpu: S(results[t.key], (r) => r.cpuUsPerReq),
+        ...loadSummary(results[t.key]),
       })),
     };
   } finally {

@@ -9,7 +9,7 @@ const { serverGroup, startServer } = require("../lib/proc");
 const { startPoolgate, gql, post, PASSWORD, SERVERS } = require("../lib/fixture");
 const { measureLoad } = require("../lib/load");
 const { peer } = require("../lib/peers");
-const { summary } = require("../lib/stats");
+const { loadSummary, summary } = require("../lib/stats");
 const cognito = require("../lib/cognito");
 
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
@@ -239,11 +239,7 @@ async function run(ctx) {
         key: t.key,
         group: t.group,
         name: t.name,
-        rps: S(results[t.key], (r) => r.rps),
-        p50: S(results[t.key], (r) => r.p50),
-        p99: S(results[t.key], (r) => r.p99),
-        cpu: S(results[t.key], (r) => r.cpuUsPerReq),
-        cores: S(results[t.key], (r) => r.cpuCores),
+        ...loadSummary(results[t.key]),
       })),
       cognitoLocal: Boolean(cognitoLocal),
     };

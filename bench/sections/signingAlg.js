@@ -14,7 +14,7 @@ const { serverGroup, startServer } = require("../lib/proc");
 const { startPoolgate, PASSWORD, SERVERS } = require("../lib/fixture");
 const { measureLoad } = require("../lib/load");
 const { peer } = require("../lib/peers");
-const { summary } = require("../lib/stats");
+const { loadSummary } = require("../lib/stats");
 const { expectOk, basic, FORM } = require("./issuance");
 
 const ALGS = ["ES256", "EdDSA"];
@@ -160,7 +160,6 @@ async function run(ctx) {
         );
       }
     }
-    const S = (arr, f) => summary(arr.map(f));
     return {
       connections,
       algs: ALGS,
@@ -171,10 +170,7 @@ async function run(ctx) {
         alg: t.alg,
         grant: t.grant,
         name: t.name,
-        rps: S(results[t.key], (r) => r.rps),
-        p50: S(results[t.key], (r) => r.p50),
-        p99: S(results[t.key], (r) => r.p99),
-        cpu: S(results[t.key], (r) => r.cpuUsPerReq),
+        ...loadSummary(results[t.key]),
       })),
     };
   } finally {

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
-import { hashWorkersSupported, HashWorkers, type Argon2Options } from "./hashWorkers";
+import { Gate, hashWorkersSupported, HashWorkers, type Argon2Options } from "./hashWorkers";
 
 // Algorithm.Argon2id; the package exports it as an ambient const enum, unusable under isolatedModules.
 const ARGON2ID = 2;
@@ -16,31 +16,6 @@ import { PoolgateError } from "../errors";
 export interface PasswordHashCost {
   memoryKib: number;
   iterations: number;
-}
-
-/**
- * At most `limit` hashes run at once; the rest wait their turn. More concurrent hashes than
- * cores only makes each slower and crowds out the event loop (measured: `me` p99 during a
- * sign-in storm falls from 29 ms to 12 ms with the limit), so authenticated requests keep
- * flowing while sign-ins queue. Used where hashing threads cannot lower their own priority.
- */
-class Gate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit)
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await work();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
-  }
 }
 
 /** Where hashes run: low-priority worker threads on Linux, libuv's pool (gated) elsewhere. */
